@@ -1,0 +1,401 @@
+//! The migrations directory: finding it, reading its migrations in order, `migration_lock.toml`.
+//!
+//! Layouts read (issue #2, item 2):
+//! - Prisma folders: `<version>_<name>/migration.sql` (+ optional `down.sql`).
+//! - Flat files: `<version>_<name>.sql` (sqlx), `<version>_<name>.up.sql` + `.down.sql`
+//!   (golang-migrate, dbmate, sqlx reversible).
+//!
+//! A migration's ledger name (`migration_name`) is the folder name, or the file name without
+//! `.sql` / `.up.sql`.
+
+use crate::checksum;
+use crate::directives::{self, DirectiveError, Directives};
+use crate::Dialect;
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+/// The name of Prisma's lock file inside the migrations directory.
+pub const LOCK_FILE: &str = "migration_lock.toml";
+
+/// One migration read from disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// The ledger's `migration_name`: folder name, or file name without `.sql`/`.up.sql`.
+    pub name: String,
+    /// The leading digits of the name (`20260410120000`, `0001`, `0`). Empty when the name
+    /// does not start with digits (still accepted; such migrations sort by name, first).
+    pub version: String,
+    /// Path of the up script (`migration.sql` or the flat file).
+    pub path: PathBuf,
+    /// Path of the down script when one exists.
+    pub down_path: Option<PathBuf>,
+    /// The up script's text.
+    pub script: String,
+    /// SHA-256 hex of the up script's bytes.
+    pub checksum: String,
+    /// Checksum of the same bytes with CRLF/LF swapped, also accepted as a match.
+    pub alt_checksum: Option<String>,
+    /// The script's `-- keel:` directives.
+    pub directives: Directives,
+}
+
+impl Migration {
+    /// Builds a migration from its name and script bytes (used by the directory reader and by
+    /// embedders that ship migrations inside their binary).
+    ///
+    /// # Errors
+    /// [`MigrationsError::NotUtf8`] and [`MigrationsError::Directive`].
+    pub fn from_bytes(
+        name: &str,
+        path: PathBuf,
+        down_path: Option<PathBuf>,
+        bytes: Vec<u8>,
+    ) -> Result<Migration, MigrationsError> {
+        let checksum = checksum::sha256_hex(&bytes);
+        let alt_checksum = checksum::swapped_line_endings_sha256_hex(&bytes);
+        let script = String::from_utf8(bytes).map_err(|_| MigrationsError::NotUtf8 {
+            path: path.clone(),
+        })?;
+        let directives = directives::parse(&script).map_err(|source| MigrationsError::Directive {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Migration {
+            name: name.to_string(),
+            version: version_of(name).to_string(),
+            path,
+            down_path,
+            script,
+            checksum,
+            alt_checksum,
+            directives,
+        })
+    }
+
+    /// Whether `recorded` (a ledger checksum) matches this file, in either line-ending form.
+    pub fn checksum_matches(&self, recorded: &str) -> bool {
+        let recorded = recorded.trim();
+        self.checksum.eq_ignore_ascii_case(recorded)
+            || self
+                .alt_checksum
+                .as_deref()
+                .is_some_and(|alt| alt.eq_ignore_ascii_case(recorded))
+    }
+}
+
+/// The layout a directory was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `<version>_<name>/migration.sql` folders (Prisma, keel).
+    Folders,
+    /// `<version>_<name>.sql` or `.up.sql` files (sqlx, golang-migrate, dbmate).
+    Flat,
+    /// No migrations yet.
+    Empty,
+}
+
+/// A migrations directory, read.
+#[derive(Debug, Clone)]
+pub struct MigrationsDir {
+    /// The directory.
+    pub root: PathBuf,
+    /// The provider named in `migration_lock.toml`, if the file exists.
+    pub lock_provider: Option<String>,
+    /// Whether `migration_lock.toml` exists (marks a Prisma project).
+    pub has_lock_file: bool,
+    /// How the migrations are laid out.
+    pub layout: Layout,
+    /// Migrations in apply order (see [`compare_names`]).
+    pub migrations: Vec<Migration>,
+}
+
+impl MigrationsDir {
+    /// Checks `migration_lock.toml`'s provider against the database's dialect.
+    ///
+    /// # Errors
+    /// [`MigrationsError::ProviderMismatch`] when the lock file names another database, and
+    /// [`MigrationsError::UnknownProvider`] when it names one keel does not know.
+    pub fn check_provider(&self, dialect: Dialect) -> Result<(), MigrationsError> {
+        let Some(p) = &self.lock_provider else {
+            return Ok(());
+        };
+        match Dialect::from_provider(p) {
+            Some(d) if d == dialect => Ok(()),
+            Some(_) => Err(MigrationsError::ProviderMismatch {
+                path: self.root.join(LOCK_FILE),
+                provider: p.clone(),
+                database: dialect,
+            }),
+            None => Err(MigrationsError::UnknownProvider {
+                path: self.root.join(LOCK_FILE),
+                provider: p.clone(),
+            }),
+        }
+    }
+
+    /// The migration named `name`, if on disk.
+    pub fn get(&self, name: &str) -> Option<&Migration> {
+        self.migrations.iter().find(|m| m.name == name)
+    }
+}
+
+/// Errors reading a migrations directory. Each has a stable code (see `docs/errors.md`).
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationsError {
+    /// The directory or a file in it could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// What was being read.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A migration folder has no `migration.sql` (Prisma's P3015).
+    #[error("migration folder `{path}` has no migration.sql")]
+    MissingFile {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A migration file is not UTF-8 text.
+    #[error("`{path}` is not UTF-8 text")]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `-- keel:` directive could not be read.
+    #[error("`{path}`: {source}")]
+    Directive {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: DirectiveError,
+    },
+    /// Two files give the same migration name.
+    #[error("two files give the migration name `{name}`: `{first}` and `{second}`")]
+    DuplicateName {
+        /// The name.
+        name: String,
+        /// One file.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
+    /// `migration_lock.toml` is not valid TOML or lacks `provider`.
+    #[error("`{path}` is not a valid lock file: {message}")]
+    BadLockFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The lock file names another database (Prisma's P3019).
+    #[error("`{path}` says provider = \"{provider}\" but the database is {database}")]
+    ProviderMismatch {
+        /// The lock file.
+        path: PathBuf,
+        /// Its provider.
+        provider: String,
+        /// The database's dialect.
+        database: Dialect,
+    },
+    /// The lock file names a provider keel does not support.
+    #[error("`{path}` names provider \"{provider}\", which keel does not support (postgresql, mysql, sqlite)")]
+    UnknownProvider {
+        /// The lock file.
+        path: PathBuf,
+        /// Its provider.
+        provider: String,
+    },
+}
+
+impl MigrationsError {
+    /// The stable error code, documented in `docs/errors.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MigrationsError::Io { .. } => "K4012",
+            MigrationsError::MissingFile { .. } => "K3015",
+            MigrationsError::NotUtf8 { .. } => "K4012",
+            MigrationsError::Directive { .. } => "K4011",
+            MigrationsError::DuplicateName { .. } => "K4013",
+            MigrationsError::BadLockFile { .. } => "K4014",
+            MigrationsError::ProviderMismatch { .. } => "K3019",
+            MigrationsError::UnknownProvider { .. } => "K3019",
+        }
+    }
+}
+
+/// The version of a migration name: its leading ASCII digits.
+pub fn version_of(name: &str) -> &str {
+    let end = name
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(name.len());
+    &name[..end]
+}
+
+/// Apply order of two migration names: by version, compared numerically when both are digit
+/// strings (so `2_x` < `10_x`, and `01_a` = `1_a` as versions), then by the whole name.
+pub fn compare_names(a: &str, b: &str) -> Ordering {
+    compare_versions(version_of(a), version_of(b)).then_with(|| a.cmp(b))
+}
+
+fn compare_versions(a: &str, b: &str) -> Ordering {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// Finds the migrations directory of a project rooted at `project`: `migrations/` if it
+/// exists, else `prisma/migrations/` if it exists, else `migrations/` (to be created).
+pub fn find_dir(project: &Path) -> PathBuf {
+    let keel = project.join("migrations");
+    if keel.is_dir() {
+        return keel;
+    }
+    let prisma = project.join("prisma").join("migrations");
+    if prisma.is_dir() {
+        return prisma;
+    }
+    keel
+}
+
+/// Reads the migrations directory at `root`. A directory that does not exist reads as empty
+/// (a new project), so that `status` can still report the ledger.
+///
+/// # Errors
+/// Every [`MigrationsError`] except the provider checks.
+pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MigrationsError::Io { path, source }
+    };
+    let mut dir = MigrationsDir {
+        root: root.to_path_buf(),
+        lock_provider: None,
+        has_lock_file: false,
+        layout: Layout::Empty,
+        migrations: Vec::new(),
+    };
+    if !root.exists() {
+        return Ok(dir);
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(root)
+        .map_err(io(root))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io(root))?;
+    entries.sort();
+
+    let mut found: Vec<Migration> = Vec::new();
+    let mut folders = 0usize;
+    let mut flat = 0usize;
+    for path in entries {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string)
+        else {
+            continue;
+        };
+        if file_name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            let up = path.join("migration.sql");
+            if !up.is_file() {
+                // A folder holding SQL files of another layout is not ours to judge; one
+                // that looks like a migration folder but lacks its script is Prisma's P3015.
+                if looks_like_migration_name(&file_name) {
+                    return Err(MigrationsError::MissingFile { path });
+                }
+                continue;
+            }
+            let down = path.join("down.sql");
+            let bytes = std::fs::read(&up).map_err(io(&up))?;
+            found.push(Migration::from_bytes(
+                &file_name,
+                up,
+                down.is_file().then_some(down),
+                bytes,
+            )?);
+            folders += 1;
+        } else if file_name == LOCK_FILE {
+            dir.has_lock_file = true;
+            dir.lock_provider = Some(read_lock_provider(&path)?);
+        } else if let Some(name) = flat_up_name(&file_name) {
+            let down_name = format!("{name}.down.sql");
+            let down = root.join(&down_name);
+            let bytes = std::fs::read(&path).map_err(io(&path))?;
+            found.push(Migration::from_bytes(
+                name,
+                path.clone(),
+                (file_name.ends_with(".up.sql") && down.is_file()).then_some(down),
+                bytes,
+            )?);
+            flat += 1;
+        }
+    }
+    found.sort_by(|a, b| compare_names(&a.name, &b.name));
+    for pair in found.windows(2) {
+        if pair[0].name == pair[1].name {
+            return Err(MigrationsError::DuplicateName {
+                name: pair[0].name.clone(),
+                first: pair[0].path.clone(),
+                second: pair[1].path.clone(),
+            });
+        }
+    }
+    dir.layout = match (folders, flat) {
+        (0, 0) => Layout::Empty,
+        (_, 0) => Layout::Folders,
+        _ => Layout::Flat,
+    };
+    dir.migrations = found;
+    Ok(dir)
+}
+
+fn looks_like_migration_name(name: &str) -> bool {
+    let v = version_of(name);
+    !v.is_empty() && name[v.len()..].starts_with('_')
+}
+
+/// The migration name of a flat up file, or `None` for files that are not up migrations
+/// (down files, other extensions, names without a leading version).
+fn flat_up_name(file_name: &str) -> Option<&str> {
+    if file_name.ends_with(".down.sql") {
+        return None;
+    }
+    let name = file_name
+        .strip_suffix(".up.sql")
+        .or_else(|| file_name.strip_suffix(".sql"))?;
+    looks_like_migration_name(name).then_some(name)
+}
+
+fn read_lock_provider(path: &Path) -> Result<String, MigrationsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| MigrationsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |message: String| MigrationsError::BadLockFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    let value: toml::Table = text.parse().map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+    match value.get("provider") {
+        Some(toml::Value::String(p)) => Ok(p.clone()),
+        _ => Err(bad("no `provider = \"...\"` line".into())),
+    }
+}
+
+/// Writes Prisma's `migration_lock.toml` for `dialect` into `dir` (same content as Prisma's).
+///
+/// # Errors
+/// The I/O error when the file cannot be written.
+pub fn write_lock_file(dir: &Path, dialect: Dialect) -> std::io::Result<()> {
+    std::fs::write(
+        dir.join(LOCK_FILE),
+        format!(
+            "# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = \"{}\"\n",
+            dialect.prisma_provider()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests;
