@@ -1,0 +1,87 @@
+//! Command-line arguments (clap).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// keel: schema migrations for PostgreSQL, MySQL/MariaDB and SQLite that never leave a
+/// database stuck.
+#[derive(Debug, Parser)]
+#[command(name = "keel", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command takes. Order of precedence: flag, environment, keel.toml, default.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Target database (postgres://…, mysql://…, mariadb://…, sqlite://FILE) [default: sqlite://keel.db]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Migrations directory [default: migrations/, or prisma/migrations/ when that exists]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+    /// Ledger table [default: _prisma_migrations in a Prisma project, else _keel_migrations]
+    #[arg(long, global = true, value_name = "TABLE")]
+    pub ledger_table: Option<String>,
+    /// How long to wait for the deploy lock, e.g. 10s, 500ms, 2min [default: 10s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+    /// Machine-readable output: JSON (deploy: one event per line)
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write keel.toml, the migrations directory with migration_lock.toml, and schema.sql
+    Init,
+    /// Create an empty migration folder with a fresh 14-digit UTC version
+    New {
+        /// The migration's name: lowercase letters, digits and underscores
+        name: String,
+    },
+    /// Apply pending migrations in order, under the deploy lock
+    Deploy(DeployArgs),
+    /// Show every migration and its state
+    Status {
+        /// Exit 2 when anything is pending, modified, missing or out of order; 3 when a
+        /// migration is failed
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Record a migration as applied or rolled back in the ledger (the schema is not touched)
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Print the SQL that would run, in order, with the ledger writes; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply up to and including this version (or migration name)
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Accept applied migrations whose file changed since
+    #[arg(long)]
+    pub allow_modified: bool,
+    /// Accept applied migrations whose folder is gone
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ResolveArgs {
+    /// Record a pending or failed migration as applied without running it (a baseline)
+    #[arg(long, value_name = "NAME")]
+    pub applied: Option<String>,
+    /// Mark a failed migration as rolled back, so deploy runs it again
+    #[arg(long, value_name = "NAME")]
+    pub rolled_back: Option<String>,
+}

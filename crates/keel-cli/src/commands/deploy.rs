@@ -1,0 +1,89 @@
+//! `keel deploy`: progress bar on a terminal, one plain line per migration otherwise, one JSON
+//! event per line with `--json`.
+
+use crate::args::DeployArgs;
+use indicatif::{ProgressBar, ProgressStyle};
+use keel::{DeployOptions, Error, Event, Settings};
+use std::io::IsTerminal;
+
+pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, Error> {
+    let options = DeployOptions {
+        dry_run: a.dry_run,
+        to: a.to.clone(),
+        allow_modified: a.allow_modified,
+        allow_missing: a.allow_missing,
+        allow_out_of_order: a.allow_out_of_order,
+    };
+    let tty = std::io::stderr().is_terminal() && !json;
+    let mut bar: Option<ProgressBar> = None;
+    let mut on_event = |e: &Event| {
+        if json {
+            if let Ok(line) = serde_json::to_string(e) {
+                println!("{line}");
+            }
+            return;
+        }
+        match e {
+            Event::Plan { pending, .. } if tty && !pending.is_empty() && !a.dry_run => {
+                let pb = ProgressBar::new(pending.len() as u64);
+                pb.set_style(
+                    ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                pb.enable_steady_tick(std::time::Duration::from_millis(100));
+                bar = Some(pb);
+            }
+            Event::MigrationStarted { name, .. } => {
+                if let Some(pb) = &bar {
+                    pb.set_message(name.clone());
+                }
+            }
+            Event::MigrationApplied {
+                index,
+                total,
+                name,
+                duration_ms,
+                steps,
+            } => match &bar {
+                Some(pb) => pb.inc(1),
+                None => println!("applied {name} ({index}/{total}, {steps} steps, {duration_ms} ms)"),
+            },
+            Event::LedgerCreated { table } if !tty => println!("created ledger table {table}"),
+            _ => {}
+        }
+    };
+    let result = keel::deploy(settings, &options, &mut on_event).await;
+    if let Some(pb) = bar.take() {
+        pb.finish_and_clear();
+    }
+    let report = result?;
+    if let Some(sql) = &report.dry_run_sql {
+        if json {
+            println!("{}", serde_json::json!({"event": "dry_run", "sql": sql, "migrations": report.applied}));
+        } else {
+            print!("{sql}");
+            println!("-- dry run: {} migration(s) would be applied; nothing was changed", report.applied.len());
+        }
+        return Ok(0);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "done", "applied": report.applied, "accepted": report.accepted})
+        );
+    } else {
+        for line in &report.accepted {
+            println!("warning: {line}");
+        }
+        if report.applied.is_empty() {
+            println!("nothing to apply: the database is up to date ({})", settings.redacted_url());
+        } else {
+            println!(
+                "{} migration(s) applied to {}",
+                report.applied.len(),
+                settings.redacted_url()
+            );
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,38 @@
+//! One file per command.
+
+mod deploy;
+mod init;
+mod resolve;
+mod status;
+
+use crate::args::{Cli, Command};
+use crate::output::report_error;
+use keel::{Settings, SettingsInput};
+
+/// Runs the command and returns the process exit status (DESIGN.md, "Exit codes").
+pub async fn run(cli: Cli) -> u8 {
+    let g = &cli.global;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let input = SettingsInput {
+        database_url: g.database_url.clone(),
+        migrations: g.migrations.clone(),
+        ledger_table: g.ledger_table.clone(),
+        lock_timeout: g.lock_timeout.clone(),
+    };
+    let raw_url = g.database_url.clone().unwrap_or_default();
+    let settings = match Settings::resolve(input, &cwd) {
+        Ok(s) => s,
+        Err(e) => return report_error(&e, &raw_url, g.json),
+    };
+    let result = match &cli.command {
+        Command::Init => init::init(&settings, &cwd, g.json),
+        Command::New { name } => init::new(&settings, name, g.json),
+        Command::Deploy(a) => deploy::run(&settings, a, g.json).await,
+        Command::Status { exit_code } => status::run(&settings, *exit_code, g.json).await,
+        Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => report_error(&e, &settings.database_url, g.json),
+    }
+}

@@ -1,0 +1,30 @@
+//! `keel resolve`.
+
+use crate::args::ResolveArgs;
+use keel::{Error, ResolveAction, Settings};
+
+pub async fn run(settings: &Settings, a: &ResolveArgs, json: bool) -> Result<u8, Error> {
+    let action = match (&a.applied, &a.rolled_back) {
+        (Some(n), _) => ResolveAction::Applied(n.clone()),
+        (None, Some(n)) => ResolveAction::RolledBack(n.clone()),
+        (None, None) => unreachable_by_clap(),
+    };
+    let state = keel::resolve(settings, &action).await?;
+    let name = match &action {
+        ResolveAction::Applied(n) | ResolveAction::RolledBack(n) => n,
+    };
+    if json {
+        println!("{}", serde_json::json!({"migration": name, "state": state}));
+    } else {
+        println!("recorded `{name}` as {state} in the ledger (the schema was not touched)");
+        if matches!(action, ResolveAction::RolledBack(_)) {
+            println!("next: fix the migration if needed, then `keel deploy` runs it again");
+        }
+    }
+    Ok(0)
+}
+
+/// clap's `ArgGroup(required = true)` guarantees one of the two flags.
+fn unreachable_by_clap() -> ResolveAction {
+    ResolveAction::RolledBack(String::new())
+}

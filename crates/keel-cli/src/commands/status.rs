@@ -1,0 +1,89 @@
+//! `keel status`.
+
+use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use keel::{Error, Settings};
+use keel_core::ledger::State;
+
+pub async fn run(settings: &Settings, exit_code: bool, json: bool) -> Result<u8, Error> {
+    let report = keel::status(settings).await?;
+    let code = if exit_code { report.exit_code() } else { 0 };
+    if json {
+        let migrations: Vec<_> = report
+            .reconciled
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "name": e.name,
+                    "state": e.state,
+                    "started_at": e.row.as_ref().map(|r| r.started_at),
+                    "finished_at": e.row.as_ref().and_then(|r| r.finished_at),
+                    "duration_ms": e.row.as_ref().and_then(|r| r.duration_ms()),
+                    "applied_steps_count": e.row.as_ref().map(|r| r.applied_steps_count),
+                    "attempts": e.attempts,
+                    "logs": e.row.as_ref().and_then(|r| r.logs.clone()),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "database": report.url,
+                "dialect": report.dialect.prisma_provider(),
+                "ledger_table": report.ledger_table,
+                "ledger_exists": report.ledger_exists,
+                "unmanaged_tables": report.unmanaged_tables,
+                "summary": report.summary(),
+                "migrations": migrations,
+            })
+        );
+        return Ok(u8::try_from(code).unwrap_or(1));
+    }
+    println!(
+        "{} · ledger {}{} · {}",
+        report.url,
+        report.ledger_table,
+        if report.ledger_exists { "" } else { " (not created yet)" },
+        report.migrations_dir.display()
+    );
+    if !report.reconciled.entries.is_empty() {
+        let mut table = Table::new();
+        table.load_preset(UTF8_BORDERS_ONLY);
+        table.set_header(vec!["migration", "state", "applied at (UTC)", "duration", "steps"]);
+        for e in &report.reconciled.entries {
+            let row = e.row.as_ref();
+            let at = row
+                .and_then(|r| r.finished_at.or(Some(r.started_at)))
+                .filter(|_| e.state != State::Pending)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default();
+            let duration = row
+                .and_then(|r| r.duration_ms())
+                .map(|ms| format!("{ms} ms"))
+                .unwrap_or_default();
+            let steps = row
+                .filter(|_| matches!(e.state, State::Failed | State::Applied | State::Modified))
+                .map(|r| r.applied_steps_count.to_string())
+                .unwrap_or_default();
+            table.add_row(vec![e.name.clone(), e.state.to_string(), at, duration, steps]);
+        }
+        println!("{table}");
+    }
+    println!("{}", report.summary());
+    if !report.unmanaged_tables.is_empty() {
+        println!(
+            "the database has {} table(s) but no ledger: record a baseline with `keel resolve --applied NAME` (error K3005 on deploy)",
+            report.unmanaged_tables.len()
+        );
+    }
+    for e in report.reconciled.with_state(State::Failed) {
+        if let Some(logs) = e.row.as_ref().and_then(|r| r.logs.as_deref()) {
+            println!("\n`{}` failed:\n{}", e.name, logs.trim_end());
+        }
+        println!(
+            "fix: `keel resolve --rolled-back {0}` (nothing of it remains) or `keel resolve --applied {0}` (completed by hand)",
+            e.name
+        );
+    }
+    Ok(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,99 @@
+//! The drivers' errors, each with a stable code (see `docs/errors.md`).
+
+use std::time::Duration;
+
+/// An error from a driver. Messages never hold a password: URLs are redacted before they get
+/// here.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The database URL cannot be parsed or has an unsupported scheme (Prisma's P1013).
+    #[error("invalid database URL `{url}`: {message}")]
+    InvalidUrl {
+        /// The URL, redacted.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The server could not be reached or refused the login (Prisma's P1001/P1000).
+    #[error("cannot connect to `{url}`: {message}")]
+    Connect {
+        /// The URL, redacted.
+        url: String,
+        /// The reason.
+        message: String,
+    },
+    /// The database named in the URL does not exist (Prisma's P1003).
+    #[error("database `{database}` does not exist on `{url}`")]
+    DatabaseNotFound {
+        /// The URL, redacted.
+        url: String,
+        /// The database name.
+        database: String,
+    },
+    /// The deploy lock was not free within the timeout (Prisma's P1002).
+    #[error("timed out after {} ms waiting for the deploy lock{}", waited.as_millis(), holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default())]
+    LockTimeout {
+        /// How long keel waited.
+        waited: Duration,
+        /// Who holds it: session id, application, query, since when (when known).
+        holder: Option<String>,
+    },
+    /// The server rejected a statement.
+    #[error("{message}")]
+    Server {
+        /// SQLSTATE (PostgreSQL), error number (MySQL) or result code (SQLite).
+        code: Option<String>,
+        /// The server's message.
+        message: String,
+    },
+    /// The connection was lost (server restart, killed session, network) (Prisma's P1017).
+    #[error("the connection to the database was lost: {message}")]
+    ConnectionLost {
+        /// The reason.
+        message: String,
+    },
+    /// A ledger row could not be read.
+    #[error("cannot read the ledger table `{table}`: {message}")]
+    BadLedger {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl DriverError {
+    /// The stable error code, documented in `docs/errors.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DriverError::InvalidUrl { .. } => "K1013",
+            DriverError::Connect { .. } => "K1001",
+            DriverError::DatabaseNotFound { .. } => "K1003",
+            DriverError::LockTimeout { .. } => "K1002",
+            DriverError::Server { .. } => "K1009",
+            DriverError::ConnectionLost { .. } => "K1017",
+            DriverError::BadLedger { .. } => "K1010",
+        }
+    }
+
+    /// Converts a sqlx error from running a statement.
+    pub(crate) fn from_sqlx(e: sqlx::Error) -> DriverError {
+        match e {
+            sqlx::Error::Database(db) => DriverError::Server {
+                code: db.code().map(|c| c.into_owned()),
+                message: db.message().to_string(),
+            },
+            sqlx::Error::Io(io) => DriverError::ConnectionLost {
+                message: io.to_string(),
+            },
+            sqlx::Error::Protocol(p) => DriverError::ConnectionLost { message: p },
+            sqlx::Error::WorkerCrashed => DriverError::ConnectionLost {
+                message: "the SQLite worker stopped".into(),
+            },
+            other => DriverError::Server {
+                code: None,
+                message: other.to_string(),
+            },
+        }
+    }
+}

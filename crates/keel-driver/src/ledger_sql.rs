@@ -1,0 +1,62 @@
+//! The ledger's DDL, per dialect: Prisma's `_prisma_migrations` definitions, column for column,
+//! so that a ledger keel creates is one Prisma reads unchanged (and the other way round).
+//!
+//! Source: prisma-engines, `schema-engine/connectors/sql-schema-connector/src/flavour/*`
+//! (`create_migrations_table`).
+
+use keel_core::Dialect;
+
+/// The columns, in Prisma's order.
+pub(crate) const COLUMNS: &str =
+    "id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count";
+
+/// `CREATE TABLE` for the ledger named `table` in `dialect`.
+pub(crate) fn create_table(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Postgres => format!(
+            r#"CREATE TABLE IF NOT EXISTS "{table}" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)"#
+        ),
+        Dialect::Mysql => format!(
+            r#"CREATE TABLE IF NOT EXISTS `{table}` (
+    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum                VARCHAR(64) NOT NULL,
+    finished_at             DATETIME(3),
+    migration_name          VARCHAR(255) NOT NULL,
+    logs                    TEXT,
+    rolled_back_at          DATETIME(3),
+    started_at              DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    applied_steps_count     INTEGER UNSIGNED NOT NULL DEFAULT 0
+) DEFAULT CHARACTER SET utf8mb4"#
+        ),
+        Dialect::Sqlite => format!(
+            r#"CREATE TABLE IF NOT EXISTS "{table}" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)"#
+        ),
+    }
+}
+
+/// Quotes a table name for `dialect`. Ledger names come from settings, never from SQL input;
+/// quoting still guards against a name with a quote in it.
+pub(crate) fn quote(dialect: Dialect, ident: &str) -> String {
+    match dialect {
+        Dialect::Mysql => format!("`{}`", ident.replace('`', "``")),
+        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
+    }
+}

@@ -1,0 +1,229 @@
+//! PostgreSQL driver.
+
+use crate::ledger_sql::{self, COLUMNS};
+use crate::{DatabaseUrl, Driver, DriverError, PG_LOCK_KEY};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keel_core::ledger::{LedgerRow, KEEL_TABLE, PRISMA_TABLE};
+use keel_core::Dialect;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection, Row};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub(crate) struct PgDriver {
+    conn: PgConnection,
+    url: String,
+}
+
+impl PgDriver {
+    pub(crate) async fn connect(url: &DatabaseUrl) -> Result<PgDriver, DriverError> {
+        let redacted = url.redacted();
+        let opts = PgConnectOptions::from_str(url.as_str())
+            .map_err(|e| DriverError::InvalidUrl {
+                url: redacted.clone(),
+                message: keel_core::redact::redact_in(&e.to_string(), url.as_str()),
+            })?
+            .application_name("keel");
+        let database = opts.get_database().unwrap_or_default().to_string();
+        let conn = opts.connect().await.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => {
+                DriverError::DatabaseNotFound {
+                    url: redacted.clone(),
+                    database: database.clone(),
+                }
+            }
+            _ => DriverError::Connect {
+                url: redacted.clone(),
+                message: keel_core::redact::redact_in(&e.to_string(), url.as_str()),
+            },
+        })?;
+        Ok(PgDriver {
+            conn,
+            url: redacted,
+        })
+    }
+
+    async fn lock_holder(&mut self) -> Option<String> {
+        // An advisory lock on a bigint key shows in pg_locks as classid = high 32 bits,
+        // objid = low 32 bits, objsubid = 1.
+        let sql = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.query, ''), \
+                   coalesce(a.state, ''), \
+                   to_char(coalesce(a.xact_start, a.backend_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+                   extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start))::float8 \
+                   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                   AND l.classid = 0 AND l.objid = $1 \
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+        let row = sqlx::query(sql)
+            .bind(PG_LOCK_KEY)
+            .fetch_optional(&mut self.conn)
+            .await
+            .ok()??;
+        let pid: i32 = row.try_get(0).ok()?;
+        let app: String = row.try_get(1).ok()?;
+        let query: String = row.try_get(2).ok()?;
+        let state: String = row.try_get(3).ok()?;
+        let since: String = row.try_get(4).ok()?;
+        let age: f64 = row.try_get(5).ok()?;
+        let query: String = query.split_whitespace().collect::<Vec<_>>().join(" ");
+        let query = if query.chars().count() > 120 {
+            format!("{}…", query.chars().take(120).collect::<String>())
+        } else {
+            query
+        };
+        Some(format!(
+            "PostgreSQL backend pid {pid} (application_name '{app}', state {state}, since {since}, {age:.0} s ago, last query: {query})"
+        ))
+    }
+}
+
+#[async_trait]
+impl Driver for PgDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn redacted_url(&self) -> &str {
+        &self.url
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        let start = Instant::now();
+        let mut wait = Duration::from_millis(20);
+        loop {
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(PG_LOCK_KEY)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(DriverError::from_sqlx)?;
+            if got {
+                return Ok(());
+            }
+            if start.elapsed() >= timeout {
+                return Err(DriverError::LockTimeout {
+                    waited: start.elapsed(),
+                    holder: self.lock_holder().await,
+                });
+            }
+            tokio::time::sleep(wait.min(timeout.saturating_sub(start.elapsed()))).await;
+            wait = (wait * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    async fn unlock(&mut self) -> Result<(), DriverError> {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PG_LOCK_KEY)
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn table_exists(&mut self, name: &str) -> Result<bool, DriverError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
+        )
+        .bind(name)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)
+    }
+
+    async fn user_tables(&mut self) -> Result<Vec<String>, DriverError> {
+        sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = current_schema() \
+             AND tablename NOT IN ($1, $2) ORDER BY tablename",
+        )
+        .bind(KEEL_TABLE)
+        .bind(PRISMA_TABLE)
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)
+    }
+
+    async fn create_ledger(&mut self, table: &str) -> Result<(), DriverError> {
+        self.execute(&ledger_sql::create_table(Dialect::Postgres, table))
+            .await
+    }
+
+    async fn read_ledger(&mut self, table: &str) -> Result<Vec<LedgerRow>, DriverError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} ORDER BY started_at, migration_name",
+            ledger_sql::quote(Dialect::Postgres, table)
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        rows.iter()
+            .map(|r| {
+                let bad = |e: sqlx::Error| DriverError::BadLedger {
+                    table: table.to_string(),
+                    message: e.to_string(),
+                };
+                let steps: i32 = r.try_get("applied_steps_count").map_err(bad)?;
+                Ok(LedgerRow {
+                    id: r.try_get("id").map_err(bad)?,
+                    checksum: r.try_get("checksum").map_err(bad)?,
+                    finished_at: r.try_get::<Option<DateTime<Utc>>, _>("finished_at").map_err(bad)?,
+                    migration_name: r.try_get("migration_name").map_err(bad)?,
+                    logs: r.try_get("logs").map_err(bad)?,
+                    rolled_back_at: r.try_get("rolled_back_at").map_err(bad)?,
+                    started_at: r.try_get("started_at").map_err(bad)?,
+                    applied_steps_count: u32::try_from(steps).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_row(&mut self, table: &str, row: &LedgerRow) -> Result<(), DriverError> {
+        let sql = format!(
+            "INSERT INTO {} ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            ledger_sql::quote(Dialect::Postgres, table)
+        );
+        sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.checksum)
+            .bind(row.finished_at)
+            .bind(&row.migration_name)
+            .bind(&row.logs)
+            .bind(row.rolled_back_at)
+            .bind(row.started_at)
+            .bind(i32::try_from(row.applied_steps_count).unwrap_or(i32::MAX))
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn update_row(&mut self, table: &str, row: &LedgerRow) -> Result<(), DriverError> {
+        let sql = format!(
+            "UPDATE {} SET checksum = $2, finished_at = $3, logs = $4, rolled_back_at = $5, applied_steps_count = $6 WHERE id = $1",
+            ledger_sql::quote(Dialect::Postgres, table)
+        );
+        sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.checksum)
+            .bind(row.finished_at)
+            .bind(&row.logs)
+            .bind(row.rolled_back_at)
+            .bind(i32::try_from(row.applied_steps_count).unwrap_or(i32::MAX))
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        // `&str` without arguments goes over the simple/text protocol, as `raw_sql` would.
+        sqlx::Executor::execute(&mut self.conn, sql)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn close(self: Box<Self>) {
+        let _ = self.conn.close().await;
+    }
+}

@@ -1,0 +1,265 @@
+//! SQLite driver (bundled by sqlx).
+//!
+//! Ledger timestamps are stored as integer epoch milliseconds, as Prisma stores them; text
+//! timestamps (the column default, other tools) are read too.
+
+use crate::ledger_sql::{self, COLUMNS};
+use crate::{DatabaseUrl, Driver, DriverError};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use keel_core::ledger::{LedgerRow, KEEL_TABLE, PRISMA_TABLE};
+use keel_core::Dialect;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub(crate) struct SqliteDriver {
+    conn: SqliteConnection,
+    url: String,
+    path: Option<PathBuf>,
+    /// The open database file holding our `flock` while the deploy lock is held.
+    lock_file: Option<std::fs::File>,
+}
+
+impl SqliteDriver {
+    pub(crate) async fn connect(url: &DatabaseUrl) -> Result<SqliteDriver, DriverError> {
+        let redacted = url.redacted();
+        let DatabaseUrl::Sqlite { path, .. } = url else {
+            return Err(DriverError::InvalidUrl {
+                url: redacted,
+                message: "not a SQLite URL".into(),
+            });
+        };
+        let opts = match path {
+            Some(p) => SqliteConnectOptions::new().filename(p),
+            None => SqliteConnectOptions::from_str("sqlite::memory:").map_err(|e| {
+                DriverError::InvalidUrl {
+                    url: redacted.clone(),
+                    message: e.to_string(),
+                }
+            })?,
+        }
+        .create_if_missing(true)
+        .busy_timeout(Duration::from_secs(10));
+        let conn = opts.connect().await.map_err(|e| DriverError::Connect {
+            url: redacted.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(SqliteDriver {
+            conn,
+            url: redacted,
+            path: path.clone(),
+            lock_file: None,
+        })
+    }
+}
+
+/// Who holds a `flock` on `path`, from `/proc/locks` (Linux); `None` elsewhere.
+fn flock_holder(path: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(path).ok()?.ino();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    for line in locks.lines() {
+        // "1: FLOCK  ADVISORY  WRITE 12345 08:01:1234 0 EOF"
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() >= 6 && f[1] == "FLOCK" && f[5].rsplit(':').next() == Some(&inode.to_string()) {
+            let pid = f[4];
+            if pid == std::process::id().to_string() {
+                continue;
+            }
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .split('\0')
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            return Some(format!("process {pid} ({})", keel_core::redact::redact_url(&cmd)));
+        }
+    }
+    None
+}
+
+fn from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+}
+
+/// Reads a timestamp column as epoch milliseconds whether it holds an integer (Prisma) or text.
+fn millis_expr(col: &str) -> String {
+    format!(
+        "CASE WHEN {col} IS NULL THEN NULL WHEN typeof({col}) IN ('integer', 'real') THEN CAST({col} AS INTEGER) \
+         ELSE CAST(round((julianday({col}) - 2440587.5) * 86400000.0) AS INTEGER) END AS {col}"
+    )
+}
+
+#[async_trait]
+impl Driver for SqliteDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn redacted_url(&self) -> &str {
+        &self.url
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), DriverError> {
+        // An in-memory database is private to this connection: nothing to lock.
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        // flock(2) on the database file itself: independent of SQLite's own fcntl locks on
+        // Linux, so it serialises keel processes without blocking readers, and leaves no file.
+        let file = std::fs::File::open(&path).map_err(|e| DriverError::Connect {
+            url: self.url.clone(),
+            message: e.to_string(),
+        })?;
+        let start = Instant::now();
+        let mut wait = Duration::from_millis(20);
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    self.lock_file = Some(file);
+                    return Ok(());
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(DriverError::Server {
+                        code: None,
+                        message: format!("cannot lock {}: {e}", path.display()),
+                    })
+                }
+            }
+            if start.elapsed() >= timeout {
+                return Err(DriverError::LockTimeout {
+                    waited: start.elapsed(),
+                    holder: flock_holder(&path),
+                });
+            }
+            tokio::time::sleep(wait.min(timeout.saturating_sub(start.elapsed()))).await;
+            wait = (wait * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    async fn unlock(&mut self) -> Result<(), DriverError> {
+        if let Some(f) = self.lock_file.take() {
+            let _ = f.unlock();
+        }
+        Ok(())
+    }
+
+    async fn table_exists(&mut self, name: &str) -> Result<bool, DriverError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+                .bind(name)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(DriverError::from_sqlx)?;
+        Ok(n > 0)
+    }
+
+    async fn user_tables(&mut self) -> Result<Vec<String>, DriverError> {
+        sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+             AND name NOT IN (?, ?) ORDER BY name",
+        )
+        .bind(KEEL_TABLE)
+        .bind(PRISMA_TABLE)
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)
+    }
+
+    async fn create_ledger(&mut self, table: &str) -> Result<(), DriverError> {
+        self.execute(&ledger_sql::create_table(Dialect::Sqlite, table))
+            .await
+    }
+
+    async fn read_ledger(&mut self, table: &str) -> Result<Vec<LedgerRow>, DriverError> {
+        let sql = format!(
+            "SELECT id, checksum, {}, migration_name, logs, {}, {}, applied_steps_count FROM {} ORDER BY 7, migration_name",
+            millis_expr("finished_at"),
+            millis_expr("rolled_back_at"),
+            millis_expr("started_at"),
+            ledger_sql::quote(Dialect::Sqlite, table)
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        rows.iter()
+            .map(|r| {
+                let bad = |e: sqlx::Error| DriverError::BadLedger {
+                    table: table.to_string(),
+                    message: e.to_string(),
+                };
+                let steps: i64 = r.try_get("applied_steps_count").map_err(bad)?;
+                Ok(LedgerRow {
+                    id: r.try_get("id").map_err(bad)?,
+                    checksum: r.try_get("checksum").map_err(bad)?,
+                    finished_at: from_millis(r.try_get("finished_at").map_err(bad)?),
+                    migration_name: r.try_get("migration_name").map_err(bad)?,
+                    logs: r.try_get("logs").map_err(bad)?,
+                    rolled_back_at: from_millis(r.try_get("rolled_back_at").map_err(bad)?),
+                    started_at: from_millis(r.try_get("started_at").map_err(bad)?)
+                        .unwrap_or_default(),
+                    applied_steps_count: u32::try_from(steps).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_row(&mut self, table: &str, row: &LedgerRow) -> Result<(), DriverError> {
+        let sql = format!(
+            "INSERT INTO {} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ledger_sql::quote(Dialect::Sqlite, table)
+        );
+        sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.checksum)
+            .bind(row.finished_at.map(|t| t.timestamp_millis()))
+            .bind(&row.migration_name)
+            .bind(&row.logs)
+            .bind(row.rolled_back_at.map(|t| t.timestamp_millis()))
+            .bind(row.started_at.timestamp_millis())
+            .bind(i64::from(row.applied_steps_count))
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn update_row(&mut self, table: &str, row: &LedgerRow) -> Result<(), DriverError> {
+        let sql = format!(
+            "UPDATE {} SET checksum = ?, finished_at = ?, logs = ?, rolled_back_at = ?, applied_steps_count = ? WHERE id = ?",
+            ledger_sql::quote(Dialect::Sqlite, table)
+        );
+        sqlx::query(&sql)
+            .bind(&row.checksum)
+            .bind(row.finished_at.map(|t| t.timestamp_millis()))
+            .bind(&row.logs)
+            .bind(row.rolled_back_at.map(|t| t.timestamp_millis()))
+            .bind(i64::from(row.applied_steps_count))
+            .bind(&row.id)
+            .execute(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
+        // `&str` without arguments goes over the simple/text protocol, as `raw_sql` would.
+        sqlx::Executor::execute(&mut self.conn, sql)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn close(mut self: Box<Self>) {
+        let _ = self.unlock().await;
+        let _ = self.conn.close().await;
+    }
+}

@@ -1,0 +1,272 @@
+//! `keel deploy`: applies pending migrations in order under the deploy lock.
+
+use crate::apply::{self, ApplyError, ApplyPlan};
+use crate::events::Event;
+use crate::project::Project;
+use crate::{Error, Settings};
+use keel_core::ledger::{Reconciled, State};
+use keel_core::migrations::{compare_names, Migration};
+use keel_core::Dialect;
+use std::time::Instant;
+
+/// What `deploy` may accept and how far it goes.
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    /// Print the SQL instead of running it ([`DeployReport::dry_run_sql`]).
+    pub dry_run: bool,
+    /// Apply up to and including the migration with this version (or name).
+    pub to: Option<String>,
+    /// Accept applied migrations whose file changed (checksum mismatch).
+    pub allow_modified: bool,
+    /// Accept applied migrations whose folder is gone.
+    pub allow_missing: bool,
+    /// Apply pending migrations older than the newest applied one.
+    pub allow_out_of_order: bool,
+}
+
+/// What `deploy` did.
+#[derive(Debug, Clone, Default)]
+pub struct DeployReport {
+    /// The ledger table used.
+    pub ledger_table: String,
+    /// Migrations applied (or, in a dry run, that would be), in order.
+    pub applied: Vec<String>,
+    /// Findings accepted by an `--allow-*` flag, one line each.
+    pub accepted: Vec<String>,
+    /// The SQL a dry run would execute, in order, with the ledger writes.
+    pub dry_run_sql: Option<String>,
+}
+
+/// Applies every pending migration in order (DESIGN.md, `keel deploy`).
+///
+/// Takes the deploy lock (waiting up to `settings.lock_timeout`), creates the ledger when the
+/// database is empty, and refuses, before touching anything, when a migration is failed
+/// (K3009), modified (K4001), missing (K4002) or out of order (K4003) unless accepted by an
+/// option, or when the database has tables but no ledger (K3005).
+///
+/// # Errors
+/// The refusals above; [`Error::MigrationFailed`] (K3018) when a migration fails (its ledger
+/// row then records the error); driver and migrations-directory errors.
+pub async fn deploy(
+    settings: &Settings,
+    options: &DeployOptions,
+    on_event: &mut (dyn FnMut(&Event) + Send),
+) -> Result<DeployReport, Error> {
+    let mut project = Project::open(settings).await?;
+    let result = deploy_locked(&mut project, settings, options, on_event).await;
+    project.close().await;
+    result
+}
+
+async fn deploy_locked(
+    project: &mut Project,
+    settings: &Settings,
+    options: &DeployOptions,
+    on_event: &mut (dyn FnMut(&Event) + Send),
+) -> Result<DeployReport, Error> {
+    if !options.dry_run {
+        on_event(&Event::WaitingForLock);
+        project.driver.lock(settings.lock_timeout).await?;
+        // Another deploy may have created the ledger while we waited.
+        project.refresh().await?;
+    }
+    let dialect = project.driver.dialect();
+    let mut sql = String::new();
+    if !project.ledger_exists {
+        let tables = project.driver.user_tables().await?;
+        if !tables.is_empty() {
+            return Err(Error::NonEmptyWithoutLedger {
+                tables,
+                ledger_table: project.ledger_table.clone(),
+                first_migration: project.dir.migrations.first().map(|m| m.name.clone()),
+            });
+        }
+        if options.dry_run {
+            sql.push_str(&format!(
+                "-- create the ledger\n{};\n\n",
+                keel_driver::ledger_ddl(dialect, &project.ledger_table)
+            ));
+        } else {
+            project.ensure_ledger().await?;
+            on_event(&Event::LedgerCreated {
+                table: project.ledger_table.clone(),
+            });
+        }
+    }
+    let (_, reconciled) = project.reconcile().await?;
+    let accepted = check_refusals(&reconciled, project, options)?;
+
+    let mut to_apply: Vec<&Migration> = reconciled
+        .to_apply()
+        .filter_map(|e| e.file.map(|i| &project.dir.migrations[i]))
+        .collect();
+    if let Some(target) = &options.to {
+        let Some(last) = project
+            .dir
+            .migrations
+            .iter()
+            .rfind(|m| &m.name == target || m.version == *target)
+        else {
+            return Err(Error::TargetNotFound {
+                target: target.clone(),
+                dir: project.dir.root.clone(),
+            });
+        };
+        to_apply.retain(|m| compare_names(&m.name, &last.name).is_le());
+    }
+    on_event(&Event::Plan {
+        pending: to_apply.iter().map(|m| m.name.clone()).collect(),
+        ledger_table: project.ledger_table.clone(),
+    });
+    let mut report = DeployReport {
+        ledger_table: project.ledger_table.clone(),
+        applied: Vec::new(),
+        accepted,
+        dry_run_sql: None,
+    };
+    let total = to_apply.len();
+    for (k, m) in to_apply.into_iter().enumerate() {
+        let plan = ApplyPlan::new(m, dialect);
+        if options.dry_run {
+            sql.push_str(&dry_run_text(dialect, &project.ledger_table, m, &plan));
+            report.applied.push(m.name.clone());
+            continue;
+        }
+        on_event(&Event::MigrationStarted {
+            index: k + 1,
+            total,
+            name: m.name.clone(),
+            transactional: plan.transactional(),
+            steps: plan.steps.len(),
+        });
+        let started = Instant::now();
+        match apply::apply(project.driver.as_mut(), &project.ledger_table, m, &plan).await {
+            Ok(()) => {
+                on_event(&Event::MigrationApplied {
+                    index: k + 1,
+                    total,
+                    name: m.name.clone(),
+                    duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    steps: plan.steps.len(),
+                });
+                report.applied.push(m.name.clone());
+            }
+            Err(ApplyError::Step(failure)) => {
+                on_event(&Event::MigrationFailed {
+                    name: m.name.clone(),
+                    failure: failure.clone(),
+                });
+                return Err(Error::MigrationFailed {
+                    name: m.name.clone(),
+                    failure,
+                    transactional: plan.transactional(),
+                    applied_before: report.applied,
+                });
+            }
+            Err(ApplyError::Driver(e)) => return Err(e.into()),
+        }
+    }
+    if options.dry_run {
+        report.dry_run_sql = Some(sql);
+    }
+    Ok(report)
+}
+
+/// Refuses on failed, modified, missing and out-of-order migrations; returns the findings the
+/// options accepted.
+fn check_refusals(
+    r: &Reconciled,
+    project: &Project,
+    options: &DeployOptions,
+) -> Result<Vec<String>, Error> {
+    let names = |s: State| -> Vec<String> { r.with_state(s).map(|e| e.name.clone()).collect() };
+    let failed = names(State::Failed);
+    if !failed.is_empty() {
+        return Err(Error::FailedMigrations { names: failed });
+    }
+    let mut accepted = Vec::new();
+    let modified = names(State::Modified);
+    if !modified.is_empty() {
+        if !options.allow_modified {
+            return Err(Error::Modified { names: modified });
+        }
+        accepted.extend(modified.iter().map(|n| format!("modified after it was applied: {n} (accepted by --allow-modified)")));
+    }
+    let missing = names(State::Missing);
+    if !missing.is_empty() {
+        if !options.allow_missing {
+            return Err(Error::Missing {
+                names: missing,
+                dir: project.dir.root.clone(),
+            });
+        }
+        accepted.extend(missing.iter().map(|n| format!("applied but not on disk: {n} (accepted by --allow-missing)")));
+    }
+    let out_of_order = names(State::OutOfOrder);
+    if !out_of_order.is_empty() {
+        if !options.allow_out_of_order {
+            return Err(Error::OutOfOrder {
+                names: out_of_order,
+            });
+        }
+        accepted.extend(out_of_order.iter().map(|n| format!("out of order: {n} (applied anyway, accepted by --allow-out-of-order)")));
+    }
+    Ok(accepted)
+}
+
+fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn dry_run_text(dialect: Dialect, table: &str, m: &Migration, plan: &ApplyPlan) -> String {
+    let t = keel_driver::quote_ident(dialect, table);
+    let now = match dialect {
+        Dialect::Postgres => "now()",
+        Dialect::Mysql => "CURRENT_TIMESTAMP(3)",
+        Dialect::Sqlite => "<epoch ms>",
+    };
+    let mut out = format!("-- migration {}", m.name);
+    let n = plan.steps.len();
+    let insert = |finished: &str, count: usize| {
+        format!(
+            "INSERT INTO {t} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) VALUES ('<uuid>', {}, {finished}, {}, NULL, NULL, {now}, {count});\n",
+            sql_literal(&m.checksum),
+            sql_literal(&m.name)
+        )
+    };
+    match &plan.step_by_step {
+        None => {
+            out.push_str(" (one transaction)\n");
+            if plan.sqlite_fk_off {
+                out.push_str("PRAGMA foreign_keys=OFF;\n");
+            }
+            out.push_str("BEGIN;\n");
+            for s in &plan.steps {
+                out.push_str(s.sql(&m.script));
+                out.push_str(";\n");
+            }
+            out.push_str(&insert(now, n));
+            out.push_str("COMMIT;\n");
+            if plan.sqlite_fk_off {
+                out.push_str("PRAGMA foreign_keys=ON;\n");
+            }
+        }
+        Some(reason) => {
+            out.push_str(&format!(" (step by step: {reason})\n"));
+            out.push_str(&insert("NULL", 0));
+            for (i, s) in plan.steps.iter().enumerate() {
+                out.push_str(s.sql(&m.script));
+                out.push_str(";\n");
+                out.push_str(&format!(
+                    "UPDATE {t} SET applied_steps_count = {} WHERE id = '<uuid>';\n",
+                    i + 1
+                ));
+            }
+            out.push_str(&format!(
+                "UPDATE {t} SET finished_at = {now} WHERE id = '<uuid>';\n"
+            ));
+        }
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,221 @@
+//! The engine's errors. Each has a stable code and a fix; `docs/errors.md` lists them all.
+
+use crate::events::StepFailure;
+use keel_core::migrations::MigrationsError;
+use keel_driver::DriverError;
+use std::path::PathBuf;
+
+/// An error from an engine command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the migrations directory failed.
+    #[error(transparent)]
+    Migrations(#[from] MigrationsError),
+    /// The database said no, or could not be reached.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// `keel.toml` cannot be used.
+    #[error("`{path}`: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The database has tables but no ledger (Prisma's P3005).
+    #[error("the database is not empty ({} table{}: {}) and has no ledger table `{ledger_table}`", tables.len(), if tables.len() == 1 { "" } else { "s" }, list(tables, 5))]
+    NonEmptyWithoutLedger {
+        /// Its tables.
+        tables: Vec<String>,
+        /// The ledger table keel looked for.
+        ledger_table: String,
+        /// The first migration on disk, to name in the fix.
+        first_migration: Option<String>,
+    },
+    /// Failed migrations block deploy (Prisma's P3009).
+    #[error("{} failed migration{} in the ledger: {}", names.len(), if names.len() == 1 { "" } else { "s" }, list(names, 10))]
+    FailedMigrations {
+        /// The failed migrations.
+        names: Vec<String>,
+    },
+    /// A migration failed to apply (Prisma's P3018).
+    #[error("migration `{name}` failed at step {} of {} (line {}: `{}`): {}{}\n{}", failure.step, failure.steps, failure.line, failure.first_line, failure.message, failure.server_code.as_ref().map(|c| format!(" (code {c})")).unwrap_or_default(), what_applied(applied_before, *transactional, failure))]
+    MigrationFailed {
+        /// The migration.
+        name: String,
+        /// Where and why.
+        failure: StepFailure,
+        /// Whether it ran in a transaction (then none of its steps remain).
+        transactional: bool,
+        /// Migrations this deploy applied before it.
+        applied_before: Vec<String>,
+    },
+    /// Applied migrations were edited after they were applied.
+    #[error("{} applied migration{} changed on disk since {} applied (checksum mismatch): {}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.len() == 1 { "it was" } else { "they were" }, list(names, 10))]
+    Modified {
+        /// The migrations.
+        names: Vec<String>,
+    },
+    /// The ledger has applied migrations that are not on disk.
+    #[error("{} applied migration{} in the ledger {} no folder in `{}`: {}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.len() == 1 { "has" } else { "have" }, dir.display(), list(names, 10))]
+    Missing {
+        /// The migrations.
+        names: Vec<String>,
+        /// The migrations directory.
+        dir: PathBuf,
+    },
+    /// Pending migrations sort before the newest applied one.
+    #[error("{} pending migration{} older than the newest applied one (out of order): {}", names.len(), if names.len() == 1 { " is" } else { "s are" }, list(names, 10))]
+    OutOfOrder {
+        /// The migrations.
+        names: Vec<String>,
+    },
+    /// `resolve` named a migration that is neither on disk nor in the ledger (Prisma's P3017).
+    #[error("migration `{name}` is not in `{}`", dir.display())]
+    MigrationNotFound {
+        /// The name given.
+        name: String,
+        /// The migrations directory.
+        dir: PathBuf,
+    },
+    /// `resolve --applied` on a migration that is already applied (Prisma's P3008).
+    #[error("migration `{name}` is already recorded as applied")]
+    AlreadyApplied {
+        /// The migration.
+        name: String,
+    },
+    /// `resolve --rolled-back` on a migration that is not failed (Prisma's P3012).
+    #[error("migration `{name}` cannot be marked rolled back: it is {state}, not failed")]
+    NotFailed {
+        /// The migration.
+        name: String,
+        /// Its state.
+        state: keel_core::ledger::State,
+    },
+    /// `--to VERSION` names no migration.
+    #[error("`--to {target}` matches no migration version or name in `{}`", dir.display())]
+    TargetNotFound {
+        /// The version given.
+        target: String,
+        /// The migrations directory.
+        dir: PathBuf,
+    },
+    /// `keel new` was given a name that is not `[a-z0-9_]+`.
+    #[error("invalid migration name `{name}`: use lowercase letters, digits and underscores")]
+    InvalidName {
+        /// The name given.
+        name: String,
+    },
+    /// A file could not be written.
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+fn list(names: &[String], max: usize) -> String {
+    let mut s = names
+        .iter()
+        .take(max)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > max {
+        s.push_str(&format!(" and {} more", names.len() - max));
+    }
+    s
+}
+
+fn what_applied(before: &[String], transactional: bool, f: &StepFailure) -> String {
+    let mut s = String::new();
+    if before.is_empty() {
+        s.push_str("No migration was applied by this deploy before it.");
+    } else {
+        s.push_str(&format!(
+            "Applied by this deploy before it: {}.",
+            list(before, 5)
+        ));
+    }
+    if transactional {
+        s.push_str(" It ran in a transaction that was rolled back: none of its steps remain.");
+    } else if f.step > 1 {
+        s.push_str(&format!(
+            " It ran step by step without a transaction: steps 1..{} took effect, steps {}..{} did not.",
+            f.step - 1,
+            f.step,
+            f.steps
+        ));
+    } else {
+        s.push_str(" It ran step by step without a transaction: its first step failed, so none took effect.");
+    }
+    s
+}
+
+impl Error {
+    /// The stable error code (`K` + Prisma's number where the meaning is the same).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Migrations(e) => e.code(),
+            Error::Driver(e) => e.code(),
+            Error::Config { .. } => "K4020",
+            Error::NonEmptyWithoutLedger { .. } => "K3005",
+            Error::FailedMigrations { .. } => "K3009",
+            Error::MigrationFailed { .. } => "K3018",
+            Error::Modified { .. } => "K4001",
+            Error::Missing { .. } => "K4002",
+            Error::OutOfOrder { .. } => "K4003",
+            Error::MigrationNotFound { .. } => "K3017",
+            Error::AlreadyApplied { .. } => "K3008",
+            Error::NotFailed { .. } => "K3012",
+            Error::TargetNotFound { .. } => "K4004",
+            Error::InvalidName { .. } => "K4010",
+            Error::Write { .. } => "K4015",
+        }
+    }
+
+    /// The exact thing to do about it, as shown under the error.
+    pub fn fix(&self) -> String {
+        match self {
+            Error::Migrations(MigrationsError::MissingFile { .. }) => "add the folder's migration.sql, or remove the empty folder".into(),
+            Error::Migrations(MigrationsError::ProviderMismatch { .. } | MigrationsError::UnknownProvider { .. }) => "point --database-url at the database this history was written for, or start a new migrations directory for this one".into(),
+            Error::Migrations(MigrationsError::Directive { .. }) => "fix the `-- keel:` comment (known: keel:no-transaction, keel:lock-timeout=5s, keel:statement-timeout=10min)".into(),
+            Error::Migrations(MigrationsError::DuplicateName { .. }) => "keep one of the two files".into(),
+            Error::Migrations(MigrationsError::BadLockFile { .. }) => "restore migration_lock.toml to `provider = \"postgresql\"` (or mysql, sqlite)".into(),
+            Error::Migrations(_) => "check the path and its permissions".into(),
+            Error::Driver(DriverError::InvalidUrl { .. }) => "use postgres://USER:PASSWORD@HOST:5432/DB, mysql://USER:PASSWORD@HOST:3306/DB or sqlite://FILE".into(),
+            Error::Driver(DriverError::Connect { .. }) => "check that the server is running and reachable, and the user and password".into(),
+            Error::Driver(DriverError::DatabaseNotFound { database, .. }) => format!("create the database first (e.g. `CREATE DATABASE {database}`)"),
+            Error::Driver(DriverError::LockTimeout { .. }) => "wait for the other deploy to finish, or raise --lock-timeout; if the holder is stuck, end that session".into(),
+            Error::Driver(DriverError::ConnectionLost { .. }) => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
+            Error::Driver(_) => "see the database's message above".into(),
+            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout)".into(),
+            Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
+                Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),
+                None => "create a first migration that captures the existing schema, then record it with `keel resolve --applied NAME`".into(),
+            },
+            Error::FailedMigrations { names } => {
+                let n = names.first().map(String::as_str).unwrap_or("NAME");
+                format!("find out what `{n}` left behind, then either `keel resolve --rolled-back {n}` (nothing of it remains, or you reverted it; fix the file and deploy again) or `keel resolve --applied {n}` (you completed it by hand)")
+            }
+            Error::MigrationFailed { name, transactional, .. } => {
+                if *transactional {
+                    format!("fix the cause, then `keel resolve --rolled-back {name}` and `keel deploy`")
+                } else {
+                    format!("revert or finish the steps that took effect by hand, then `keel resolve --rolled-back {name}` (reverted; fix and deploy again) or `keel resolve --applied {name}` (finished)")
+                }
+            }
+            Error::Modified { .. } => "restore the files as they were applied (git checkout), put the change in a new migration (`keel new NAME`), or accept with `keel deploy --allow-modified`".into(),
+            Error::Missing { .. } => "restore the folders (git checkout), or accept with `keel deploy --allow-missing`".into(),
+            Error::OutOfOrder { .. } => "give the migrations a version newer than the newest applied one (rename the folders), or apply them anyway with `keel deploy --allow-out-of-order`".into(),
+            Error::MigrationNotFound { .. } => "run `keel status` for the migration names".into(),
+            Error::AlreadyApplied { .. } => "nothing to do; `keel status` shows the ledger".into(),
+            Error::NotFailed { .. } => "only a failed migration can be marked rolled back; `keel status` shows the states".into(),
+            Error::TargetNotFound { .. } => "give a version or a name that `keel status` lists".into(),
+            Error::InvalidName { .. } => "for example: `keel new add_users_email`".into(),
+            Error::Write { .. } => "check the directory's permissions and free space".into(),
+        }
+    }
+}

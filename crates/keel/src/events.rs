@@ -1,0 +1,74 @@
+//! Progress events: what the engine reports while it works. The CLI turns them into progress
+//! bars, plain lines or JSON lines (`--json`, one object per line).
+
+use serde::Serialize;
+
+/// Where and why a migration failed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StepFailure {
+    /// 1-based number of the failed step.
+    pub step: usize,
+    /// Number of steps in the migration.
+    pub steps: usize,
+    /// 1-based line of the failed step in `migration.sql`.
+    pub line: usize,
+    /// The failed step's first line of SQL.
+    pub first_line: String,
+    /// The server's error code (SQLSTATE, MySQL error number), when given.
+    pub server_code: Option<String>,
+    /// The server's message.
+    pub message: String,
+}
+
+/// One thing that happened during a command.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Deploy knows what it will do.
+    Plan {
+        /// Migrations to apply, in order.
+        pending: Vec<String>,
+        /// The ledger table in use.
+        ledger_table: String,
+    },
+    /// Waiting for the deploy lock.
+    WaitingForLock,
+    /// The ledger table was created.
+    LedgerCreated {
+        /// Its name.
+        table: String,
+    },
+    /// A migration started.
+    MigrationStarted {
+        /// 1-based position among the migrations being applied.
+        index: usize,
+        /// How many are being applied.
+        total: usize,
+        /// The migration's name.
+        name: String,
+        /// Whether it runs in one transaction with its ledger row.
+        transactional: bool,
+        /// Number of steps.
+        steps: usize,
+    },
+    /// A migration finished.
+    MigrationApplied {
+        /// 1-based position.
+        index: usize,
+        /// How many are being applied.
+        total: usize,
+        /// The migration's name.
+        name: String,
+        /// Run time in milliseconds.
+        duration_ms: u64,
+        /// Steps run.
+        steps: usize,
+    },
+    /// A migration failed.
+    MigrationFailed {
+        /// The migration's name.
+        name: String,
+        /// Where and why.
+        failure: StepFailure,
+    },
+}

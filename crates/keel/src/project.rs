@@ -1,0 +1,88 @@
+//! What every command starts from: the migrations directory, a connection, the ledger.
+
+use crate::{Error, Settings};
+use keel_core::ledger::{self, LedgerRow, Reconciled, KEEL_TABLE, PRISMA_TABLE};
+use keel_core::migrations::{self, MigrationsDir};
+use keel_driver::Driver;
+
+/// An opened project: migrations read, database connected, ledger table chosen.
+pub(crate) struct Project {
+    pub dir: MigrationsDir,
+    pub driver: Box<dyn Driver>,
+    pub ledger_table: String,
+    pub ledger_exists: bool,
+}
+
+impl Project {
+    /// Reads the migrations directory, connects, checks `migration_lock.toml` against the
+    /// database and decides which ledger table to use.
+    pub async fn open(settings: &Settings) -> Result<Project, Error> {
+        let dir = migrations::read_dir(&settings.migrations_dir)?;
+        let mut driver = keel_driver::connect(&settings.database_url).await?;
+        if let Err(e) = dir.check_provider(driver.dialect()) {
+            driver.close().await;
+            return Err(e.into());
+        }
+        let ledger_table = match &settings.ledger_table {
+            Some(t) => t.clone(),
+            None => choose_ledger(&dir, driver.as_mut()).await?,
+        };
+        let ledger_exists = driver.table_exists(&ledger_table).await?;
+        Ok(Project {
+            dir,
+            driver,
+            ledger_table,
+            ledger_exists,
+        })
+    }
+
+    /// Re-reads whether the ledger exists (after waiting for the lock, another process may
+    /// have created it).
+    pub async fn refresh(&mut self) -> Result<(), Error> {
+        self.ledger_exists = self.driver.table_exists(&self.ledger_table).await?;
+        Ok(())
+    }
+
+    /// The ledger's rows (none when the table does not exist).
+    pub async fn rows(&mut self) -> Result<Vec<LedgerRow>, Error> {
+        if !self.ledger_exists {
+            return Ok(Vec::new());
+        }
+        Ok(self.driver.read_ledger(&self.ledger_table).await?)
+    }
+
+    /// Files × rows → states.
+    pub async fn reconcile(&mut self) -> Result<(Vec<LedgerRow>, Reconciled), Error> {
+        let rows = self.rows().await?;
+        let r = ledger::reconcile(&self.dir.migrations, &rows);
+        Ok((rows, r))
+    }
+
+    /// Creates the ledger table when absent.
+    pub async fn ensure_ledger(&mut self) -> Result<bool, Error> {
+        if self.ledger_exists {
+            return Ok(false);
+        }
+        self.driver.create_ledger(&self.ledger_table).await?;
+        self.ledger_exists = true;
+        Ok(true)
+    }
+
+    /// Releases the lock (if held) and closes the connection.
+    pub async fn close(mut self) {
+        let _ = self.driver.unlock().await;
+        self.driver.close().await;
+    }
+}
+
+/// `_prisma_migrations` in a Prisma project (a `migration_lock.toml` exists, or that table
+/// exists and keel's does not), else `_keel_migrations`.
+async fn choose_ledger(dir: &MigrationsDir, driver: &mut dyn Driver) -> Result<String, Error> {
+    if dir.has_lock_file {
+        return Ok(PRISMA_TABLE.to_string());
+    }
+    if !driver.table_exists(KEEL_TABLE).await? && driver.table_exists(PRISMA_TABLE).await? {
+        return Ok(PRISMA_TABLE.to_string());
+    }
+    Ok(KEEL_TABLE.to_string())
+}

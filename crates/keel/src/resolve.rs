@@ -1,0 +1,92 @@
+//! `keel resolve --applied NAME` / `--rolled-back NAME`: edits the ledger only, never the
+//! schema (Prisma's `migrate resolve`).
+
+use crate::apply::new_row;
+use crate::project::Project;
+use crate::{Error, Settings};
+use keel_core::ledger::State;
+
+/// What to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveAction {
+    /// Record a pending or failed migration as applied without running it (failed attempts
+    /// are marked rolled back first, as Prisma does). Creates the ledger when absent: this is
+    /// how a baseline is recorded.
+    Applied(String),
+    /// Mark a failed migration as rolled back, so deploy runs it again.
+    RolledBack(String),
+}
+
+/// Records `action` in the ledger under the deploy lock. Returns the migration's new state.
+///
+/// # Errors
+/// [`Error::MigrationNotFound`] (K3017), [`Error::AlreadyApplied`] (K3008),
+/// [`Error::NotFailed`] (K3012), driver errors.
+pub async fn resolve(settings: &Settings, action: &ResolveAction) -> Result<State, Error> {
+    let mut project = Project::open(settings).await?;
+    let result = resolve_locked(&mut project, settings, action).await;
+    project.close().await;
+    result
+}
+
+async fn resolve_locked(
+    project: &mut Project,
+    settings: &Settings,
+    action: &ResolveAction,
+) -> Result<State, Error> {
+    project.driver.lock(settings.lock_timeout).await?;
+    project.refresh().await?;
+    let (rows, reconciled) = project.reconcile().await?;
+    let name = match action {
+        ResolveAction::Applied(n) | ResolveAction::RolledBack(n) => n,
+    };
+    let Some(entry) = reconciled.get(name) else {
+        return Err(Error::MigrationNotFound {
+            name: name.clone(),
+            dir: project.dir.root.clone(),
+        });
+    };
+    let now = chrono::Utc::now();
+    let table = project.ledger_table.clone();
+    match action {
+        ResolveAction::RolledBack(_) => {
+            if entry.state != State::Failed {
+                return Err(Error::NotFailed {
+                    name: name.clone(),
+                    state: entry.state,
+                });
+            }
+            for r in rows.iter().filter(|r| &r.migration_name == name && r.is_failed()) {
+                let mut r = r.clone();
+                r.rolled_back_at = Some(now);
+                project.driver.update_row(&table, &r).await?;
+            }
+            Ok(State::RolledBack)
+        }
+        ResolveAction::Applied(_) => {
+            match entry.state {
+                State::Applied | State::Modified | State::Missing => {
+                    return Err(Error::AlreadyApplied { name: name.clone() })
+                }
+                State::Pending | State::Failed | State::RolledBack | State::OutOfOrder => {}
+            }
+            let Some(file) = entry.file.map(|i| &project.dir.migrations[i]) else {
+                return Err(Error::MigrationNotFound {
+                    name: name.clone(),
+                    dir: project.dir.root.clone(),
+                });
+            };
+            let mut row = new_row(file);
+            project.ensure_ledger().await?;
+            for r in rows.iter().filter(|r| &r.migration_name == name && r.is_failed()) {
+                let mut r = r.clone();
+                r.rolled_back_at = Some(now);
+                project.driver.update_row(&table, &r).await?;
+            }
+            row.started_at = now;
+            row.finished_at = Some(now);
+            project.driver.insert_row(&table, &row).await?;
+            Ok(State::Applied)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Settings: flag, then environment (`DATABASE_URL`), then `keel.toml`, then defaults
+//! (DESIGN.md, "Commands").
+
+use crate::Error;
+use keel_core::directives::parse_duration;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The configuration file keel reads from the project directory.
+pub const CONFIG_FILE: &str = "keel.toml";
+/// The database used when nothing else is configured: SQLite, embedded.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://keel.db";
+/// How long deploy waits for the deploy lock by default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Settings given by flags or environment variables; `None` falls through to `keel.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    /// `--database-url` / `DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--migrations DIR`.
+    pub migrations: Option<PathBuf>,
+    /// `--ledger-table NAME`.
+    pub ledger_table: Option<String>,
+    /// `--lock-timeout DURATION` (e.g. `10s`).
+    pub lock_timeout: Option<String>,
+}
+
+/// The resolved settings every command runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The target database's URL. Never print it: use [`Settings::redacted_url`].
+    pub database_url: String,
+    /// The migrations directory.
+    pub migrations_dir: PathBuf,
+    /// The ledger table; `None` = decide (`_prisma_migrations` in a Prisma project, else
+    /// `_keel_migrations`).
+    pub ledger_table: Option<String>,
+    /// How long to wait for the deploy lock.
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    database_url: Option<String>,
+    migrations: Option<PathBuf>,
+    ledger_table: Option<String>,
+    lock_timeout: Option<String>,
+}
+
+impl Settings {
+    /// Resolves `input` against `project/keel.toml` and the defaults. Paths in `keel.toml` are
+    /// relative to `project`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] (K4020) when `keel.toml` cannot be read or holds an unknown key or a
+    /// bad duration.
+    pub fn resolve(input: SettingsInput, project: &Path) -> Result<Settings, Error> {
+        let path = project.join(CONFIG_FILE);
+        let file = if path.is_file() {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            toml::from_str::<ConfigFile>(&text).map_err(|e| Error::Config {
+                path: path.clone(),
+                message: e.message().to_string(),
+            })?
+        } else {
+            ConfigFile::default()
+        };
+        let migrations_dir = match input.migrations.or(file.migrations.map(|p| project.join(p))) {
+            Some(p) => p,
+            None => keel_core::migrations::find_dir(project),
+        };
+        let lock_timeout = match input.lock_timeout.or(file.lock_timeout) {
+            Some(v) => parse_duration(&v).map_err(|message| Error::Config {
+                path: path.clone(),
+                message: format!("lock_timeout: {message}"),
+            })?,
+            None => DEFAULT_LOCK_TIMEOUT,
+        };
+        Ok(Settings {
+            database_url: input
+                .database_url
+                .filter(|u| !u.trim().is_empty())
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            migrations_dir,
+            ledger_table: input.ledger_table.or(file.ledger_table),
+            lock_timeout,
+        })
+    }
+
+    /// The database URL with its password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        keel_core::redact::redact_url(&self.database_url)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Settings::resolve(SettingsInput::default(), t.path()).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.migrations_dir, t.path().join("migrations"));
+        std::fs::write(
+            t.path().join(CONFIG_FILE),
+            "database_url = \"sqlite://app.db\"\nmigrations = \"db/migrations\"\nlock_timeout = \"3s\"\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(SettingsInput::default(), t.path()).unwrap();
+        assert_eq!(s.database_url, "sqlite://app.db");
+        assert_eq!(s.migrations_dir, t.path().join("db/migrations"));
+        assert_eq!(s.lock_timeout, Duration::from_secs(3));
+        let s = Settings::resolve(
+            SettingsInput {
+                database_url: Some("postgres://x@h/db".into()),
+                ..Default::default()
+            },
+            t.path(),
+        )
+        .unwrap();
+        assert_eq!(s.database_url, "postgres://x@h/db");
+    }
+
+    #[test]
+    fn unknown_key_is_k4020() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join(CONFIG_FILE), "databse_url = \"x\"\n").unwrap();
+        let e = Settings::resolve(SettingsInput::default(), t.path()).unwrap_err();
+        assert_eq!(e.code(), "K4020");
+    }
+}
