@@ -19,7 +19,7 @@ fn keel(dir: &Path, url: &str) -> Command {
 
 /// Replaces what changes from run to run: timestamps, durations, temp paths, database names.
 fn filtered(text: &str, dir: &Path, db: &TestDb) -> String {
-    text.replace(&dir.display().to_string(), "[DIR]").replace(&db.name, "[DB]")
+    text.replace(&db.url, "[URL]").replace(&dir.display().to_string(), "[DIR]").replace(&db.name, "[DB]")
 }
 
 macro_rules! snapshot {
@@ -28,7 +28,7 @@ macro_rules! snapshot {
         s.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[TIME]");
         s.add_filter(r"\b\d+ ms\b", "[MS]");
         s.add_filter(r"─+", "─");
-        s.add_filter(r" +│", " │");
+        s.add_filter(r"  +", "  ");
         s.bind(|| insta::assert_snapshot!($name, $value));
     }};
 }
