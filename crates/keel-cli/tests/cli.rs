@@ -28,6 +28,7 @@ macro_rules! snapshot {
         s.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[TIME]");
         s.add_filter(r"\b\d+ ms\b", "[MS]");
         s.add_filter(r"─+", "─");
+        s.add_filter(r"═+", "═");
         s.add_filter(r"  +", "  ");
         s.bind(|| insta::assert_snapshot!($name, $value));
     }};
