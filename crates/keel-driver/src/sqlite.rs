@@ -258,6 +258,26 @@ impl Driver for SqliteDriver {
         Ok(())
     }
 
+    async fn foreign_key_violations(&mut self) -> Result<Vec<String>, DriverError> {
+        let rows = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(rows
+            .iter()
+            .take(10)
+            .map(|r| {
+                let table: String = r.try_get(0).unwrap_or_default();
+                let rowid: Option<i64> = r.try_get(1).unwrap_or(None);
+                let parent: String = r.try_get(2).unwrap_or_default();
+                format!(
+                    "`{table}` row {} references a missing row of `{parent}`",
+                    rowid.map_or("?".to_string(), |id| id.to_string())
+                )
+            })
+            .collect())
+    }
+
     async fn close(mut self: Box<Self>) {
         let _ = self.unlock().await;
         let _ = self.conn.close().await;

@@ -188,6 +188,22 @@ async fn run_in_transaction(
             return Err(failure(plan, m, i, e).map_or_else(ApplyError::Driver, ApplyError::Step));
         }
     }
+    if plan.sqlite_fk_off && !plan.steps.is_empty() {
+        let violations = driver
+            .foreign_key_violations()
+            .await
+            .map_err(ApplyError::Driver)?;
+        if !violations.is_empty() {
+            let _ = driver.rollback().await;
+            let last = plan.steps.len() - 1;
+            let message = format!(
+                "foreign key check after the migration (run with foreign keys off) failed: {}",
+                violations.join("; ")
+            );
+            return Err(failure(plan, m, last, DriverError::Server { code: Some("FOREIGN KEY".into()), message })
+                .map_or_else(ApplyError::Driver, ApplyError::Step));
+        }
+    }
     row.finished_at = Some(chrono::Utc::now());
     row.applied_steps_count = u32::try_from(plan.steps.len()).unwrap_or(u32::MAX);
     if let Err(e) = driver.insert_row(table, row).await {

@@ -46,7 +46,10 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                 steps,
             } => match &bar {
                 Some(pb) => pb.inc(1),
-                None => println!("applied {name} ({index}/{total}, {steps} steps, {duration_ms} ms)"),
+                None => println!(
+                    "applied {name} ({index}/{total}, {steps} step{}, {duration_ms} ms)",
+                    if *steps == 1 { "" } else { "s" }
+                ),
             },
             Event::LedgerCreated { table } if !tty => println!("created ledger table {table}"),
             _ => {}
