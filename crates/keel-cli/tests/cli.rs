@@ -13,13 +13,19 @@ fn write(dir: &Path, name: &str, sql: &str) {
 
 fn keel(dir: &Path, url: &str) -> Command {
     let mut c = Command::cargo_bin("keel").unwrap();
-    c.current_dir(dir).env_remove("DATABASE_URL").env("NO_COLOR", "1").arg("--database-url").arg(url);
+    c.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .arg("--database-url")
+        .arg(url);
     c
 }
 
 /// Replaces what changes from run to run: timestamps, durations, temp paths, database names.
 fn filtered(text: &str, dir: &Path, db: &TestDb) -> String {
-    text.replace(&db.url, "[URL]").replace(&dir.display().to_string(), "[DIR]").replace(&db.name, "[DB]")
+    text.replace(&db.url, "[URL]")
+        .replace(&dir.display().to_string(), "[DIR]")
+        .replace(&db.name, "[DB]")
 }
 
 macro_rules! snapshot {
@@ -47,8 +53,16 @@ async fn sqlite_main_job_with_snapshots() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
     let mig = dir.join("migrations");
-    write(&mig, "20260101000000_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n");
-    write(&mig, "20260102000000_posts", "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO nope VALUES (1);\n");
+    write(
+        &mig,
+        "20260101000000_users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n",
+    );
+    write(
+        &mig,
+        "20260102000000_posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nINSERT INTO nope VALUES (1);\n",
+    );
 
     let o = keel(dir, &db.url).arg("status").output().unwrap();
     assert!(o.status.success());
@@ -59,7 +73,10 @@ async fn sqlite_main_job_with_snapshots() {
     snapshot!("deploy_failed_stdout", filtered(&stdout(&o), dir, &db));
     snapshot!("deploy_failed_stderr", filtered(&stderr(&o), dir, &db));
 
-    let o = keel(dir, &db.url).args(["status", "--exit-code"]).output().unwrap();
+    let o = keel(dir, &db.url)
+        .args(["status", "--exit-code"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
     snapshot!("status_failed", filtered(&stdout(&o), dir, &db));
 
@@ -67,16 +84,29 @@ async fn sqlite_main_job_with_snapshots() {
     assert_eq!(o.status.code(), Some(3));
     snapshot!("deploy_refused_k3009", filtered(&stderr(&o), dir, &db));
 
-    let o = keel(dir, &db.url).args(["resolve", "--rolled-back", "20260102000000_posts"]).output().unwrap();
+    let o = keel(dir, &db.url)
+        .args(["resolve", "--rolled-back", "20260102000000_posts"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    write(&mig, "20260102000000_posts", "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n");
+    write(
+        &mig,
+        "20260102000000_posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+    );
     let o = keel(dir, &db.url).arg("deploy").output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = keel(dir, &db.url).args(["status", "--exit-code"]).output().unwrap();
+    let o = keel(dir, &db.url)
+        .args(["status", "--exit-code"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     snapshot!("status_after_fix", filtered(&stdout(&o), dir, &db));
 
-    let o = keel(dir, &db.url).args(["status", "--json"]).output().unwrap();
+    let o = keel(dir, &db.url)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["migrations"][1]["state"], "applied");
     assert_eq!(v["migrations"][1]["attempts"], 2);
@@ -86,21 +116,51 @@ async fn sqlite_main_job_with_snapshots() {
 async fn deploy_json_events_and_dry_run() {
     let db = TestDb::new(Backend::Sqlite).await;
     let t = tempfile::tempdir().unwrap();
-    write(&t.path().join("migrations"), "1_a", "CREATE TABLE a (id INT);");
-    let o = keel(t.path(), &db.url).args(["deploy", "--dry-run"]).output().unwrap();
+    write(
+        &t.path().join("migrations"),
+        "1_a",
+        "CREATE TABLE a (id INT);",
+    );
+    let o = keel(t.path(), &db.url)
+        .args(["deploy", "--dry-run"])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     snapshot!("dry_run", filtered(&stdout(&o), t.path(), &db));
-    let o = keel(t.path(), &db.url).args(["deploy", "--json"]).output().unwrap();
+    let o = keel(t.path(), &db.url)
+        .args(["deploy", "--json"])
+        .output()
+        .unwrap();
     assert!(o.status.success());
-    let events: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["waiting_for_lock", "ledger_created", "plan", "migration_started", "migration_applied", "done"]);
+    let events: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "waiting_for_lock",
+            "ledger_created",
+            "plan",
+            "migration_started",
+            "migration_applied",
+            "done"
+        ]
+    );
 }
 
 #[test]
 fn bad_url_is_coded_and_never_prints_the_password() {
     let t = tempfile::tempdir().unwrap();
-    for url in ["postgres://app:hunter2@127.0.0.1:1/db", "postgres://app:hunter2@[bad", "oracle://app:hunter2@h/db"] {
+    for url in [
+        "postgres://app:hunter2@127.0.0.1:1/db",
+        "postgres://app:hunter2@[bad",
+        "oracle://app:hunter2@h/db",
+    ] {
         let o = keel(t.path(), url).arg("status").output().unwrap();
         assert_eq!(o.status.code(), Some(1), "{url}");
         let all = format!("{}{}", stdout(&o), stderr(&o));
@@ -113,20 +173,44 @@ fn bad_url_is_coded_and_never_prints_the_password() {
 fn init_and_new() {
     let t = tempfile::tempdir().unwrap();
     let mut c = Command::cargo_bin("keel").unwrap();
-    let o = c.current_dir(t.path()).env_remove("DATABASE_URL").arg("init").output().unwrap();
+    let o = c
+        .current_dir(t.path())
+        .env_remove("DATABASE_URL")
+        .arg("init")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(t.path().join("keel.toml").is_file());
     let lock = std::fs::read_to_string(t.path().join("migrations/migration_lock.toml")).unwrap();
     assert!(lock.contains("provider = \"sqlite\""));
-    let o = Command::cargo_bin("keel").unwrap().current_dir(t.path()).env_remove("DATABASE_URL").args(["new", "add_users"]).output().unwrap();
+    let o = Command::cargo_bin("keel")
+        .unwrap()
+        .current_dir(t.path())
+        .env_remove("DATABASE_URL")
+        .args(["new", "add_users"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = Command::cargo_bin("keel").unwrap().current_dir(t.path()).env_remove("DATABASE_URL").args(["new", "Bad-Name"]).output().unwrap();
+    let o = Command::cargo_bin("keel")
+        .unwrap()
+        .current_dir(t.path())
+        .env_remove("DATABASE_URL")
+        .args(["new", "Bad-Name"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("K4010"));
-    let dirs: Vec<_> = std::fs::read_dir(t.path().join("migrations")).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).collect();
+    let dirs: Vec<_> = std::fs::read_dir(t.path().join("migrations"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .collect();
     assert_eq!(dirs.len(), 1);
     let name = dirs[0].file_name().into_string().unwrap();
-    assert!(name.len() == 14 + "_add_users".len() && name.ends_with("_add_users"), "{name}");
+    assert!(
+        name.len() == 14 + "_add_users".len() && name.ends_with("_add_users"),
+        "{name}"
+    );
 }
 
 /// Four `keel deploy` processes at once on one database: every migration applied exactly once.
@@ -135,7 +219,11 @@ async fn four_processes(backend: Backend) {
     let t = tempfile::tempdir().unwrap();
     let mig = t.path().join("migrations");
     for i in 1..=5 {
-        write(&mig, &format!("{i}_m{i}"), &format!("CREATE TABLE t{i} (id INT);"));
+        write(
+            &mig,
+            &format!("{i}_m{i}"),
+            &format!("CREATE TABLE t{i} (id INT);"),
+        );
     }
     let bin = assert_cmd::cargo::cargo_bin("keel");
     let children: Vec<_> = (0..4)
@@ -154,7 +242,10 @@ async fn four_processes(backend: Backend) {
     for c in children {
         let o = c.wait_with_output().unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
-        applied += stdout(&o).lines().filter(|l| l.starts_with("applied ")).count();
+        applied += stdout(&o)
+            .lines()
+            .filter(|l| l.starts_with("applied "))
+            .count();
     }
     assert_eq!(applied, 5);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM _keel_migrations").await, 5);

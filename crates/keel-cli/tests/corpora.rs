@@ -16,7 +16,9 @@ fn corpora() -> Option<PathBuf> {
     match std::env::var("KEEL_CORPORA") {
         Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
         _ => {
-            eprintln!("skipped: KEEL_CORPORA is not set (set it to ../shared/corpora; .ci/run does)");
+            eprintln!(
+                "skipped: KEEL_CORPORA is not set (set it to ../shared/corpora; .ci/run does)"
+            );
             None
         }
     }
@@ -25,11 +27,19 @@ fn corpora() -> Option<PathBuf> {
 async fn deploy_corpus(backend: Backend, rel: &str) {
     let Some(root) = corpora() else { return };
     let dir = root.join(rel);
-    assert!(dir.is_dir(), "corpus directory {} is missing", dir.display());
+    assert!(
+        dir.is_dir(),
+        "corpus directory {} is missing",
+        dir.display()
+    );
     let db = TestDb::new(backend).await;
     let keel = |args: &[&str]| {
         let mut c = Command::cargo_bin("keel").unwrap();
-        c.arg("--database-url").arg(&db.url).arg("--migrations").arg(&dir).args(args);
+        c.arg("--database-url")
+            .arg(&db.url)
+            .arg("--migrations")
+            .arg(&dir)
+            .args(args);
         c
     };
     let out = keel(&["deploy"]).output().unwrap();
@@ -40,14 +50,30 @@ async fn deploy_corpus(backend: Backend, rel: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     let out = keel(&["status", "--exit-code"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{rel}: status\n{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{rel}: status\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = keel(&["deploy"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("nothing to apply"), "{rel}: second deploy: {stdout}");
+    assert!(
+        out.status.success() && stdout.contains("nothing to apply"),
+        "{rel}: second deploy: {stdout}"
+    );
     // Every ledger checksum equals the file's SHA-256.
     let m = keel_core::migrations::read_dir(&dir).unwrap();
-    let table = if m.has_lock_file { "_prisma_migrations" } else { "_keel_migrations" };
-    let n = db.scalar(&format!("SELECT COUNT(*) FROM {table} WHERE finished_at IS NOT NULL")).await;
+    let table = if m.has_lock_file {
+        "_prisma_migrations"
+    } else {
+        "_keel_migrations"
+    };
+    let n = db
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE finished_at IS NOT NULL"
+        ))
+        .await;
     assert_eq!(n as usize, m.migrations.len(), "{rel}");
     for mig in &m.migrations {
         let n = db
@@ -69,16 +95,68 @@ macro_rules! corpus {
     };
 }
 
-corpus!(triggerdev_pg, Postgres, "triggerdotdev__trigger.dev/internal-packages/database/prisma/migrations");
-corpus!(rallly_pg, Postgres, "lukevella__rallly/packages/database/prisma/migrations");
-corpus!(hoppscotch_pg, Postgres, "hoppscotch__hoppscotch/packages/hoppscotch-backend/prisma/migrations");
-corpus!(umami_pg, Postgres, "umami-software__umami/prisma/migrations");
-corpus!(teable_pg, Postgres, "teableio__teable/packages/db-main-prisma/prisma/postgres/migrations");
-corpus!(atuin_pg, Postgres, "atuinsh__atuin/crates/atuin-server-postgres/migrations");
-corpus!(flipt_pg, Postgres, "flipt-io__flipt/config/migrations/postgres");
-corpus!(flipt_mysql, Mysql, "flipt-io__flipt/config/migrations/mysql");
-corpus!(teable_sqlite, Sqlite, "teableio__teable/packages/db-main-prisma/prisma/sqlite/migrations");
-corpus!(pingvin_sqlite, Sqlite, "stonith404__pingvin-share/backend/prisma/migrations");
-corpus!(atuin_server_sqlite, Sqlite, "atuinsh__atuin/crates/atuin-server-sqlite/migrations");
-corpus!(atuin_client_sqlite, Sqlite, "atuinsh__atuin/crates/atuin-client/migrations");
-corpus!(flipt_sqlite, Sqlite, "flipt-io__flipt/config/migrations/sqlite3");
+corpus!(
+    triggerdev_pg,
+    Postgres,
+    "triggerdotdev__trigger.dev/internal-packages/database/prisma/migrations"
+);
+corpus!(
+    rallly_pg,
+    Postgres,
+    "lukevella__rallly/packages/database/prisma/migrations"
+);
+corpus!(
+    hoppscotch_pg,
+    Postgres,
+    "hoppscotch__hoppscotch/packages/hoppscotch-backend/prisma/migrations"
+);
+corpus!(
+    umami_pg,
+    Postgres,
+    "umami-software__umami/prisma/migrations"
+);
+corpus!(
+    teable_pg,
+    Postgres,
+    "teableio__teable/packages/db-main-prisma/prisma/postgres/migrations"
+);
+corpus!(
+    atuin_pg,
+    Postgres,
+    "atuinsh__atuin/crates/atuin-server-postgres/migrations"
+);
+corpus!(
+    flipt_pg,
+    Postgres,
+    "flipt-io__flipt/config/migrations/postgres"
+);
+corpus!(
+    flipt_mysql,
+    Mysql,
+    "flipt-io__flipt/config/migrations/mysql"
+);
+corpus!(
+    teable_sqlite,
+    Sqlite,
+    "teableio__teable/packages/db-main-prisma/prisma/sqlite/migrations"
+);
+corpus!(
+    pingvin_sqlite,
+    Sqlite,
+    "stonith404__pingvin-share/backend/prisma/migrations"
+);
+corpus!(
+    atuin_server_sqlite,
+    Sqlite,
+    "atuinsh__atuin/crates/atuin-server-sqlite/migrations"
+);
+corpus!(
+    atuin_client_sqlite,
+    Sqlite,
+    "atuinsh__atuin/crates/atuin-client/migrations"
+);
+corpus!(
+    flipt_sqlite,
+    Sqlite,
+    "flipt-io__flipt/config/migrations/sqlite3"
+);

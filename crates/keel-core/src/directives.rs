@@ -47,7 +47,10 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
             Some((k, v)) => (k.trim(), Some(v.trim())),
             None => (body, None),
         };
-        let err = |message: String| DirectiveError { line: i + 1, message };
+        let err = |message: String| DirectiveError {
+            line: i + 1,
+            message,
+        };
         match (key, value) {
             ("no-transaction", None) => d.no_transaction = true,
             ("lock-timeout", Some(v)) => {
@@ -74,7 +77,9 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
 /// A message naming the value when it has no number or an unknown unit.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let v = value.trim().trim_matches('"');
-    let split = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let split = v
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(v.len());
     let (num, unit) = v.split_at(split);
     let n: f64 = num
         .parse()

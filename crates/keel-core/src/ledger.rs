@@ -166,11 +166,16 @@ pub fn reconcile(files: &[Migration], rows: &[LedgerRow]) -> Reconciled {
             let mut mine: Vec<&LedgerRow> =
                 rows.iter().filter(|r| r.migration_name == name).collect();
             mine.sort_by_key(|r| r.started_at);
-            let applied: Vec<&LedgerRow> = mine.iter().copied().filter(|r| r.is_applied()).collect();
+            let applied: Vec<&LedgerRow> =
+                mine.iter().copied().filter(|r| r.is_applied()).collect();
             let (state, row) = if let Some(last) = applied.last() {
                 match file {
                     None => (State::Missing, Some(*last)),
-                    Some(i) => match applied.iter().rev().find(|r| files[i].checksum_matches(&r.checksum)) {
+                    Some(i) => match applied
+                        .iter()
+                        .rev()
+                        .find(|r| files[i].checksum_matches(&r.checksum))
+                    {
                         Some(r) => (State::Applied, Some(*r)),
                         None => (State::Modified, Some(*last)),
                     },

@@ -53,13 +53,13 @@ impl Migration {
     ) -> Result<Migration, MigrationsError> {
         let checksum = checksum::sha256_hex(&bytes);
         let alt_checksum = checksum::swapped_line_endings_sha256_hex(&bytes);
-        let script = String::from_utf8(bytes).map_err(|_| MigrationsError::NotUtf8 {
-            path: path.clone(),
-        })?;
-        let directives = directives::parse(&script).map_err(|source| MigrationsError::Directive {
-            path: path.clone(),
-            source,
-        })?;
+        let script = String::from_utf8(bytes)
+            .map_err(|_| MigrationsError::NotUtf8 { path: path.clone() })?;
+        let directives =
+            directives::parse(&script).map_err(|source| MigrationsError::Directive {
+                path: path.clone(),
+                source,
+            })?;
         Ok(Migration {
             name: name.to_string(),
             version: version_of(name).to_string(),
@@ -289,7 +289,10 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
     let mut folders = 0usize;
     let mut flat = 0usize;
     for path in entries {
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string)
+        let Some(file_name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
         else {
             continue;
         };
@@ -376,7 +379,9 @@ fn read_lock_provider(path: &Path) -> Result<String, MigrationsError> {
         path: path.to_path_buf(),
         message,
     };
-    let value: toml::Table = text.parse().map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+    let value: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
     match value.get("provider") {
         Some(toml::Value::String(p)) => Ok(p.clone()),
         _ => Err(bad("no `provider = \"...\"` line".into())),

@@ -16,7 +16,10 @@ pub fn redact_url(url: &str) -> String {
                     k.to_ascii_lowercase().as_str(),
                     "password" | "pass" | "sslpassword"
                 );
-                (k.into_owned(), if secret { "***".into() } else { v.into_owned() })
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
             })
             .collect();
         if !pairs.is_empty() {
@@ -37,12 +40,7 @@ fn redact_unparsed(url: &str) -> String {
     match authority.rfind('@') {
         Some(at) => {
             let user = authority[..at].split(':').next().unwrap_or("");
-            format!(
-                "{}://{}:***@{}",
-                &url[..scheme_end],
-                user,
-                &rest[at + 1..]
-            )
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &rest[at + 1..])
         }
         None => url.to_string(),
     }
@@ -88,7 +86,10 @@ mod tests {
     #[test]
     fn redacts_inside_text() {
         let url = "postgres://app:s3cret@db/prod";
-        let r = redact_in("could not connect to postgres://app:s3cret@db/prod (s3cret)", url);
+        let r = redact_in(
+            "could not connect to postgres://app:s3cret@db/prod (s3cret)",
+            url,
+        );
         assert!(!r.contains("s3cret"), "{r}");
     }
 }

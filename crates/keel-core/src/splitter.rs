@@ -97,15 +97,60 @@ const HEADER_TOKENS: u8 = 32;
 const ROUTINE_KINDS: &[&str] = &["TRIGGER", "FUNCTION", "PROCEDURE", "EVENT"];
 /// Words that show a `CREATE`/`ALTER` statement is about something else.
 const OTHER_KINDS: &[&str] = &[
-    "ACCESS", "AS", "CAST", "COLLATION", "COLUMN", "CONVERSION", "DATABASE", "DOMAIN", "EXTENSION", "FOREIGN",
-    "FULLTEXT", "GROUP", "INDEX", "LOGFILE", "MATERIALIZED", "ON", "OPERATOR", "POLICY", "PUBLICATION",
-    "RESOURCE", "ROLE", "RULE", "SCHEMA", "SELECT", "SEQUENCE", "SERVER", "SPATIAL", "STATISTICS",
-    "SUBSCRIPTION", "SYSTEM", "TABLE", "TABLESPACE", "TEXT", "TRANSFORM", "TYPE", "UNIQUE", "USER", "VIEW",
+    "ACCESS",
+    "AS",
+    "CAST",
+    "COLLATION",
+    "COLUMN",
+    "CONVERSION",
+    "DATABASE",
+    "DOMAIN",
+    "EXTENSION",
+    "FOREIGN",
+    "FULLTEXT",
+    "GROUP",
+    "INDEX",
+    "LOGFILE",
+    "MATERIALIZED",
+    "ON",
+    "OPERATOR",
+    "POLICY",
+    "PUBLICATION",
+    "RESOURCE",
+    "ROLE",
+    "RULE",
+    "SCHEMA",
+    "SELECT",
+    "SEQUENCE",
+    "SERVER",
+    "SPATIAL",
+    "STATISTICS",
+    "SUBSCRIPTION",
+    "SYSTEM",
+    "TABLE",
+    "TABLESPACE",
+    "TEXT",
+    "TRANSFORM",
+    "TYPE",
+    "UNIQUE",
+    "USER",
+    "VIEW",
     "VIRTUAL",
 ];
 /// MySQL words after which a compound statement (`IF`, `LOOP`, …) may start.
 const MYSQL_STATEMENT_STARTS: &[&str] = &[
-    "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", "ROW", "DETERMINISTIC", "SQL", "DATA", "INVOKER", "DEFINER",
+    "BEGIN",
+    "THEN",
+    "ELSE",
+    "DO",
+    "LOOP",
+    "REPEAT",
+    "ROW",
+    "DETERMINISTIC",
+    "SQL",
+    "DATA",
+    "INVOKER",
+    "DEFINER",
 ];
 
 /// How a statement's `BEGIN`/`END` words are read.
@@ -213,9 +258,10 @@ impl Splitter<'_> {
         let delim = script.get(delimiter).unwrap_or(";");
         if !tok.kind.opaque() {
             let text = script.get(tok.start..tok.end).unwrap_or("");
-            let found = text.char_indices().map(|(i, _)| tok.start + i).find(|&at| {
-                script.get(at..).is_some_and(|rest| rest.starts_with(delim))
-            });
+            let found = text
+                .char_indices()
+                .map(|(i, _)| tok.start + i)
+                .find(|&at| script.get(at..).is_some_and(|rest| rest.starts_with(delim)));
             if let Some(at) = found {
                 if at > tok.start {
                     self.extend(tok.start, at, true);
@@ -265,7 +311,10 @@ impl Splitter<'_> {
             .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
         self.line += newlines;
         self.line_pos = st.start;
-        self.steps.push(Step { range: st.start..st.end, line: self.line });
+        self.steps.push(Step {
+            range: st.start..st.end,
+            line: self.line,
+        });
     }
 
     /// At a statement boundary on MySQL: if `tok` starts a `DELIMITER xx` client command, applies
@@ -276,7 +325,9 @@ impl Splitter<'_> {
         if self.dialect != Dialect::Mysql || !tok.is_word(script, "DELIMITER") {
             return false;
         }
-        let Some(after) = script.get(tok.end..) else { return false };
+        let Some(after) = script.get(tok.end..) else {
+            return false;
+        };
         if !after.starts_with([' ', '\t']) {
             return false;
         }
@@ -295,7 +346,8 @@ impl Splitter<'_> {
             return false;
         }
         let start = tok.end + lead + skip;
-        self.delimiter = (script.get(start..start + len) != Some(";")).then_some(start..start + len);
+        self.delimiter =
+            (script.get(start..start + len) != Some(";")).then_some(start..start + len);
         self.lexer.resume_at(line_end);
         true
     }
@@ -343,7 +395,9 @@ fn block_token(st: &mut Stmt, tok: Tok, script: &str, dialect: Dialect, lexer: &
             if tok.is_word(script, "BEGIN") {
                 // PostgreSQL bodies are `BEGIN ATOMIC`; a bare `begin` is a name there.
                 let opens = dialect == Dialect::Sqlite
-                    || lexer.peek_significant(0, LOOKAHEAD).is_some_and(|t| t.is_word(script, "ATOMIC"));
+                    || lexer
+                        .peek_significant(0, LOOKAHEAD)
+                        .is_some_and(|t| t.is_word(script, "ATOMIC"));
                 if opens {
                     st.depth += 1;
                 }
@@ -355,7 +409,9 @@ fn block_token(st: &mut Stmt, tok: Tok, script: &str, dialect: Dialect, lexer: &
         }
         Dialect::Mysql => {
             // https://dev.mysql.com/doc/refman/8.4/en/sql-compound-statements.html
-            if std::mem::take(&mut st.after_end) && tok.is_any_word(script, &["IF", "CASE", "LOOP", "WHILE", "REPEAT"]) {
+            if std::mem::take(&mut st.after_end)
+                && tok.is_any_word(script, &["IF", "CASE", "LOOP", "WHILE", "REPEAT"])
+            {
                 return;
             }
             if tok.is_any_word(script, &["BEGIN", "CASE"]) {
@@ -384,7 +440,8 @@ fn statement_position(prev: Option<Tok>, script: &str) -> bool {
     match prev {
         None => true,
         Some(t) => {
-            matches!(t.kind, Kind::Semi | Kind::Colon | Kind::RParen) || t.is_any_word(script, MYSQL_STATEMENT_STARTS)
+            matches!(t.kind, Kind::Semi | Kind::Colon | Kind::RParen)
+                || t.is_any_word(script, MYSQL_STATEMENT_STARTS)
         }
     }
 }

@@ -19,15 +19,17 @@ pub(crate) struct MySqlDriver {
 impl MySqlDriver {
     pub(crate) async fn connect(url: &DatabaseUrl) -> Result<MySqlDriver, DriverError> {
         let redacted = url.redacted();
-        let opts = MySqlConnectOptions::from_str(url.as_str()).map_err(|e| {
-            DriverError::InvalidUrl {
+        let opts =
+            MySqlConnectOptions::from_str(url.as_str()).map_err(|e| DriverError::InvalidUrl {
                 url: redacted.clone(),
                 message: keel_core::redact::redact_in(&e.to_string(), url.as_str()),
-            }
-        })?;
+            })?;
         let database = opts.get_database().unwrap_or_default().to_string();
         let mut conn = opts.connect().await.map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("42000") && db.message().contains("Unknown database") => {
+            sqlx::Error::Database(db)
+                if db.code().as_deref() == Some("42000")
+                    && db.message().contains("Unknown database") =>
+            {
                 DriverError::DatabaseNotFound {
                     url: redacted.clone(),
                     database: database.clone(),
@@ -68,7 +70,11 @@ impl MySqlDriver {
         let info: String = row.try_get(5).unwrap_or_default();
         Some(format!(
             "MySQL connection id {id} ({user}@{host}, {command} for {time} s, query: {})",
-            if info.is_empty() { "none" } else { info.as_str() }
+            if info.is_empty() {
+                "none"
+            } else {
+                info.as_str()
+            }
         ))
     }
 }

@@ -166,7 +166,9 @@ impl Driver for PgDriver {
                 Ok(LedgerRow {
                     id: r.try_get("id").map_err(bad)?,
                     checksum: r.try_get("checksum").map_err(bad)?,
-                    finished_at: r.try_get::<Option<DateTime<Utc>>, _>("finished_at").map_err(bad)?,
+                    finished_at: r
+                        .try_get::<Option<DateTime<Utc>>, _>("finished_at")
+                        .map_err(bad)?,
                     migration_name: r.try_get("migration_name").map_err(bad)?,
                     logs: r.try_get("logs").map_err(bad)?,
                     rolled_back_at: r.try_get("rolled_back_at").map_err(bad)?,

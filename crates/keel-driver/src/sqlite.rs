@@ -78,7 +78,10 @@ fn flock_holder(path: &std::path::Path) -> Option<String> {
                         .join(" ")
                 })
                 .unwrap_or_default();
-            return Some(format!("process {pid} ({})", keel_core::redact::redact_url(&cmd)));
+            return Some(format!(
+                "process {pid} ({})",
+                keel_core::redact::redact_url(&cmd)
+            ));
         }
     }
     None
@@ -152,12 +155,13 @@ impl Driver for SqliteDriver {
     }
 
     async fn table_exists(&mut self, name: &str) -> Result<bool, DriverError> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
-                .bind(name)
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(DriverError::from_sqlx)?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+        )
+        .bind(name)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)?;
         Ok(n > 0)
     }
 

@@ -97,8 +97,14 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(parse_url("postgresql://u@h/db").map(|u| u.dialect()).ok(), Some(Dialect::Postgres));
-        assert_eq!(parse_url("mariadb://root@h/db").map(|u| u.dialect()).ok(), Some(Dialect::Mysql));
+        assert_eq!(
+            parse_url("postgresql://u@h/db").map(|u| u.dialect()).ok(),
+            Some(Dialect::Postgres)
+        );
+        assert_eq!(
+            parse_url("mariadb://root@h/db").map(|u| u.dialect()).ok(),
+            Some(Dialect::Mysql)
+        );
         match parse_url("sqlite://keel.db") {
             Ok(DatabaseUrl::Sqlite { path, .. }) => assert_eq!(path, Some("keel.db".into())),
             other => panic!("{other:?}"),
@@ -111,7 +117,13 @@ mod tests {
 
     #[test]
     fn bad_urls_are_k1013_and_redacted() {
-        for bad in ["", "nonsense", "oracle://u:pw@h/db", "postgres://u:secret@h:notaport/db", "sqlite://"] {
+        for bad in [
+            "",
+            "nonsense",
+            "oracle://u:pw@h/db",
+            "postgres://u:secret@h:notaport/db",
+            "sqlite://",
+        ] {
             let e = parse_url(bad).unwrap_err();
             assert_eq!(e.code(), "K1013", "{bad}");
             assert!(!e.to_string().contains("secret"), "{e}");

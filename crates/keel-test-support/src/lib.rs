@@ -69,7 +69,12 @@ impl TestDb {
                     .await
                     .unwrap();
                 let _ = c.close().await;
-                TestDb { backend, url: with_db(&pg_admin(), &name), name, dir: None }
+                TestDb {
+                    backend,
+                    url: with_db(&pg_admin(), &name),
+                    name,
+                    dir: None,
+                }
             }
             Backend::Mysql => {
                 let mut c = sqlx::MySqlConnection::connect(&mysql_admin()).await.unwrap_or_else(|e| {
@@ -79,7 +84,12 @@ impl TestDb {
                     .await
                     .unwrap();
                 let _ = c.close().await;
-                TestDb { backend, url: with_db(&mysql_admin(), &name), name, dir: None }
+                TestDb {
+                    backend,
+                    url: with_db(&mysql_admin(), &name),
+                    name,
+                    dir: None,
+                }
             }
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -118,7 +128,9 @@ impl TestDb {
             Backend::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
                 let r = sqlx::query(sql).fetch_one(&mut c).await.unwrap();
-                r.try_get::<i64, _>(0).or_else(|_| r.try_get::<i32, _>(0).map(i64::from)).unwrap()
+                r.try_get::<i64, _>(0)
+                    .or_else(|_| r.try_get::<i32, _>(0).map(i64::from))
+                    .unwrap()
             }
             Backend::Mysql => {
                 let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
@@ -165,13 +177,22 @@ impl Drop for TestDb {
                 drop(self.dir.take());
                 return;
             }
-            Backend::Postgres => (pg_admin(), format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)),
-            Backend::Mysql => (mysql_admin(), format!("DROP DATABASE IF EXISTS {}", self.name)),
+            Backend::Postgres => (
+                pg_admin(),
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ),
+            Backend::Mysql => (
+                mysql_admin(),
+                format!("DROP DATABASE IF EXISTS {}", self.name),
+            ),
         };
         let backend = self.backend;
         // Drop runs outside any async context we can borrow: use a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 match backend {
                     Backend::Postgres => {

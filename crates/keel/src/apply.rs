@@ -75,7 +75,12 @@ fn first_line(sql: &str) -> String {
     }
 }
 
-fn failure(plan: &ApplyPlan, m: &Migration, index: usize, e: DriverError) -> Result<StepFailure, DriverError> {
+fn failure(
+    plan: &ApplyPlan,
+    m: &Migration,
+    index: usize,
+    e: DriverError,
+) -> Result<StepFailure, DriverError> {
     let (server_code, message) = match e {
         DriverError::Server { code, message } => (code, message),
         other => return Err(other),
@@ -143,7 +148,10 @@ async fn apply_transactional(
 ) -> Result<(), ApplyError> {
     let mut row = new_row(m);
     if plan.sqlite_fk_off {
-        driver.execute("PRAGMA foreign_keys=OFF").await.map_err(ApplyError::Driver)?;
+        driver
+            .execute("PRAGMA foreign_keys=OFF")
+            .await
+            .map_err(ApplyError::Driver)?;
     }
     let result = run_in_transaction(driver, table, m, plan, &mut row).await;
     if plan.sqlite_fk_off {
@@ -200,8 +208,16 @@ async fn run_in_transaction(
                 "foreign key check after the migration (run with foreign keys off) failed: {}",
                 violations.join("; ")
             );
-            return Err(failure(plan, m, last, DriverError::Server { code: Some("FOREIGN KEY".into()), message })
-                .map_or_else(ApplyError::Driver, ApplyError::Step));
+            return Err(failure(
+                plan,
+                m,
+                last,
+                DriverError::Server {
+                    code: Some("FOREIGN KEY".into()),
+                    message,
+                },
+            )
+            .map_or_else(ApplyError::Driver, ApplyError::Step));
         }
     }
     row.finished_at = Some(chrono::Utc::now());
@@ -216,7 +232,15 @@ async fn run_in_transaction(
         return Err(match e {
             DriverError::Server { code, message } if !plan.steps.is_empty() => {
                 let last = plan.steps.len() - 1;
-                match failure(plan, m, last, DriverError::Server { code, message: format!("at COMMIT: {message}") }) {
+                match failure(
+                    plan,
+                    m,
+                    last,
+                    DriverError::Server {
+                        code,
+                        message: format!("at COMMIT: {message}"),
+                    },
+                ) {
                     Ok(f) => ApplyError::Step(f),
                     Err(e) => ApplyError::Driver(e),
                 }

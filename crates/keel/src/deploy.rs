@@ -158,7 +158,7 @@ async fn deploy_locked(
                 });
                 return Err(Error::MigrationFailed {
                     name: m.name.clone(),
-                    failure,
+                    failure: Box::new(failure),
                     transactional: plan.transactional(),
                     applied_before: report.applied,
                 });
@@ -190,7 +190,11 @@ fn check_refusals(
         if !options.allow_modified {
             return Err(Error::Modified { names: modified });
         }
-        accepted.extend(modified.iter().map(|n| format!("modified after it was applied: {n} (accepted by --allow-modified)")));
+        accepted.extend(
+            modified.iter().map(|n| {
+                format!("modified after it was applied: {n} (accepted by --allow-modified)")
+            }),
+        );
     }
     let missing = names(State::Missing);
     if !missing.is_empty() {
@@ -200,7 +204,11 @@ fn check_refusals(
                 dir: project.dir.root.clone(),
             });
         }
-        accepted.extend(missing.iter().map(|n| format!("applied but not on disk: {n} (accepted by --allow-missing)")));
+        accepted.extend(
+            missing
+                .iter()
+                .map(|n| format!("applied but not on disk: {n} (accepted by --allow-missing)")),
+        );
     }
     let out_of_order = names(State::OutOfOrder);
     if !out_of_order.is_empty() {
@@ -209,7 +217,9 @@ fn check_refusals(
                 names: out_of_order,
             });
         }
-        accepted.extend(out_of_order.iter().map(|n| format!("out of order: {n} (applied anyway, accepted by --allow-out-of-order)")));
+        accepted.extend(out_of_order.iter().map(|n| {
+            format!("out of order: {n} (applied anyway, accepted by --allow-out-of-order)")
+        }));
     }
     Ok(accepted)
 }

@@ -43,8 +43,8 @@ pub enum Error {
     MigrationFailed {
         /// The migration.
         name: String,
-        /// Where and why.
-        failure: StepFailure,
+        /// Where and why (boxed: keeps `Error` small).
+        failure: Box<StepFailure>,
         /// Whether it ran in a transaction (then none of its steps remain).
         transactional: bool,
         /// Migrations this deploy applied before it.

@@ -56,7 +56,10 @@ async fn resolve_locked(
                     state: entry.state,
                 });
             }
-            for r in rows.iter().filter(|r| &r.migration_name == name && r.is_failed()) {
+            for r in rows
+                .iter()
+                .filter(|r| &r.migration_name == name && r.is_failed())
+            {
                 let mut r = r.clone();
                 r.rolled_back_at = Some(now);
                 project.driver.update_row(&table, &r).await?;
@@ -78,7 +81,10 @@ async fn resolve_locked(
             };
             let mut row = new_row(file);
             project.ensure_ledger().await?;
-            for r in rows.iter().filter(|r| &r.migration_name == name && r.is_failed()) {
+            for r in rows
+                .iter()
+                .filter(|r| &r.migration_name == name && r.is_failed())
+            {
                 let mut r = r.clone();
                 r.rolled_back_at = Some(now);
                 project.driver.update_row(&table, &r).await?;

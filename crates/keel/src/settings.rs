@@ -70,7 +70,10 @@ impl Settings {
         } else {
             ConfigFile::default()
         };
-        let migrations_dir = match input.migrations.or(file.migrations.map(|p| project.join(p))) {
+        let migrations_dir = match input
+            .migrations
+            .or(file.migrations.map(|p| project.join(p)))
+        {
             Some(p) => p,
             None => keel_core::migrations::find_dir(project),
         };

@@ -45,7 +45,11 @@ async fn fresh_deploy_then_noop(db: TestDb) {
     assert_eq!(r.ledger_table, "_keel_migrations");
     assert!(db.has_table("posts").await);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM users").await, 1);
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM _keel_migrations WHERE finished_at IS NOT NULL").await, 3);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM _keel_migrations WHERE finished_at IS NOT NULL")
+            .await,
+        3
+    );
     let r = run(&s).await.unwrap();
     assert!(r.applied.is_empty(), "second deploy is a no-op");
     let st = status(&s).await.unwrap();
@@ -72,38 +76,68 @@ async fn failure_at_step_then_resolve_and_fix(db: TestDb) {
     let s = settings(&db, dir);
     let e = run(&s).await.unwrap_err();
     assert_eq!(e.code(), "K3018", "{e}");
-    let Error::MigrationFailed { failure, transactional, applied_before, .. } = &e else { panic!("{e}") };
+    let Error::MigrationFailed {
+        failure,
+        transactional,
+        applied_before,
+        ..
+    } = &e
+    else {
+        panic!("{e}")
+    };
     assert_eq!((failure.step, failure.steps, failure.line), (2, 3, 2));
     assert_eq!(applied_before, &vec!["20260101000000_a".to_string()]);
     assert!(db.has_table("a").await);
     assert!(!db.has_table("c").await);
-    assert!(!db.has_table("d").await, "deploy stops at the failed migration");
+    assert!(
+        !db.has_table("d").await,
+        "deploy stops at the failed migration"
+    );
     let steps = db.scalar("SELECT applied_steps_count FROM _keel_migrations WHERE migration_name = '20260102000000_b'").await;
     let logs = db.scalar("SELECT COUNT(*) FROM _keel_migrations WHERE migration_name = '20260102000000_b' AND finished_at IS NULL AND logs LIKE '%step 2 of 3%'").await;
     assert_eq!(logs, 1);
     if db.backend == Backend::Mysql {
         assert!(!transactional);
         assert_eq!(steps, 1, "MariaDB: applied_steps_count = k");
-        assert!(db.has_table("b").await, "MariaDB: the first step's effect remains");
+        assert!(
+            db.has_table("b").await,
+            "MariaDB: the first step's effect remains"
+        );
     } else {
         assert!(transactional);
         assert_eq!(steps, 0);
-        assert!(!db.has_table("b").await, "nothing of a transactional migration remains");
+        assert!(
+            !db.has_table("b").await,
+            "nothing of a transactional migration remains"
+        );
     }
     let st = status(&s).await.unwrap();
     assert_eq!(st.exit_code(), 3);
     // Deploy refuses while a migration is failed.
     assert_eq!(run(&s).await.unwrap_err().code(), "K3009");
     // resolve --applied on a pending one that is not failed: fine later; --rolled-back on an applied one is refused.
-    let e = resolve(&s, &ResolveAction::RolledBack("20260101000000_a".into())).await.unwrap_err();
+    let e = resolve(&s, &ResolveAction::RolledBack("20260101000000_a".into()))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "K3012");
-    let e = resolve(&s, &ResolveAction::RolledBack("nope".into())).await.unwrap_err();
+    let e = resolve(&s, &ResolveAction::RolledBack("nope".into()))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "K3017");
-    assert_eq!(resolve(&s, &ResolveAction::RolledBack("20260102000000_b".into())).await.unwrap(), State::RolledBack);
+    assert_eq!(
+        resolve(&s, &ResolveAction::RolledBack("20260102000000_b".into()))
+            .await
+            .unwrap(),
+        State::RolledBack
+    );
     if db.backend == Backend::Mysql {
         db.execute("DROP TABLE b").await;
     }
-    write(dir, "20260102000000_b", "CREATE TABLE b (id INT);\nCREATE TABLE c (id INT);\n");
+    write(
+        dir,
+        "20260102000000_b",
+        "CREATE TABLE b (id INT);\nCREATE TABLE c (id INT);\n",
+    );
     let r = run(&s).await.unwrap();
     assert_eq!(r.applied, vec!["20260102000000_b", "20260103000000_d"]);
     let st = status(&s).await.unwrap();
@@ -126,7 +160,16 @@ async fn refuses_modified_missing_out_of_order(db: TestDb) {
     // Modified.
     write(dir, "1_a", "CREATE TABLE a (id INT, x INT);");
     assert_eq!(run(&s).await.unwrap_err().code(), "K4001");
-    let ok = deploy(&s, &DeployOptions { allow_modified: true, ..Default::default() }, &mut |_| {}).await.unwrap();
+    let ok = deploy(
+        &s,
+        &DeployOptions {
+            allow_modified: true,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(ok.accepted.len(), 1);
     write(dir, "1_a", "CREATE TABLE a (id INT);");
     // Missing.
@@ -145,11 +188,19 @@ async fn non_empty_database_needs_a_baseline(db: TestDb) {
     let s = settings(&db, dir);
     let e = run(&s).await.unwrap_err();
     assert_eq!(e.code(), "K3005");
-    assert!(e.fix().contains("keel resolve --applied 1_init"), "{}", e.fix());
-    resolve(&s, &ResolveAction::Applied("1_init".into())).await.unwrap();
+    assert!(
+        e.fix().contains("keel resolve --applied 1_init"),
+        "{}",
+        e.fix()
+    );
+    resolve(&s, &ResolveAction::Applied("1_init".into()))
+        .await
+        .unwrap();
     let r = run(&s).await.unwrap();
     assert_eq!(r.applied, vec!["2_more"]);
-    let e = resolve(&s, &ResolveAction::Applied("1_init".into())).await.unwrap_err();
+    let e = resolve(&s, &ResolveAction::Applied("1_init".into()))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "K3008");
 }
 db_test!(non_empty_database_needs_a_baseline);
@@ -165,7 +216,10 @@ async fn lock_timeout_names_the_holder(db: TestDb) {
     assert_eq!(e.code(), "K1002", "{e}");
     let text = e.to_string();
     match db.backend {
-        Backend::Postgres => assert!(text.contains("pid") && text.contains("application_name 'keel'"), "{text}"),
+        Backend::Postgres => assert!(
+            text.contains("pid") && text.contains("application_name 'keel'"),
+            "{text}"
+        ),
         Backend::Mysql => assert!(text.contains("connection id"), "{text}"),
         Backend::Sqlite => assert!(text.contains("timed out"), "{text}"),
     }
@@ -177,7 +231,11 @@ db_test!(lock_timeout_names_the_holder);
 async fn concurrent_deploys_apply_each_migration_once(db: TestDb) {
     let t = tempfile::tempdir().unwrap();
     for i in 1..=6 {
-        write(t.path(), &format!("{i}_m{i}"), &format!("CREATE TABLE t{i} (id INT);"));
+        write(
+            t.path(),
+            &format!("{i}_m{i}"),
+            &format!("CREATE TABLE t{i} (id INT);"),
+        );
     }
     let s = settings(&db, t.path());
     let tasks: Vec<_> = (0..4)
@@ -185,8 +243,13 @@ async fn concurrent_deploys_apply_each_migration_once(db: TestDb) {
             let s = s.clone();
             // One OS thread and runtime per deploy, like separate processes sharing nothing.
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(run(&s)).map(|r| r.applied.len()).map_err(|e| e.to_string())
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(run(&s))
+                    .map(|r| r.applied.len())
+                    .map_err(|e| e.to_string())
             })
         })
         .collect();
@@ -194,7 +257,10 @@ async fn concurrent_deploys_apply_each_migration_once(db: TestDb) {
     for task in tasks {
         total += task.join().unwrap().unwrap();
     }
-    assert_eq!(total, 6, "every migration applied exactly once across the 4 deploys");
+    assert_eq!(
+        total, 6,
+        "every migration applied exactly once across the 4 deploys"
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM _keel_migrations").await, 6);
 }
 db_test!(concurrent_deploys_apply_each_migration_once);
@@ -203,13 +269,31 @@ async fn dry_run_changes_nothing(db: TestDb) {
     let t = tempfile::tempdir().unwrap();
     three(t.path());
     let s = settings(&db, t.path());
-    let r = deploy(&s, &DeployOptions { dry_run: true, ..Default::default() }, &mut |_| {}).await.unwrap();
+    let r = deploy(
+        &s,
+        &DeployOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     let sql = r.dry_run_sql.unwrap();
     assert!(sql.contains("CREATE TABLE users"), "{sql}");
     assert!(sql.contains("_keel_migrations"), "{sql}");
     assert!(!db.has_table("users").await);
     assert!(!db.has_table("_keel_migrations").await);
-    let r = deploy(&s, &DeployOptions { to: Some("20260101000000".into()), ..Default::default() }, &mut |_| {}).await.unwrap();
+    let r = deploy(
+        &s,
+        &DeployOptions {
+            to: Some("20260101000000".into()),
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(r.applied, vec!["20260101000000_users"]);
 }
 db_test!(dry_run_changes_nothing);

@@ -62,10 +62,16 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
     let report = result?;
     if let Some(sql) = &report.dry_run_sql {
         if json {
-            println!("{}", serde_json::json!({"event": "dry_run", "sql": sql, "migrations": report.applied}));
+            println!(
+                "{}",
+                serde_json::json!({"event": "dry_run", "sql": sql, "migrations": report.applied})
+            );
         } else {
             print!("{sql}");
-            println!("-- dry run: {} migration(s) would be applied; nothing was changed", report.applied.len());
+            println!(
+                "-- dry run: {} migration(s) would be applied; nothing was changed",
+                report.applied.len()
+            );
         }
         return Ok(0);
     }
@@ -79,7 +85,10 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
             println!("warning: {line}");
         }
         if report.applied.is_empty() {
-            println!("nothing to apply: the database is up to date ({})", settings.redacted_url());
+            println!(
+                "nothing to apply: the database is up to date ({})",
+                settings.redacted_url()
+            );
         } else {
             println!(
                 "{} migration(s) applied to {}",

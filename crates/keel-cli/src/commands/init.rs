@@ -15,7 +15,10 @@ pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<u8, Error> {
             println!("created {}", p.strip_prefix(cwd).unwrap_or(p).display());
         }
         for p in &report.kept {
-            println!("kept    {} (already exists)", p.strip_prefix(cwd).unwrap_or(p).display());
+            println!(
+                "kept    {} (already exists)",
+                p.strip_prefix(cwd).unwrap_or(p).display()
+            );
         }
         println!("next: `keel new NAME` to write a migration, `keel deploy` to apply it");
     }

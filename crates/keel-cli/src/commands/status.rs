@@ -43,13 +43,23 @@ pub async fn run(settings: &Settings, exit_code: bool, json: bool) -> Result<u8,
         "{} · ledger {}{} · {}",
         report.url,
         report.ledger_table,
-        if report.ledger_exists { "" } else { " (not created yet)" },
+        if report.ledger_exists {
+            ""
+        } else {
+            " (not created yet)"
+        },
         report.migrations_dir.display()
     );
     if !report.reconciled.entries.is_empty() {
         let mut table = Table::new();
         table.load_preset(UTF8_BORDERS_ONLY);
-        table.set_header(vec!["migration", "state", "applied at (UTC)", "duration", "steps"]);
+        table.set_header(vec![
+            "migration",
+            "state",
+            "applied at (UTC)",
+            "duration",
+            "steps",
+        ]);
         for e in &report.reconciled.entries {
             let row = e.row.as_ref();
             let at = row
@@ -65,7 +75,13 @@ pub async fn run(settings: &Settings, exit_code: bool, json: bool) -> Result<u8,
                 .filter(|_| matches!(e.state, State::Failed | State::Applied | State::Modified))
                 .map(|r| r.applied_steps_count.to_string())
                 .unwrap_or_default();
-            table.add_row(vec![e.name.clone(), e.state.to_string(), at, duration, steps]);
+            table.add_row(vec![
+                e.name.clone(),
+                e.state.to_string(),
+                at,
+                duration,
+                steps,
+            ]);
         }
         println!("{table}");
     }

@@ -22,15 +22,23 @@ fn row(name: &str, sql: &str, t: i64, finished: bool, rolled_back: bool) -> Ledg
 }
 
 fn states(r: &Reconciled) -> Vec<(&str, State)> {
-    r.entries.iter().map(|e| (e.name.as_str(), e.state)).collect()
+    r.entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.state))
+        .collect()
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn case_table() {
     use State::*;
     let files = vec![file("1_a", "A"), file("2_b", "B"), file("3_c", "C")];
     let cases: Vec<(&str, Vec<LedgerRow>, Vec<(&str, State)>)> = vec![
-        ("empty ledger", vec![], vec![("1_a", Pending), ("2_b", Pending), ("3_c", Pending)]),
+        (
+            "empty ledger",
+            vec![],
+            vec![("1_a", Pending), ("2_b", Pending), ("3_c", Pending)],
+        ),
         (
             "first applied",
             vec![row("1_a", "A", 1, true, false)],
@@ -38,17 +46,27 @@ fn case_table() {
         ),
         (
             "second failed",
-            vec![row("1_a", "A", 1, true, false), row("2_b", "B", 2, false, false)],
+            vec![
+                row("1_a", "A", 1, true, false),
+                row("2_b", "B", 2, false, false),
+            ],
             vec![("1_a", Applied), ("2_b", Failed), ("3_c", Pending)],
         ),
         (
             "failed then rolled back",
-            vec![row("1_a", "A", 1, true, false), row("2_b", "B", 2, false, true)],
+            vec![
+                row("1_a", "A", 1, true, false),
+                row("2_b", "B", 2, false, true),
+            ],
             vec![("1_a", Applied), ("2_b", RolledBack), ("3_c", Pending)],
         ),
         (
             "rolled back then applied on retry",
-            vec![row("1_a", "A", 1, true, false), row("2_b", "B", 2, false, true), row("2_b", "B", 3, true, false)],
+            vec![
+                row("1_a", "A", 1, true, false),
+                row("2_b", "B", 2, false, true),
+                row("2_b", "B", 3, true, false),
+            ],
             vec![("1_a", Applied), ("2_b", Applied), ("3_c", Pending)],
         ),
         (
@@ -58,18 +76,34 @@ fn case_table() {
         ),
         (
             "ledger row without folder",
-            vec![row("1_a", "A", 1, true, false), row("0_gone", "G", 0, true, false)],
-            vec![("0_gone", Missing), ("1_a", Applied), ("2_b", Pending), ("3_c", Pending)],
+            vec![
+                row("1_a", "A", 1, true, false),
+                row("0_gone", "G", 0, true, false),
+            ],
+            vec![
+                ("0_gone", Missing),
+                ("1_a", Applied),
+                ("2_b", Pending),
+                ("3_c", Pending),
+            ],
         ),
         (
             "hole before an applied one",
-            vec![row("1_a", "A", 1, true, false), row("3_c", "C", 2, true, false)],
+            vec![
+                row("1_a", "A", 1, true, false),
+                row("3_c", "C", 2, true, false),
+            ],
             vec![("1_a", Applied), ("2_b", OutOfOrder), ("3_c", Applied)],
         ),
         (
             "failed without file stays failed",
             vec![row("9_z", "Z", 5, false, false)],
-            vec![("1_a", Pending), ("2_b", Pending), ("3_c", Pending), ("9_z", Failed)],
+            vec![
+                ("1_a", Pending),
+                ("2_b", Pending),
+                ("3_c", Pending),
+                ("9_z", Failed),
+            ],
         ),
         (
             "rolled back without file disappears",

@@ -6,7 +6,10 @@ use std::fs;
 fn orders_versions_numerically_then_by_name() {
     let mut names = vec!["10_x", "2_b", "2_a", "0_init", "20260101000000_y", "1_z"];
     names.sort_by(|a, b| compare_names(a, b));
-    assert_eq!(names, ["0_init", "1_z", "2_a", "2_b", "10_x", "20260101000000_y"]);
+    assert_eq!(
+        names,
+        ["0_init", "1_z", "2_a", "2_b", "10_x", "20260101000000_y"]
+    );
     assert_eq!(compare_names("01_a", "1_a"), "01_a".cmp("1_a"));
     assert_eq!(compare_names("09_a", "10_a"), Ordering::Less);
 }
@@ -15,7 +18,11 @@ fn orders_versions_numerically_then_by_name() {
 fn reads_prisma_folders_with_lock_file() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    for (n, sql) in [("10_c", "SELECT 3;"), ("2_b", "SELECT 2;"), ("1_a", "SELECT 1;")] {
+    for (n, sql) in [
+        ("10_c", "SELECT 3;"),
+        ("2_b", "SELECT 2;"),
+        ("1_a", "SELECT 1;"),
+    ] {
         fs::create_dir(root.join(n)).unwrap();
         fs::write(root.join(n).join("migration.sql"), sql).unwrap();
     }

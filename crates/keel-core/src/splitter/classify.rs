@@ -43,10 +43,16 @@ pub fn classify(sql: &str, dialect: Dialect) -> StepKind {
         transaction_control: transaction_control(&w, dialect),
         non_transactional: match dialect {
             Dialect::Postgres => postgres_non_transactional(&w),
-            Dialect::Sqlite => w.is(0, "VACUUM").then_some("VACUUM cannot run inside a transaction"),
+            Dialect::Sqlite => w
+                .is(0, "VACUUM")
+                .then_some("VACUUM cannot run inside a transaction"),
             Dialect::Mysql => None,
         },
-        sqlite_pragma_foreign_keys: if dialect == Dialect::Sqlite { pragma_foreign_keys(&w) } else { None },
+        sqlite_pragma_foreign_keys: if dialect == Dialect::Sqlite {
+            pragma_foreign_keys(&w)
+        } else {
+            None
+        },
     }
 }
 
@@ -91,7 +97,8 @@ fn transaction_control(w: &Words<'_>, dialect: Dialect) -> bool {
         // `ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] x` stays inside the transaction.
         return !(w.is(1, "PREPARED") || w.is(1, "TO") || w.is(2, "TO"));
     }
-    dialect == Dialect::Postgres && (w.is(0, "ABORT") || (w.is(0, "PREPARE") && w.is(1, "TRANSACTION")))
+    dialect == Dialect::Postgres
+        && (w.is(0, "ABORT") || (w.is(0, "PREPARE") && w.is(1, "TRANSACTION")))
 }
 
 /// PostgreSQL statements that fail with "cannot run inside a transaction block" (SQLSTATE
@@ -135,10 +142,14 @@ fn postgres_non_transactional(w: &Words<'_>) -> Option<&'static str> {
         // Skip an option list: REINDEX (VERBOSE) SCHEMA s
         let mut i = 1;
         if w.toks.get(1).is_some_and(|t| t.kind == Kind::LParen) {
-            i = (1..w.toks.len()).find(|&j| w.toks[j].kind == Kind::RParen).map_or(w.toks.len(), |j| j + 1);
+            i = (1..w.toks.len())
+                .find(|&j| w.toks[j].kind == Kind::RParen)
+                .map_or(w.toks.len(), |j| j + 1);
         }
         if w.is(i, "SCHEMA") || w.is(i, "DATABASE") || w.is(i, "SYSTEM") {
-            return Some("REINDEX SCHEMA, DATABASE and SYSTEM cannot run inside a transaction block");
+            return Some(
+                "REINDEX SCHEMA, DATABASE and SYSTEM cannot run inside a transaction block",
+            );
         }
         return None;
     }
@@ -166,10 +177,13 @@ fn postgres_non_transactional(w: &Words<'_>) -> Option<&'static str> {
         let rest = &w.toks[1..];
         let without_table = match rest.first() {
             None => true,
-            Some(t) if t.kind == Kind::LParen => rest.last().is_some_and(|t| t.kind == Kind::RParen),
+            Some(t) if t.kind == Kind::LParen => {
+                rest.last().is_some_and(|t| t.kind == Kind::RParen)
+            }
             Some(_) => rest.len() == 1 && w.is(1, "VERBOSE"),
         };
-        return without_table.then_some("CLUSTER without a table cannot run inside a transaction block");
+        return without_table
+            .then_some("CLUSTER without a table cannot run inside a transaction block");
     }
     if w.is(0, "DISCARD") && w.is(1, "ALL") {
         return Some("DISCARD ALL cannot run inside a transaction block");

@@ -60,7 +60,12 @@ impl Kind {
     pub(crate) fn opaque(self) -> bool {
         matches!(
             self,
-            Kind::Space | Kind::Comment | Kind::Quoted | Kind::Str | Kind::Exec | Kind::Unterminated
+            Kind::Space
+                | Kind::Comment
+                | Kind::Quoted
+                | Kind::Str
+                | Kind::Exec
+                | Kind::Unterminated
         )
     }
 }
@@ -76,7 +81,10 @@ pub(crate) struct Tok {
 impl Tok {
     /// Whether this is the unquoted word `kw` (ASCII case-insensitive).
     pub(crate) fn is_word(&self, script: &str, kw: &str) -> bool {
-        self.kind == Kind::Word && script.get(self.start..self.end).is_some_and(|t| t.eq_ignore_ascii_case(kw))
+        self.kind == Kind::Word
+            && script
+                .get(self.start..self.end)
+                .is_some_and(|t| t.eq_ignore_ascii_case(kw))
     }
 
     /// Whether this is an unquoted word among `kws`.
@@ -98,7 +106,13 @@ pub(crate) struct Lexer<'s> {
 impl<'s> Lexer<'s> {
     /// A lexer at the start of `script`.
     pub(crate) fn new(script: &'s str, dialect: Dialect) -> Self {
-        Lexer { script, dialect, toks: Vec::new(), idx: 0, lex_pos: 0 }
+        Lexer {
+            script,
+            dialect,
+            toks: Vec::new(),
+            idx: 0,
+            lex_pos: 0,
+        }
     }
 
     /// The next token, or `None` at the end of the script.
@@ -174,7 +188,11 @@ impl<'s> Lexer<'s> {
                 // progress: take the rest as one lexeme.
                 let (mut tok, _) = fallback_lexeme(self.script, p, self.dialect);
                 if tok.end <= p {
-                    tok = Tok { kind: Kind::Unterminated, start: p, end: len };
+                    tok = Tok {
+                        kind: Kind::Unterminated,
+                        start: p,
+                        end: len,
+                    };
                 }
                 self.toks.push(tok);
                 self.lex_pos = tok.end;
@@ -190,7 +208,11 @@ impl<'s> Lexer<'s> {
     fn lex_window(&mut self, p: usize, q: usize) -> Option<usize> {
         let script = self.script;
         let at_eof = q >= script.len();
-        let limit = if at_eof { usize::MAX } else { q.saturating_sub(GUARD) };
+        let limit = if at_eof {
+            usize::MAX
+        } else {
+            q.saturating_sub(GUARD)
+        };
         let text = script.get(p..q)?;
 
         let pg = PostgreSqlDialect {};
@@ -286,16 +308,31 @@ impl<'s> Lexer<'s> {
                 if !comment {
                     return None;
                 }
-                let eol = rest.find('\n').map_or(script.len(), |i| start + i).max(start + 2);
-                Some(Tok { kind: Kind::Comment, start, end: eol })
+                let eol = rest
+                    .find('\n')
+                    .map_or(script.len(), |i| start + i)
+                    .max(start + 2);
+                Some(Tok {
+                    kind: Kind::Comment,
+                    start,
+                    end: eol,
+                })
             }
             // PostgreSQL: an operator never contains `--` or `/*` (they start a comment), but
             // sqlparser's custom-operator rule swallows them (`<--x`, `+/*c*/`).
             // https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-OPERATORS
             Dialect::Postgres if kind == Kind::Other && end > start + 1 => {
                 let text = script.get(start..end)?;
-                let cut = [text.find("--"), text.find("/*")].into_iter().flatten().filter(|&i| i > 0).min()?;
-                Some(Tok { kind: Kind::Other, start, end: start + cut })
+                let cut = [text.find("--"), text.find("/*")]
+                    .into_iter()
+                    .flatten()
+                    .filter(|&i| i > 0)
+                    .min()?;
+                Some(Tok {
+                    kind: Kind::Other,
+                    start,
+                    end: start + cut,
+                })
             }
             _ => None,
         }
@@ -307,7 +344,8 @@ fn kind_of(token: &Token, text: &str, dialect: Dialect) -> Kind {
     match token {
         Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline) => Kind::Space,
         Token::Whitespace(Whitespace::MultiLineComment(_))
-            if dialect == Dialect::Mysql && (text.starts_with("/*!") || text.starts_with("/*M!")) =>
+            if dialect == Dialect::Mysql
+                && (text.starts_with("/*!") || text.starts_with("/*M!")) =>
         {
             Kind::Exec
         }
@@ -358,7 +396,12 @@ struct Walker<'t> {
 
 impl<'t> Walker<'t> {
     fn new(text: &'t str) -> Self {
-        Walker { text, byte: 0, line: 1, col: 1 }
+        Walker {
+            text,
+            byte: 0,
+            line: 1,
+            col: 1,
+        }
     }
 
     /// The byte offset of `loc`, or the furthest offset reached before it.
@@ -394,8 +437,26 @@ fn ceil_char_boundary(s: &str, i: usize) -> usize {
 pub(crate) fn fallback_lexeme(script: &str, p: usize, dialect: Dialect) -> (Tok, bool) {
     let len = script.len();
     let rest = script.get(p..).unwrap_or("");
-    let unterminated = |kind| (Tok { kind, start: p, end: len }, false);
-    let done = |kind, end: usize| (Tok { kind, start: p, end }, true);
+    let unterminated = |kind| {
+        (
+            Tok {
+                kind,
+                start: p,
+                end: len,
+            },
+            false,
+        )
+    };
+    let done = |kind, end: usize| {
+        (
+            Tok {
+                kind,
+                start: p,
+                end,
+            },
+            true,
+        )
+    };
 
     if rest.starts_with("/*") {
         let nested = dialect == Dialect::Postgres;
@@ -406,7 +467,9 @@ pub(crate) fn fallback_lexeme(script: &str, p: usize, dialect: Dialect) -> (Tok,
                 depth -= 1;
                 i += 2;
                 if depth == 0 {
-                    let kind = if dialect == Dialect::Mysql && (rest.starts_with("/*!") || rest.starts_with("/*M!")) {
+                    let kind = if dialect == Dialect::Mysql
+                        && (rest.starts_with("/*!") || rest.starts_with("/*M!"))
+                    {
                         Kind::Exec
                     } else {
                         Kind::Comment
@@ -422,14 +485,23 @@ pub(crate) fn fallback_lexeme(script: &str, p: usize, dialect: Dialect) -> (Tok,
         }
         // SQLite ends an unterminated comment at the end of input without error
         // (https://www.sqlite.org/lang_comment.html); the others reject it, so it stays statement text.
-        return unterminated(if dialect == Dialect::Sqlite { Kind::Comment } else { Kind::Unterminated });
+        return unterminated(if dialect == Dialect::Sqlite {
+            Kind::Comment
+        } else {
+            Kind::Unterminated
+        });
     }
 
     // A string literal, perhaps with a prefix (E'…', U&'…', N'…', X'…', B'…').
-    let prefix_len = rest.bytes().take(3).take_while(|b| b.is_ascii_alphabetic() || *b == b'&').count();
+    let prefix_len = rest
+        .bytes()
+        .take(3)
+        .take_while(|b| b.is_ascii_alphabetic() || *b == b'&')
+        .count();
     if rest.as_bytes().get(prefix_len) == Some(&b'\'') {
         let prefix = &rest[..prefix_len];
-        let backslash = dialect == Dialect::Mysql || (dialect == Dialect::Postgres && prefix.eq_ignore_ascii_case("e"));
+        let backslash = dialect == Dialect::Mysql
+            || (dialect == Dialect::Postgres && prefix.eq_ignore_ascii_case("e"));
         return match scan_quoted(rest, prefix_len, b'\'', backslash) {
             Some(end) => done(Kind::Str, p + end),
             None => unterminated(Kind::Unterminated),
@@ -456,7 +528,9 @@ pub(crate) fn fallback_lexeme(script: &str, p: usize, dialect: Dialect) -> (Tok,
             // $tag$ … $tag$ (https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-DOLLAR-QUOTING)
             let tag_len = rest[1..]
                 .char_indices()
-                .take_while(|&(i, c)| c == '_' || c.is_alphabetic() || !c.is_ascii() || (i > 0 && c.is_ascii_digit()))
+                .take_while(|&(i, c)| {
+                    c == '_' || c.is_alphabetic() || !c.is_ascii() || (i > 0 && c.is_ascii_digit())
+                })
                 .last()
                 .map_or(0, |(i, c)| i + c.len_utf8());
             if rest.as_bytes().get(1 + tag_len) == Some(&b'$') {

@@ -8,5 +8,8 @@ fn texts(script: &str, d: Dialect) -> Vec<&str> {
 
 #[test]
 fn smoke() {
-    assert_eq!(texts("SELECT 1; SELECT 2", Dialect::Postgres), ["SELECT 1", "SELECT 2"]);
+    assert_eq!(
+        texts("SELECT 1; SELECT 2", Dialect::Postgres),
+        ["SELECT 1", "SELECT 2"]
+    );
 }
