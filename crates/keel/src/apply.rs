@@ -181,20 +181,37 @@ async fn run_in_transaction(
     plan: &ApplyPlan,
     row: &mut LedgerRow,
 ) -> Result<(), ApplyError> {
-    driver.begin().await.map_err(ApplyError::Driver)?;
-    for (i, step) in plan.steps.iter().enumerate() {
-        let sql = step.sql(&m.script);
-        if plan.sqlite_fk_off
-            && splitter::classify(sql, Dialect::Sqlite)
-                .sqlite_pragma_foreign_keys
-                .is_some()
-        {
-            continue; // hoisted out of the transaction, see ApplyPlan::sqlite_fk_off
-        }
-        if let Err(e) = driver.execute(sql).await {
-            let _ = driver.rollback().await;
-            return Err(failure(plan, m, i, e).map_or_else(ApplyError::Driver, ApplyError::Step));
-        }
+    // The steps that run inside the transaction (hoisted pragmas excluded), sent with BEGIN
+    // as one simple query: one round trip for the whole script, as Prisma and psql send it.
+    let inside: Vec<(usize, &str)> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.sql(&m.script)))
+        .filter(|(_, sql)| {
+            !(plan.sqlite_fk_off
+                && splitter::classify(sql, Dialect::Sqlite)
+                    .sqlite_pragma_foreign_keys
+                    .is_some())
+        })
+        .collect();
+    let mut batch = String::from("BEGIN;\n");
+    for (_, sql) in &inside {
+        batch.push_str(sql);
+        batch.push_str(";\n");
+    }
+    if let Err(e) = driver.execute(&batch).await {
+        let _ = driver.rollback().await;
+        let e = match e {
+            DriverError::Server { .. } => e,
+            other => return Err(ApplyError::Driver(other)),
+        };
+        // Which step failed? Replay them one by one in a transaction that is rolled back
+        // (nothing of a transactional migration survives either way).
+        let failed_at = find_failing_step(driver, &inside).await;
+        let _ = driver.rollback().await;
+        let (index, e) = failed_at.unwrap_or((plan.steps.len().saturating_sub(1), e));
+        return Err(failure(plan, m, index, e).map_or_else(ApplyError::Driver, ApplyError::Step));
     }
     if plan.sqlite_fk_off && !plan.steps.is_empty() {
         let violations = driver
@@ -249,6 +266,21 @@ async fn run_in_transaction(
         });
     }
     Ok(())
+}
+
+/// Runs `steps` one by one inside a transaction (left open for the caller to roll back) and
+/// returns the first that fails, with its error. `None` when none fails this time.
+async fn find_failing_step(
+    driver: &mut dyn Driver,
+    steps: &[(usize, &str)],
+) -> Option<(usize, DriverError)> {
+    driver.begin().await.ok()?;
+    for (i, sql) in steps {
+        if let Err(e) = driver.execute(sql).await {
+            return Some((*i, e));
+        }
+    }
+    None
 }
 
 async fn apply_step_by_step(

@@ -95,3 +95,18 @@ fn finds_prisma_dir() {
     fs::create_dir_all(t.path().join("prisma/migrations")).unwrap();
     assert_eq!(find_dir(t.path()), t.path().join("prisma/migrations"));
 }
+
+proptest::proptest! {
+    /// Digit versions order numerically, whatever their zero padding; the order is total and
+    /// consistent (antisymmetric, and equal only for equal names).
+    #[test]
+    fn version_order_is_numeric_and_total(a in 0u64..1_000_000, b in 0u64..1_000_000, pad_a in 0usize..4, pad_b in 0usize..4, na in "[a-z_]{1,6}", nb in "[a-z_]{1,6}") {
+        let x = format!("{}{a}_{na}", "0".repeat(pad_a));
+        let y = format!("{}{b}_{nb}", "0".repeat(pad_b));
+        if a != b {
+            proptest::prop_assert_eq!(compare_names(&x, &y), a.cmp(&b));
+        }
+        proptest::prop_assert_eq!(compare_names(&x, &y), compare_names(&y, &x).reverse());
+        proptest::prop_assert_eq!(compare_names(&x, &y) == Ordering::Equal, x == y);
+    }
+}
