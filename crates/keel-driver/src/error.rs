@@ -79,6 +79,17 @@ impl DriverError {
     /// Converts a sqlx error from running a statement.
     pub(crate) fn from_sqlx(e: sqlx::Error) -> DriverError {
         match e {
+            // The server ends the session (pg_terminate_backend, shutdown): 57P01..57P03,
+            // or a connection exception (class 08).
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("57P0") || c.starts_with("08")) =>
+            {
+                DriverError::ConnectionLost {
+                    message: db.message().to_string(),
+                }
+            }
             sqlx::Error::Database(db) => DriverError::Server {
                 code: db.code().map(|c| c.into_owned()),
                 message: db.message().to_string(),

@@ -163,7 +163,13 @@ async fn deploy_locked(
                     applied_before: report.applied,
                 });
             }
-            Err(ApplyError::Driver(e)) => return Err(e.into()),
+            Err(ApplyError::Driver(source)) => {
+                return Err(Error::Interrupted {
+                    name: m.name.clone(),
+                    transactional: plan.transactional(),
+                    source,
+                })
+            }
         }
     }
     if options.dry_run {

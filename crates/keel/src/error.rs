@@ -50,6 +50,16 @@ pub enum Error {
         /// Migrations this deploy applied before it.
         applied_before: Vec<String>,
     },
+    /// The database connection (or a ledger write) failed while a migration was being applied.
+    #[error("{source}\nwhile applying `{name}`. {}", interrupted_state(*transactional))]
+    Interrupted {
+        /// The migration being applied.
+        name: String,
+        /// Whether it ran in a transaction.
+        transactional: bool,
+        /// What failed.
+        source: DriverError,
+    },
     /// Applied migrations were edited after they were applied.
     #[error("{} applied migration{} changed on disk since {} applied (checksum mismatch): {}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.len() == 1 { "it was" } else { "they were" }, list(names, 10))]
     Modified {
@@ -129,6 +139,14 @@ fn list(names: &[String], max: usize) -> String {
     s
 }
 
+fn interrupted_state(transactional: bool) -> &'static str {
+    if transactional {
+        "It ran in one transaction with its ledger row: the server rolls it back, so nothing of it remains and it is still pending, unless the connection broke during COMMIT, in which case `keel status` shows it applied."
+    } else {
+        "It ran step by step: the ledger's applied_steps_count is the number of steps known to have taken effect; the step running when the connection broke may or may not have."
+    }
+}
+
 fn what_applied(before: &[String], transactional: bool, f: &StepFailure) -> String {
     let mut s = String::new();
     if before.is_empty() {
@@ -161,6 +179,7 @@ impl Error {
             Error::Migrations(e) => e.code(),
             Error::Driver(e) => e.code(),
             Error::Config { .. } => "K4020",
+            Error::Interrupted { source, .. } => source.code(),
             Error::NonEmptyWithoutLedger { .. } => "K3005",
             Error::FailedMigrations { .. } => "K3009",
             Error::MigrationFailed { .. } => "K3018",
@@ -191,6 +210,8 @@ impl Error {
             Error::Driver(DriverError::LockTimeout { .. }) => "wait for the other deploy to finish, or raise --lock-timeout; if the holder is stuck, end that session".into(),
             Error::Driver(DriverError::ConnectionLost { .. }) => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
             Error::Driver(_) => "see the database's message above".into(),
+            Error::Interrupted { name, transactional: false, .. } => format!("run `keel status`: if `{name}` shows failed, check which of its steps took effect, then `keel resolve --rolled-back {name}` or `--applied {name}`; if it shows pending or applied, `keel deploy` again"),
+            Error::Interrupted { .. } => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
             Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
                 Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),

@@ -297,3 +297,178 @@ async fn dry_run_changes_nothing(db: TestDb) {
     assert_eq!(r.applied, vec!["20260101000000_users"]);
 }
 db_test!(dry_run_changes_nothing);
+
+/// Statements that cannot run in a transaction, migrations with their own BEGIN/COMMIT,
+/// function bodies, Prisma's SQLite table redefinition, MySQL DELIMITER blocks.
+async fn special_migrations_run_as_their_database_needs(db: TestDb) {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    match db.backend {
+        Backend::Postgres => {
+            write(
+                dir,
+                "1_table",
+                "CREATE TABLE t (id INT, kind TEXT);\nINSERT INTO t VALUES (1, 'a');\n",
+            );
+            // Would fail inside a transaction block (SQLSTATE 25001).
+            write(
+                dir,
+                "2_concurrently",
+                "-- CreateIndex\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+            );
+            // Prisma's enum swap carries its own transaction.
+            write(dir, "3_own_transaction", "BEGIN;\nCREATE TYPE kind AS ENUM ('a', 'b');\nALTER TABLE t ALTER COLUMN kind TYPE kind USING kind::kind;\nCOMMIT;\n");
+            write(dir, "4_function", "CREATE FUNCTION f() RETURNS trigger AS $fn$\nBEGIN\n  NEW.id := NEW.id + 1; -- a ; inside\n  RETURN NEW;\nEND;\n$fn$ LANGUAGE plpgsql;\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\n");
+        }
+        Backend::Mysql => {
+            write(
+                dir,
+                "1_table",
+                "CREATE TABLE t (id INT, kind VARCHAR(10));\nINSERT INTO t VALUES (1, 'a');\n",
+            );
+            write(dir, "2_procedure", "DELIMITER $$\nCREATE PROCEDURE bump(IN n INT)\nBEGIN\n  IF n > 0 THEN\n    UPDATE t SET id = id + n; -- ; inside\n  END IF;\nEND$$\nDELIMITER ;\nCALL bump(1);\n");
+            write(dir, "3_trigger", "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n  SET NEW.kind = CASE WHEN NEW.kind IS NULL THEN 'x' ELSE NEW.kind END;\nEND;\n");
+        }
+        Backend::Sqlite => {
+            write(dir, "1_tables", "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE);\nINSERT INTO parent VALUES (1, 'p');\nINSERT INTO child VALUES (1, 1), (2, 1);\n");
+            // Prisma's RedefineTables: without foreign keys off, DROP TABLE would cascade.
+            write(dir, "2_redefine", "-- RedefineTables\nPRAGMA defer_foreign_keys=ON;\nPRAGMA foreign_keys=OFF;\nCREATE TABLE \"new_parent\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\nINSERT INTO \"new_parent\" (id, name) SELECT id, name FROM \"parent\";\nDROP TABLE \"parent\";\nALTER TABLE \"new_parent\" RENAME TO \"parent\";\nPRAGMA foreign_keys=ON;\nPRAGMA defer_foreign_keys=OFF;\n");
+            write(dir, "3_trigger", "CREATE TRIGGER tr AFTER INSERT ON parent BEGIN\n  UPDATE parent SET name = 'x;y' WHERE id = NEW.id;\nEND;\n");
+        }
+    }
+    let s = settings(&db, dir);
+    let r = run(&s).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        r.applied.len(),
+        keel_core::migrations::read_dir(dir)
+            .unwrap()
+            .migrations
+            .len()
+    );
+    match db.backend {
+        Backend::Postgres => {
+            assert_eq!(
+                db.scalar("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 't_id'")
+                    .await,
+                1
+            );
+            db.execute("INSERT INTO t VALUES (1, 'b')").await;
+            assert_eq!(
+                db.scalar("SELECT MAX(id) FROM t").await,
+                2,
+                "trigger from the $fn$ body"
+            );
+        }
+        Backend::Mysql => {
+            assert_eq!(db.scalar("SELECT MAX(id) FROM t").await, 2, "procedure ran");
+        }
+        Backend::Sqlite => {
+            assert_eq!(
+                db.scalar("SELECT COUNT(*) FROM child").await,
+                2,
+                "the redefinition kept child rows"
+            );
+            assert_eq!(db.scalar("PRAGMA foreign_keys").await, 1);
+        }
+    }
+}
+db_test!(special_migrations_run_as_their_database_needs);
+
+/// A failure inside a migration's own BEGIN … COMMIT leaves a truthful ledger on PostgreSQL.
+#[tokio::test]
+async fn failure_inside_own_transaction_postgres() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "1_a", "CREATE TABLE before_tx (id INT);\nBEGIN;\nCREATE TABLE inside_tx (id INT);\nSELECT * FROM no_such_table;\nCOMMIT;\n");
+    let s = settings(&db, t.path());
+    let e = run(&s).await.unwrap_err();
+    assert_eq!(e.code(), "K3018");
+    assert!(db.has_table("before_tx").await);
+    assert!(!db.has_table("inside_tx").await);
+    assert_eq!(
+        db.scalar("SELECT applied_steps_count FROM _keel_migrations")
+            .await,
+        1,
+        "only the step before BEGIN took effect"
+    );
+}
+
+/// The server kills keel's session mid-migration: a coded error, a truthful ledger, no trace of
+/// a transactional migration.
+#[tokio::test]
+async fn lost_connection_mid_migration_postgres() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "1_step_by_step", "-- keel:no-transaction\nCREATE TABLE first (id INT);\nSELECT pg_sleep(5);\nCREATE TABLE never (id INT);\n");
+    let s = settings(&db, t.path());
+    let kill = format!(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'keel' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+        db.name
+    );
+    let killer = {
+        let url = db.url.clone();
+        let kill = kill.clone();
+        tokio::spawn(async move { kill_when_seen(&url, &kill).await })
+    };
+    let e = run(&s).await.unwrap_err();
+    assert!(
+        killer.await.unwrap(),
+        "the session was found and terminated"
+    );
+    assert_eq!(e.code(), "K1017", "{e}");
+    assert!(e.to_string().contains("applied_steps_count"), "{e}");
+    assert!(db.has_table("first").await);
+    assert!(!db.has_table("never").await);
+    assert_eq!(
+        db.scalar("SELECT applied_steps_count FROM _keel_migrations")
+            .await,
+        1
+    );
+    let st = status(&s).await.unwrap();
+    assert_eq!(st.reconciled.entries[0].state, State::Failed);
+    assert_eq!(
+        run(&s).await.unwrap_err().code(),
+        "K3009",
+        "the next deploy refuses until resolved"
+    );
+
+    // A transactional migration killed mid-way leaves nothing, not even a ledger row.
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "1_tx",
+        "CREATE TABLE first (id INT);\nSELECT pg_sleep(5);\n",
+    );
+    let s = settings(&db, t.path());
+    let kill = format!(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'keel' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+        db.name
+    );
+    let killer = {
+        let url = db.url.clone();
+        tokio::spawn(async move { kill_when_seen(&url, &kill).await })
+    };
+    let e = run(&s).await.unwrap_err();
+    assert!(killer.await.unwrap());
+    assert_eq!(e.code(), "K1017", "{e}");
+    assert!(!db.has_table("first").await);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM _keel_migrations").await, 0);
+    assert_eq!(
+        status(&s).await.unwrap().reconciled.entries[0].state,
+        State::Pending
+    );
+}
+
+async fn kill_when_seen(url: &str, kill: &str) -> bool {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(kill).fetch_one(&mut c).await.unwrap();
+        if n > 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
