@@ -17,3 +17,4 @@ pub mod redact;
 pub mod splitter;
 
 pub use dialect::Dialect;
+pub mod schema;

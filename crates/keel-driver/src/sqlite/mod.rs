@@ -3,6 +3,8 @@
 //! Ledger timestamps are stored as integer epoch milliseconds, as Prisma stores them; text
 //! timestamps (the column default, other tools) are read too.
 
+mod introspect;
+
 use crate::ledger_sql::{self, COLUMNS};
 use crate::{DatabaseUrl, Driver, DriverError};
 use async_trait::async_trait;
@@ -252,6 +254,10 @@ impl Driver for SqliteDriver {
             .await
             .map_err(DriverError::from_sqlx)?;
         Ok(())
+    }
+
+    async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
+        introspect::introspect(&mut self.conn).await
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {

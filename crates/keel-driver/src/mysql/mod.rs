@@ -1,5 +1,7 @@
 //! MySQL / MariaDB driver.
 
+mod introspect;
+
 use crate::ledger_sql::{self, COLUMNS};
 use crate::{DatabaseUrl, Driver, DriverError, MYSQL_LOCK_NAME};
 use async_trait::async_trait;
@@ -222,6 +224,10 @@ impl Driver for MySqlDriver {
             .await
             .map_err(DriverError::from_sqlx)?;
         Ok(())
+    }
+
+    async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
+        introspect::introspect(&mut self.conn).await
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {

@@ -1,5 +1,7 @@
 //! PostgreSQL driver.
 
+mod introspect;
+
 use crate::ledger_sql::{self, COLUMNS};
 use crate::{DatabaseUrl, Driver, DriverError, PG_LOCK_KEY};
 use async_trait::async_trait;
@@ -215,6 +217,10 @@ impl Driver for PgDriver {
             .await
             .map_err(DriverError::from_sqlx)?;
         Ok(())
+    }
+
+    async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
+        introspect::introspect(&mut self.conn).await
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
