@@ -369,3 +369,11 @@ impl Schema {
 
 /// The dialect a schema was read from, carried beside it where needed.
 pub type SchemaDialect = Dialect;
+
+pub mod diff;
+pub mod plan;
+pub mod render;
+pub mod summary;
+
+#[cfg(test)]
+mod tests;

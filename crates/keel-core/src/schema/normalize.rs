@@ -54,7 +54,10 @@ pub fn data_type(dialect: Dialect, raw: &str) -> String {
             let lower = t.to_ascii_lowercase();
             for int in ["tinyint", "smallint", "mediumint", "int", "bigint"] {
                 if let Some(rest) = lower.strip_prefix(int) {
-                    if let Some(close) = rest.strip_prefix('(').and_then(|r| r.find(')').map(|i| (i, r))) {
+                    if let Some(close) = rest
+                        .strip_prefix('(')
+                        .and_then(|r| r.find(')').map(|i| (i, r)))
+                    {
                         let (i, r) = close;
                         // tinyint(1) is MySQL's boolean: keep it, it means something.
                         if int == "tinyint" && &r[..i] == "1" {
@@ -89,8 +92,10 @@ pub fn default_expr(dialect: Dialect, raw: &str) -> Option<String> {
         }
     }
     let upper = s.to_ascii_uppercase();
-    if matches!(upper.as_str(), "CURRENT_TIMESTAMP()" | "NOW()" | "CURRENT_TIMESTAMP")
-        && dialect != Dialect::Postgres
+    if matches!(
+        upper.as_str(),
+        "CURRENT_TIMESTAMP()" | "NOW()" | "CURRENT_TIMESTAMP"
+    ) && dialect != Dialect::Postgres
     {
         return Some("CURRENT_TIMESTAMP".to_string());
     }
@@ -148,7 +153,9 @@ fn literal_cast_start(s: &str) -> Option<usize> {
         }
         n
     };
-    s[end_of_literal..].starts_with("::").then_some(end_of_literal)
+    s[end_of_literal..]
+        .starts_with("::")
+        .then_some(end_of_literal)
 }
 
 #[cfg(test)]
@@ -158,29 +165,53 @@ mod tests {
     #[test]
     fn pg_types() {
         assert_eq!(data_type(Dialect::Postgres, "int4"), "integer");
-        assert_eq!(data_type(Dialect::Postgres, "character varying(255)"), "varchar(255)");
-        assert_eq!(data_type(Dialect::Postgres, "TIMESTAMP(3)"), "timestamp(3) without time zone");
+        assert_eq!(
+            data_type(Dialect::Postgres, "character varying(255)"),
+            "varchar(255)"
+        );
+        assert_eq!(
+            data_type(Dialect::Postgres, "TIMESTAMP(3)"),
+            "timestamp(3) without time zone"
+        );
         assert_eq!(data_type(Dialect::Postgres, "text[]"), "text[]");
-        assert_eq!(data_type(Dialect::Postgres, "timestamptz"), "timestamp with time zone");
+        assert_eq!(
+            data_type(Dialect::Postgres, "timestamptz"),
+            "timestamp with time zone"
+        );
     }
 
     #[test]
     fn mysql_types() {
         assert_eq!(data_type(Dialect::Mysql, "int(11)"), "int");
-        assert_eq!(data_type(Dialect::Mysql, "bigint(20) unsigned"), "bigint unsigned");
+        assert_eq!(
+            data_type(Dialect::Mysql, "bigint(20) unsigned"),
+            "bigint unsigned"
+        );
         assert_eq!(data_type(Dialect::Mysql, "tinyint(1)"), "tinyint(1)");
         assert_eq!(data_type(Dialect::Mysql, "VARCHAR(191)"), "varchar(191)");
     }
 
     #[test]
     fn defaults() {
-        assert_eq!(default_expr(Dialect::Postgres, "'draft'::text").as_deref(), Some("'draft'"));
-        assert_eq!(default_expr(Dialect::Postgres, "'a'::\"Status\"").as_deref(), Some("'a'"));
+        assert_eq!(
+            default_expr(Dialect::Postgres, "'draft'::text").as_deref(),
+            Some("'draft'")
+        );
+        assert_eq!(
+            default_expr(Dialect::Postgres, "'a'::\"Status\"").as_deref(),
+            Some("'a'")
+        );
         assert_eq!(default_expr(Dialect::Postgres, "0").as_deref(), Some("0"));
-        assert_eq!(default_expr(Dialect::Postgres, "now()").as_deref(), Some("now()"));
+        assert_eq!(
+            default_expr(Dialect::Postgres, "now()").as_deref(),
+            Some("now()")
+        );
         assert_eq!(default_expr(Dialect::Postgres, "NULL::text"), None);
         assert_eq!(default_expr(Dialect::Mysql, "NULL"), None);
         assert_eq!(default_expr(Dialect::Sqlite, "(0)").as_deref(), Some("0"));
-        assert_eq!(default_expr(Dialect::Mysql, "current_timestamp()").as_deref(), Some("CURRENT_TIMESTAMP"));
+        assert_eq!(
+            default_expr(Dialect::Mysql, "current_timestamp()").as_deref(),
+            Some("CURRENT_TIMESTAMP")
+        );
     }
 }

@@ -1,0 +1,440 @@
+//! The differ: schema × schema → [`Plan`]. The matching is written once (tables by name,
+//! columns by name, indexes by name then definition, foreign keys by name or definition);
+//! dialects answer only dialect questions ([`sqlite_needs_redefinition`]).
+
+use super::plan::{Change, ColumnChanges, Plan};
+use super::{Column, ColumnId, ForeignKey, Index, IndexPart, Schema, TableId};
+use crate::Dialect;
+
+/// The plan that turns `from` into `to` on `dialect`, in execution order.
+pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
+    let mut changes = Vec::new();
+
+    // Extensions, enums, sequences, views: matched by (namespace, name).
+    for (i, e) in to.extensions.iter().enumerate() {
+        if !from.extensions.iter().any(|f| f.name == e.name) {
+            changes.push(Change::CreateExtension { to: i });
+        }
+    }
+    for (i, e) in from.extensions.iter().enumerate() {
+        if !to.extensions.iter().any(|t| t.name == e.name) {
+            changes.push(Change::DropExtension { from: i });
+        }
+    }
+    for (i, e) in to.enums.iter().enumerate() {
+        match from
+            .enums
+            .iter()
+            .position(|f| f.namespace == e.namespace && f.name == e.name)
+        {
+            None => changes.push(Change::CreateEnum { to: i }),
+            Some(fi) if from.enums[fi].values != e.values => {
+                let old = &from.enums[fi].values;
+                changes.push(Change::AlterEnum {
+                    from: fi,
+                    to: i,
+                    added: e
+                        .values
+                        .iter()
+                        .filter(|v| !old.contains(v))
+                        .cloned()
+                        .collect(),
+                    removed: old
+                        .iter()
+                        .filter(|v| !e.values.contains(v))
+                        .cloned()
+                        .collect(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, e) in from.enums.iter().enumerate() {
+        if !to
+            .enums
+            .iter()
+            .any(|t| t.namespace == e.namespace && t.name == e.name)
+        {
+            changes.push(Change::DropEnum { from: i });
+        }
+    }
+    for (i, s) in to.sequences.iter().enumerate() {
+        match from
+            .sequences
+            .iter()
+            .find(|f| f.namespace == s.namespace && f.name == s.name)
+        {
+            None => changes.push(Change::CreateSequence { to: i }),
+            Some(f) if f != s => {
+                let fi = from.sequences.iter().position(|x| x == f).unwrap_or(0);
+                changes.push(Change::DropSequence { from: fi });
+                changes.push(Change::CreateSequence { to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, s) in from.sequences.iter().enumerate() {
+        if !to
+            .sequences
+            .iter()
+            .any(|t| t.namespace == s.namespace && t.name == s.name)
+        {
+            changes.push(Change::DropSequence { from: i });
+        }
+    }
+    for (i, v) in to.views.iter().enumerate() {
+        match from
+            .views
+            .iter()
+            .position(|f| f.namespace == v.namespace && f.name == v.name)
+        {
+            None => changes.push(Change::CreateView { to: i }),
+            Some(fi) if from.views[fi] != *v => {
+                changes.push(Change::DropView { from: fi });
+                changes.push(Change::CreateView { to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, v) in from.views.iter().enumerate() {
+        if !to
+            .views
+            .iter()
+            .any(|t| t.namespace == v.namespace && t.name == v.name)
+        {
+            changes.push(Change::DropView { from: i });
+        }
+    }
+
+    // Tables.
+    for (ti, t) in to.tables.iter().enumerate() {
+        let to_id = TableId(ti as u32);
+        match from.table_id(t.namespace.as_deref(), &t.name) {
+            None => {
+                changes.push(Change::CreateTable { table: to_id });
+                for (i, ix) in to.indexes.iter().enumerate() {
+                    if ix.table == to_id && !(dialect == Dialect::Sqlite && ix.constraint) {
+                        changes.push(Change::CreateIndex { to: i });
+                    }
+                }
+                if dialect != Dialect::Sqlite {
+                    for (i, fk) in to.foreign_keys.iter().enumerate() {
+                        if fk.table == to_id {
+                            changes.push(Change::AddForeignKey { to: i });
+                        }
+                    }
+                    for (i, c) in to.checks.iter().enumerate() {
+                        if c.table == to_id {
+                            changes.push(Change::AddCheck { to: i });
+                        }
+                    }
+                }
+            }
+            Some(from_id) => {
+                let before = changes.len();
+                diff_table(dialect, from, to, from_id, to_id, &mut changes);
+                if dialect == Dialect::Sqlite
+                    && changes[before..]
+                        .iter()
+                        .any(|c| sqlite_needs_redefinition(c, from, to))
+                {
+                    // Replace the in-place changes by one rebuild; the rebuild drops the old
+                    // table's indexes, so every index of the new table is created again.
+                    changes.truncate(before);
+                    changes.push(Change::RedefineTable {
+                        from: from_id,
+                        to: to_id,
+                    });
+                    for (i, ix) in to.indexes.iter().enumerate() {
+                        if ix.table == to_id && !ix.constraint {
+                            changes.push(Change::CreateIndex { to: i });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (ti, t) in from.tables.iter().enumerate() {
+        let from_id = TableId(ti as u32);
+        if to.table_id(t.namespace.as_deref(), &t.name).is_none() {
+            // Its foreign keys go first, so that tables dropped together drop in any order.
+            if dialect != Dialect::Sqlite {
+                for (i, fk) in from.foreign_keys.iter().enumerate() {
+                    if fk.table == from_id {
+                        changes.push(Change::DropForeignKey { from: i });
+                    }
+                }
+            }
+            changes.push(Change::DropTable { table: from_id });
+        }
+    }
+    changes.sort_by_key(Change::rank);
+    Plan {
+        dialect,
+        from: from.clone(),
+        to: to.clone(),
+        changes,
+    }
+}
+
+/// SQLite can add a column in place only when it is nullable or has a constant default, is not
+/// part of a key, and is not generated as STORED; everything else rebuilds the table.
+fn sqlite_needs_redefinition(c: &Change, from: &Schema, to: &Schema) -> bool {
+    match c {
+        Change::AddColumn { column } => {
+            let col = to.column(*column);
+            let constant_default = col.default.as_deref().is_some_and(is_constant);
+            (!col.nullable && !constant_default)
+                || col.default.as_deref().is_some_and(|d| !is_constant(d))
+                || col.generated.as_ref().is_some_and(|g| g.stored)
+                || to
+                    .table(col.table)
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|pk| pk.columns.contains(column))
+        }
+        // A UNIQUE constraint only exists inside CREATE TABLE.
+        Change::CreateIndex { to: i } => to.indexes[*i].constraint,
+        Change::DropIndex { from: i } => from.indexes[*i].constraint,
+        Change::AlterTableComment { .. } => false,
+        _ => true,
+    }
+}
+
+fn is_constant(d: &str) -> bool {
+    let u = d.trim().to_ascii_uppercase();
+    u.starts_with('\'')
+        || u.parse::<f64>().is_ok()
+        || matches!(u.as_str(), "TRUE" | "FALSE" | "NULL")
+}
+
+fn diff_table(
+    dialect: Dialect,
+    from: &Schema,
+    to: &Schema,
+    from_id: TableId,
+    to_id: TableId,
+    changes: &mut Vec<Change>,
+) {
+    for (cid, c) in to.table_columns(to_id) {
+        match from.column_id(from_id, &c.name) {
+            None => changes.push(Change::AddColumn { column: cid }),
+            Some(fcid) => {
+                let ch = column_changes(from.column(fcid), c);
+                if ch.any() {
+                    changes.push(Change::AlterColumn {
+                        from: fcid,
+                        to: cid,
+                        changes: ch,
+                    });
+                }
+            }
+        }
+    }
+    for (cid, c) in from.table_columns(from_id) {
+        if to.column_id(to_id, &c.name).is_none() {
+            changes.push(Change::DropColumn { column: cid });
+        }
+    }
+    let pk_names = |s: &Schema, t: TableId| {
+        s.table(t).primary_key.as_ref().map(|pk| {
+            (
+                pk.columns
+                    .iter()
+                    .map(|c| s.column(*c).name.clone())
+                    .collect::<Vec<_>>(),
+                pk.name.clone(),
+            )
+        })
+    };
+    let (fpk, tpk) = (pk_names(from, from_id), pk_names(to, to_id));
+    let pk_changed = match (&fpk, &tpk) {
+        (Some((fc, fname)), Some((tc, tname))) => {
+            fc != tc
+                || (dialect == Dialect::Postgres
+                    && fname.is_some()
+                    && tname.is_some()
+                    && fname != tname)
+        }
+        (None, None) => false,
+        _ => true,
+    };
+    if pk_changed {
+        if fpk.is_some() {
+            changes.push(Change::DropPrimaryKey { table: from_id });
+        }
+        if tpk.is_some() {
+            changes.push(Change::AddPrimaryKey { table: to_id });
+        }
+    }
+    // Indexes: by name, and equal only when their definitions (in column names) are.
+    let fidx: Vec<(usize, &Index)> = from
+        .indexes
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.table == from_id)
+        .collect();
+    let tidx: Vec<(usize, &Index)> = to
+        .indexes
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.table == to_id)
+        .collect();
+    for (ti, t) in &tidx {
+        let same = fidx.iter().find(|(_, f)| f.name == t.name);
+        match same {
+            Some((_, f)) if index_key(from, f) == index_key(to, t) => {}
+            Some((fi, _)) => {
+                changes.push(Change::DropIndex { from: *fi });
+                changes.push(Change::CreateIndex { to: *ti });
+            }
+            None => changes.push(Change::CreateIndex { to: *ti }),
+        }
+    }
+    for (fi, f) in &fidx {
+        if !tidx.iter().any(|(_, t)| t.name == f.name) {
+            changes.push(Change::DropIndex { from: *fi });
+        }
+    }
+    // Foreign keys: by name when both are named, else by definition.
+    let ffk: Vec<(usize, &ForeignKey)> = from
+        .foreign_keys
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.table == from_id)
+        .collect();
+    let tfk: Vec<(usize, &ForeignKey)> = to
+        .foreign_keys
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.table == to_id)
+        .collect();
+    let mut kept = vec![false; ffk.len()];
+    for (ti, t) in &tfk {
+        let tk = fk_key(to, t);
+        let found = ffk.iter().enumerate().find(|(k, (_, f))| {
+            !kept[*k]
+                && fk_key(from, f) == tk
+                && (f.name.is_none() || t.name.is_none() || f.name == t.name)
+        });
+        match found {
+            Some((k, _)) => kept[k] = true,
+            None => changes.push(Change::AddForeignKey { to: *ti }),
+        }
+    }
+    for (k, (fi, _)) in ffk.iter().enumerate() {
+        if !kept[k] {
+            changes.push(Change::DropForeignKey { from: *fi });
+        }
+    }
+    // Checks: by expression (and name when both have one).
+    for (i, c) in to
+        .checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.table == to_id)
+    {
+        if !from.checks.iter().any(|f| {
+            f.table == from_id
+                && f.expression == c.expression
+                && (f.name.is_none() || c.name.is_none() || f.name == c.name)
+        }) {
+            changes.push(Change::AddCheck { to: i });
+        }
+    }
+    for (i, c) in from
+        .checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.table == from_id)
+    {
+        if !to.checks.iter().any(|t| {
+            t.table == to_id
+                && t.expression == c.expression
+                && (t.name.is_none() || c.name.is_none() || t.name == c.name)
+        }) {
+            changes.push(Change::DropCheck { from: i });
+        }
+    }
+    if from.table(from_id).comment != to.table(to_id).comment {
+        changes.push(Change::AlterTableComment {
+            from: from_id,
+            to: to_id,
+        });
+    }
+}
+
+fn column_changes(a: &Column, b: &Column) -> ColumnChanges {
+    ColumnChanges {
+        data_type: a.data_type != b.data_type,
+        nullable: a.nullable != b.nullable,
+        default: a.default != b.default,
+        auto_increment: a.auto_increment != b.auto_increment,
+        generated: a.generated != b.generated,
+        collation: a.collation != b.collation,
+        comment: a.comment != b.comment,
+    }
+}
+
+/// An index's definition in names, for comparison across schemas.
+fn index_key(s: &Schema, i: &Index) -> String {
+    let cols: Vec<String> = i
+        .columns
+        .iter()
+        .map(|c| {
+            let part = match &c.part {
+                IndexPart::Column(id) => s.column(*id).name.clone(),
+                IndexPart::Expression(e) => format!("({e})"),
+            };
+            format!(
+                "{part}{}{}",
+                if c.descending { " DESC" } else { "" },
+                c.option
+                    .as_deref()
+                    .map(|o| format!(" {o}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    let include: Vec<&str> = i
+        .include
+        .iter()
+        .map(|c| s.column(*c).name.as_str())
+        .collect();
+    format!(
+        "{}|{}|{}|{:?}|{:?}|{:?}",
+        i.unique,
+        i.constraint,
+        cols.join(","),
+        i.method,
+        i.predicate,
+        include
+    )
+}
+
+fn fk_key(s: &Schema, f: &ForeignKey) -> String {
+    let cols: Vec<&str> = f
+        .columns
+        .iter()
+        .map(|c| s.column(*c).name.as_str())
+        .collect();
+    let rcols: Vec<&str> = f
+        .referenced_columns
+        .iter()
+        .map(|c| s.column(*c).name.as_str())
+        .collect();
+    format!(
+        "{}|{}|{}|{:?}|{:?}|{:?}",
+        cols.join(","),
+        s.table_name(f.referenced_table),
+        rcols.join(","),
+        f.on_delete,
+        f.on_update,
+        f.deferrable
+    )
+}
+
+/// Column ids of `table` in `s` by name, for renderers.
+pub(crate) fn column_names(s: &Schema, ids: &[ColumnId]) -> Vec<String> {
+    ids.iter().map(|c| s.column(*c).name.clone()).collect()
+}

@@ -1,0 +1,158 @@
+//! Plans: ordered lists of typed changes from one schema to another (STYLE.md habit 2).
+
+use super::{ColumnId, Schema, TableId};
+use crate::Dialect;
+use serde::Serialize;
+
+/// What changes in a column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ColumnChanges {
+    /// The type changes.
+    pub data_type: bool,
+    /// Nullability changes.
+    pub nullable: bool,
+    /// The default changes.
+    pub default: bool,
+    /// Auto-increment / identity changes.
+    pub auto_increment: bool,
+    /// The generated expression changes.
+    pub generated: bool,
+    /// The collation changes.
+    pub collation: bool,
+    /// The comment changes.
+    pub comment: bool,
+}
+
+impl ColumnChanges {
+    /// Whether anything changes.
+    pub fn any(&self) -> bool {
+        self.data_type
+            || self.nullable
+            || self.default
+            || self.auto_increment
+            || self.generated
+            || self.collation
+            || self.comment
+    }
+}
+
+/// One plan item. Ids with `from` refer to [`Plan::from`], with `to` to [`Plan::to`].
+///
+/// Variants are declared in execution order and [`Change::rank`] follows the declaration:
+/// sorting a plan by rank (stable) gives a valid order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// Extensions first: types and functions of later changes may come from them.
+    CreateExtension { to: usize },
+    /// Enums before the columns that use them.
+    CreateEnum { to: usize },
+    /// New enum values before columns use them.
+    AlterEnum {
+        from: usize,
+        to: usize,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
+    /// Sequences before the defaults that call them.
+    CreateSequence { to: usize },
+    /// Views before the tables and columns they read are dropped or changed.
+    DropView { from: usize },
+    /// Foreign keys before the tables and columns they point to.
+    DropForeignKey { from: usize },
+    /// Indexes before their columns.
+    DropIndex { from: usize },
+    /// Checks before their columns.
+    DropCheck { from: usize },
+    /// The primary key before its columns change.
+    DropPrimaryKey { table: TableId },
+    /// Tables whose foreign keys are already gone.
+    DropTable { table: TableId },
+    /// New tables (SQLite: with their foreign keys inline).
+    CreateTable { table: TableId },
+    /// SQLite: rebuild a table that cannot be altered in place (Prisma's "RedefineTables").
+    RedefineTable { from: TableId, to: TableId },
+    /// New columns.
+    AddColumn { column: ColumnId },
+    /// Changed columns.
+    AlterColumn {
+        from: ColumnId,
+        to: ColumnId,
+        changes: ColumnChanges,
+    },
+    /// Dropped columns, after their indexes and keys.
+    DropColumn { column: ColumnId },
+    /// The new primary key, after its columns exist.
+    AddPrimaryKey { table: TableId },
+    /// Indexes after their columns.
+    CreateIndex { to: usize },
+    /// Foreign keys after the tables, columns and unique indexes they need.
+    AddForeignKey { to: usize },
+    /// Checks after their columns.
+    AddCheck { to: usize },
+    /// Comments on tables.
+    AlterTableComment { from: TableId, to: TableId },
+    /// Views after the tables they read.
+    CreateView { to: usize },
+    /// Enums after the columns that used them are gone.
+    DropEnum { from: usize },
+    /// Sequences after the defaults that used them are gone.
+    DropSequence { from: usize },
+    /// Extensions last.
+    DropExtension { from: usize },
+}
+
+impl Change {
+    /// Position in the execution order (the variant's declaration order).
+    pub fn rank(&self) -> u8 {
+        match self {
+            Change::CreateExtension { .. } => 0,
+            Change::CreateEnum { .. } => 1,
+            Change::AlterEnum { .. } => 2,
+            Change::CreateSequence { .. } => 3,
+            Change::DropView { .. } => 4,
+            Change::DropForeignKey { .. } => 5,
+            Change::DropIndex { .. } => 6,
+            Change::DropCheck { .. } => 7,
+            Change::DropPrimaryKey { .. } => 8,
+            Change::DropTable { .. } => 9,
+            Change::CreateTable { .. } => 10,
+            Change::RedefineTable { .. } => 11,
+            Change::AddColumn { .. } => 12,
+            Change::AlterColumn { .. } => 13,
+            Change::DropColumn { .. } => 14,
+            Change::AddPrimaryKey { .. } => 15,
+            Change::CreateIndex { .. } => 16,
+            Change::AddForeignKey { .. } => 17,
+            Change::AddCheck { .. } => 18,
+            Change::AlterTableComment { .. } => 19,
+            Change::CreateView { .. } => 20,
+            Change::DropEnum { .. } => 21,
+            Change::DropSequence { .. } => 22,
+            Change::DropExtension { .. } => 23,
+        }
+    }
+}
+
+/// An ordered list of changes that turns `from` into `to`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The dialect the plan is for.
+    #[serde(skip)]
+    pub dialect: Dialect,
+    /// The schema before.
+    #[serde(skip)]
+    pub from: Schema,
+    /// The schema after.
+    #[serde(skip)]
+    pub to: Schema,
+    /// The changes, in execution order.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}

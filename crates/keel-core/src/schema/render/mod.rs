@@ -1,0 +1,146 @@
+//! Renderers: a [`Plan`] to SQL statements, one module per dialect. They never panic: a change
+//! a dialect cannot express returns [`RenderError::Unsupported`].
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use super::plan::Plan;
+use super::{Column, ColumnId, Index, IndexPart, Schema, TableId};
+use crate::Dialect;
+
+/// A change the dialect cannot express.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// Not expressible on this database.
+    #[error("{dialect} cannot {what}")]
+    Unsupported {
+        /// The database.
+        dialect: Dialect,
+        /// What was asked.
+        what: String,
+    },
+}
+
+/// The SQL statements (without terminating `;`) that carry out `plan`, in order.
+///
+/// # Errors
+/// [`RenderError::Unsupported`] for a change the dialect cannot express (e.g. enum types on
+/// SQLite).
+pub fn render(plan: &Plan) -> Result<Vec<String>, RenderError> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        match plan.dialect {
+            Dialect::Postgres => postgres::change(plan, c, &mut out)?,
+            Dialect::Mysql => mysql::change(plan, c, &mut out)?,
+            Dialect::Sqlite => sqlite::change(plan, c, &mut out)?,
+        }
+    }
+    Ok(out)
+}
+
+/// `plan` as one script: statements ended by `;` and a newline, with a comment per change.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_script(plan: &Plan) -> Result<String, RenderError> {
+    let mut s = String::new();
+    for stmt in render(plan)? {
+        s.push_str(&stmt);
+        s.push_str(";\n");
+    }
+    Ok(s)
+}
+
+/// Quotes an identifier: `"x"` (PostgreSQL, SQLite) or `` `x` `` (MySQL).
+pub fn quote(dialect: Dialect, ident: &str) -> String {
+    match dialect {
+        Dialect::Mysql => format!("`{}`", ident.replace('`', "``")),
+        _ => format!("\"{}\"", ident.replace('"', "\"\"")),
+    }
+}
+
+/// A string literal.
+pub(crate) fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `"ns"."table"` or `"table"`.
+pub(crate) fn table_ref(d: Dialect, s: &Schema, t: TableId) -> String {
+    let t = s.table(t);
+    match &t.namespace {
+        Some(ns) => format!("{}.{}", quote(d, ns), quote(d, &t.name)),
+        None => quote(d, &t.name),
+    }
+}
+
+pub(crate) fn qualified(d: Dialect, ns: &Option<String>, name: &str) -> String {
+    match ns {
+        Some(ns) => format!("{}.{}", quote(d, ns), quote(d, name)),
+        None => quote(d, name),
+    }
+}
+
+pub(crate) fn column_list(d: Dialect, s: &Schema, ids: &[ColumnId]) -> String {
+    ids.iter()
+        .map(|c| quote(d, &s.column(*c).name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The key parts of an index: `"a", "b" DESC, (lower("c"))`.
+pub(crate) fn index_parts(d: Dialect, s: &Schema, ix: &Index) -> String {
+    ix.columns
+        .iter()
+        .map(|c| {
+            let mut p = match &c.part {
+                IndexPart::Column(id) => quote(d, &s.column(*id).name),
+                IndexPart::Expression(e) => format!("({e})"),
+            };
+            if let Some(o) = &c.option {
+                match d {
+                    Dialect::Mysql => p.push_str(&format!("({o})")),
+                    _ => {
+                        p.push(' ');
+                        p.push_str(o);
+                    }
+                }
+            }
+            if c.descending {
+                p.push_str(" DESC");
+            }
+            p
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A default for DDL: literals as they are, other expressions in parentheses where the
+/// dialect needs them (MySQL 8 and SQLite require them around expressions).
+pub(crate) fn default_sql(d: Dialect, expr: &str) -> String {
+    let u = expr.trim().to_ascii_uppercase();
+    let bare = expr.starts_with('\'')
+        || expr.parse::<f64>().is_ok()
+        || matches!(
+            u.as_str(),
+            "TRUE" | "FALSE" | "NULL" | "CURRENT_TIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME"
+        )
+        || (d == Dialect::Mysql && u.starts_with("CURRENT_TIMESTAMP("))
+        || d == Dialect::Postgres;
+    if bare {
+        expr.to_string()
+    } else {
+        format!("({expr})")
+    }
+}
+
+pub(crate) fn unsupported(d: Dialect, what: &str) -> RenderError {
+    RenderError::Unsupported {
+        dialect: d,
+        what: what.to_string(),
+    }
+}
+
+pub(crate) fn col<'a>(s: &'a Schema, id: ColumnId) -> &'a Column {
+    s.column(id)
+}

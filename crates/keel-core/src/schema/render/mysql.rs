@@ -1,0 +1,217 @@
+//! MySQL / MariaDB renderer. Columns are modified in place (`MODIFY COLUMN`).
+
+use super::postgres::check_sql;
+use super::{
+    col, column_list, default_sql, index_parts, literal, quote, table_ref, unsupported, RenderError,
+};
+use crate::schema::plan::{Change, Plan};
+use crate::schema::{AutoIncrement, Column};
+use crate::Dialect;
+
+const D: Dialect = Dialect::Mysql;
+
+fn q(s: &str) -> String {
+    quote(D, s)
+}
+
+/// A column definition for CREATE TABLE / ADD COLUMN / MODIFY COLUMN.
+pub(super) fn column_def(c: &Column) -> String {
+    let mut s = format!("{} {}", q(&c.name), c.data_type);
+    if let Some(coll) = &c.collation {
+        s.push_str(&format!(" COLLATE {coll}"));
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(
+            " GENERATED ALWAYS AS ({}) {}",
+            g.expression,
+            if g.stored { "STORED" } else { "VIRTUAL" }
+        ));
+    }
+    s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+    if let Some(d) = &c.default {
+        s.push_str(&format!(" DEFAULT {}", default_sql(D, d)));
+    }
+    if c.auto_increment == Some(AutoIncrement::AutoIncrement) {
+        s.push_str(" AUTO_INCREMENT");
+    }
+    if let Some(cm) = &c.comment {
+        s.push_str(&format!(" COMMENT {}", literal(cm)));
+    }
+    s
+}
+
+pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(), RenderError> {
+    let (from, to) = (&plan.from, &plan.to);
+    match c {
+        Change::CreateExtension { .. } | Change::DropExtension { .. } => {
+            return Err(unsupported(D, "manage extensions"))
+        }
+        Change::CreateEnum { .. } | Change::AlterEnum { .. } | Change::DropEnum { .. } => {
+            return Err(unsupported(
+                D,
+                "manage enum types (enums are column types there)",
+            ))
+        }
+        Change::CreateSequence { .. } | Change::DropSequence { .. } => {
+            return Err(unsupported(D, "manage sequences"))
+        }
+        Change::RedefineTable { .. } => {
+            return Err(unsupported(D, "redefine a table (SQLite only)"))
+        }
+        Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
+        Change::CreateView { to: i } => {
+            let v = &to.views[*i];
+            out.push(format!(
+                "CREATE VIEW {} AS {}",
+                q(&v.name),
+                v.definition.trim().trim_end_matches(';')
+            ));
+        }
+        Change::DropForeignKey { from: i } => {
+            let fk = &from.foreign_keys[*i];
+            let Some(name) = &fk.name else {
+                return Err(unsupported(D, "drop an unnamed foreign key"));
+            };
+            out.push(format!(
+                "ALTER TABLE {} DROP FOREIGN KEY {}",
+                table_ref(D, from, fk.table),
+                q(name)
+            ));
+        }
+        Change::DropIndex { from: i } => {
+            let ix = &from.indexes[*i];
+            out.push(format!(
+                "DROP INDEX {} ON {}",
+                q(&ix.name),
+                table_ref(D, from, ix.table)
+            ));
+        }
+        Change::DropCheck { from: i } => {
+            let ck = &from.checks[*i];
+            let Some(name) = &ck.name else {
+                return Err(unsupported(D, "drop an unnamed check constraint"));
+            };
+            out.push(format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                table_ref(D, from, ck.table),
+                q(name)
+            ));
+        }
+        Change::DropPrimaryKey { table } => {
+            out.push(format!(
+                "ALTER TABLE {} DROP PRIMARY KEY",
+                table_ref(D, from, *table)
+            ));
+        }
+        Change::DropTable { table } => {
+            out.push(format!("DROP TABLE {}", table_ref(D, from, *table)))
+        }
+        Change::CreateTable { table } => {
+            let t = to.table(*table);
+            let mut lines: Vec<String> = to
+                .table_columns(*table)
+                .map(|(_, c)| column_def(c))
+                .collect();
+            if let Some(pk) = &t.primary_key {
+                lines.push(format!("PRIMARY KEY ({})", column_list(D, to, &pk.columns)));
+            }
+            let comment = t
+                .comment
+                .as_ref()
+                .map(|c| format!(" COMMENT={}", literal(c)))
+                .unwrap_or_default();
+            out.push(format!(
+                "CREATE TABLE {} (\n    {}\n){comment}",
+                table_ref(D, to, *table),
+                lines.join(",\n    ")
+            ));
+        }
+        Change::AddColumn { column } => {
+            let c = col(to, *column);
+            out.push(format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                table_ref(D, to, c.table),
+                column_def(c)
+            ));
+        }
+        Change::AlterColumn { to: tc, .. } => {
+            let c = col(to, *tc);
+            out.push(format!(
+                "ALTER TABLE {} MODIFY COLUMN {}",
+                table_ref(D, to, c.table),
+                column_def(c)
+            ));
+        }
+        Change::DropColumn { column } => {
+            let c = col(from, *column);
+            out.push(format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                table_ref(D, from, c.table),
+                q(&c.name)
+            ));
+        }
+        Change::AddPrimaryKey { table } => {
+            let Some(pk) = &to.table(*table).primary_key else {
+                return Ok(());
+            };
+            out.push(format!(
+                "ALTER TABLE {} ADD PRIMARY KEY ({})",
+                table_ref(D, to, *table),
+                column_list(D, to, &pk.columns)
+            ));
+        }
+        Change::CreateIndex { to: i } => {
+            let ix = &to.indexes[*i];
+            let kind = match ix.method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                Some("FULLTEXT") => "FULLTEXT ",
+                Some("SPATIAL") => "SPATIAL ",
+                _ if ix.unique => "UNIQUE ",
+                _ => "",
+            };
+            out.push(format!(
+                "CREATE {kind}INDEX {} ON {} ({})",
+                q(&ix.name),
+                table_ref(D, to, ix.table),
+                index_parts(D, to, ix)
+            ));
+        }
+        Change::AddForeignKey { to: i } => {
+            let fk = &to.foreign_keys[*i];
+            let cons = fk
+                .name
+                .as_ref()
+                .map(|n| format!("CONSTRAINT {} ", q(n)))
+                .unwrap_or_default();
+            out.push(format!(
+                "ALTER TABLE {} ADD {cons}FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+                table_ref(D, to, fk.table),
+                column_list(D, to, &fk.columns),
+                table_ref(D, to, fk.referenced_table),
+                column_list(D, to, &fk.referenced_columns),
+                fk.on_delete.sql(),
+                fk.on_update.sql()
+            ));
+        }
+        Change::AddCheck { to: i } => {
+            let ck = &to.checks[*i];
+            let cons = ck
+                .name
+                .as_ref()
+                .map(|n| format!("CONSTRAINT {} ", q(n)))
+                .unwrap_or_default();
+            out.push(format!(
+                "ALTER TABLE {} ADD {cons}{}",
+                table_ref(D, to, ck.table),
+                check_sql(&ck.expression)
+            ));
+        }
+        Change::AlterTableComment { to: t, .. } => {
+            out.push(format!(
+                "ALTER TABLE {} COMMENT = {}",
+                table_ref(D, to, *t),
+                literal(to.table(*t).comment.as_deref().unwrap_or(""))
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Readable summaries of a plan: one line per change, e.g. "added column `users.phone`
+//! (text, nullable)".
+
+use super::plan::{Change, Plan};
+use super::{Column, Schema};
+
+fn describe_column(c: &Column) -> String {
+    let mut parts = vec![c.data_type.clone()];
+    parts.push(if c.nullable {
+        "nullable".into()
+    } else {
+        "not null".into()
+    });
+    if let Some(d) = &c.default {
+        parts.push(format!("default {d}"));
+    }
+    parts.join(", ")
+}
+
+fn col_name(s: &Schema, c: &Column) -> String {
+    format!("{}.{}", s.table_name(c.table), c.name)
+}
+
+/// One line per change, in plan order.
+pub fn summarize(plan: &Plan) -> Vec<String> {
+    let (from, to) = (&plan.from, &plan.to);
+    plan.changes
+        .iter()
+        .map(|c| match c {
+            Change::CreateExtension { to: i } => {
+                format!("added extension `{}`", to.extensions[*i].name)
+            }
+            Change::DropExtension { from: i } => {
+                format!("dropped extension `{}`", from.extensions[*i].name)
+            }
+            Change::CreateEnum { to: i } => format!(
+                "added enum `{}` ({})",
+                to.enums[*i].name,
+                to.enums[*i].values.join(", ")
+            ),
+            Change::AlterEnum {
+                to: i,
+                added,
+                removed,
+                ..
+            } => {
+                let mut s = format!("changed enum `{}`", to.enums[*i].name);
+                if !added.is_empty() {
+                    s.push_str(&format!(": added {}", added.join(", ")));
+                }
+                if !removed.is_empty() {
+                    s.push_str(&format!("; removed {}", removed.join(", ")));
+                }
+                s
+            }
+            Change::DropEnum { from: i } => format!("dropped enum `{}`", from.enums[*i].name),
+            Change::CreateSequence { to: i } => {
+                format!("added sequence `{}`", to.sequences[*i].name)
+            }
+            Change::DropSequence { from: i } => {
+                format!("dropped sequence `{}`", from.sequences[*i].name)
+            }
+            Change::CreateView { to: i } => format!("added view `{}`", to.views[*i].name),
+            Change::DropView { from: i } => format!("dropped view `{}`", from.views[*i].name),
+            Change::CreateTable { table } => format!(
+                "added table `{}` ({} columns)",
+                to.table_name(*table),
+                to.table_columns(*table).count()
+            ),
+            Change::DropTable { table } => format!("dropped table `{}`", from.table_name(*table)),
+            Change::RedefineTable { to: t, .. } => format!(
+                "redefined table `{}` (copy, drop, rename)",
+                to.table_name(*t)
+            ),
+            Change::AddColumn { column } => {
+                let c = to.column(*column);
+                format!(
+                    "added column `{}` ({})",
+                    col_name(to, c),
+                    describe_column(c)
+                )
+            }
+            Change::DropColumn { column } => {
+                format!("dropped column `{}`", col_name(from, from.column(*column)))
+            }
+            Change::AlterColumn {
+                from: f,
+                to: t,
+                changes,
+            } => {
+                let (a, b) = (from.column(*f), to.column(*t));
+                let mut what = Vec::new();
+                if changes.data_type {
+                    what.push(format!("type {} → {}", a.data_type, b.data_type));
+                }
+                if changes.nullable {
+                    what.push(if b.nullable {
+                        "now nullable".into()
+                    } else {
+                        "now not null".into()
+                    });
+                }
+                if changes.default {
+                    what.push(format!(
+                        "default {} → {}",
+                        a.default.as_deref().unwrap_or("none"),
+                        b.default.as_deref().unwrap_or("none")
+                    ));
+                }
+                if changes.auto_increment {
+                    what.push("auto-increment changed".into());
+                }
+                if changes.generated {
+                    what.push("generated expression changed".into());
+                }
+                if changes.collation {
+                    what.push("collation changed".into());
+                }
+                if changes.comment {
+                    what.push("comment changed".into());
+                }
+                format!("changed column `{}`: {}", col_name(to, b), what.join(", "))
+            }
+            Change::DropPrimaryKey { table } => {
+                format!("dropped the primary key of `{}`", from.table_name(*table))
+            }
+            Change::AddPrimaryKey { table } => {
+                let cols: Vec<String> = to
+                    .table(*table)
+                    .primary_key
+                    .as_ref()
+                    .map(|p| super::diff::column_names(to, &p.columns))
+                    .unwrap_or_default();
+                format!(
+                    "added primary key on `{}` ({})",
+                    to.table_name(*table),
+                    cols.join(", ")
+                )
+            }
+            Change::CreateIndex { to: i } => {
+                let ix = &to.indexes[*i];
+                format!(
+                    "added {}index `{}` on `{}`",
+                    if ix.unique { "unique " } else { "" },
+                    ix.name,
+                    to.table_name(ix.table)
+                )
+            }
+            Change::DropIndex { from: i } => format!("dropped index `{}`", from.indexes[*i].name),
+            Change::AddForeignKey { to: i } => {
+                let fk = &to.foreign_keys[*i];
+                format!(
+                    "added foreign key `{}` ({}) → `{}`",
+                    to.table_name(fk.table),
+                    super::diff::column_names(to, &fk.columns).join(", "),
+                    to.table_name(fk.referenced_table)
+                )
+            }
+            Change::DropForeignKey { from: i } => {
+                let fk = &from.foreign_keys[*i];
+                format!(
+                    "dropped foreign key `{}` on `{}`",
+                    fk.name.as_deref().unwrap_or("(unnamed)"),
+                    from.table_name(fk.table)
+                )
+            }
+            Change::AddCheck { to: i } => format!(
+                "added check on `{}`: {}",
+                to.table_name(to.checks[*i].table),
+                to.checks[*i].expression
+            ),
+            Change::DropCheck { from: i } => format!(
+                "dropped check on `{}`: {}",
+                from.table_name(from.checks[*i].table),
+                from.checks[*i].expression
+            ),
+            Change::AlterTableComment { to: t, .. } => {
+                format!("changed the comment of `{}`", to.table_name(*t))
+            }
+        })
+        .collect()
+}
