@@ -29,6 +29,14 @@ pub struct Global {
     /// How long to wait for the deploy lock, e.g. 10s, 500ms, 2min [default: 10s]
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_timeout: Option<String>,
+    /// Scratch database keel may empty, for replaying migrations [default: one keel creates and drops; SQLite: memory]
+    #[arg(
+        long,
+        env = "SHADOW_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub shadow_database_url: Option<String>,
     /// Machine-readable output: JSON (deploy: one event per line)
     #[arg(long, global = true)]
     pub json: bool,
@@ -54,6 +62,24 @@ pub enum Command {
     },
     /// Record a migration as applied or rolled back in the ledger (the schema is not touched)
     Resolve(ResolveArgs),
+    /// Compare two schemas: SRC is empty, a database URL, migrations[=DIR], schema=FILE or ledger
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The schema to start from
+    #[arg(long, value_name = "SRC")]
+    pub from: String,
+    /// The schema to arrive at
+    #[arg(long, value_name = "SRC")]
+    pub to: String,
+    /// Print the SQL that turns --from into --to instead of the summary
+    #[arg(long)]
+    pub script: bool,
+    /// Exit 2 when there is a difference, 0 when there is none
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,16 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(commands::run(cli));
+    let code = runtime.block_on(async {
+        tokio::select! {
+            code = commands::run(cli) => code,
+            _ = tokio::signal::ctrl_c() => {
+                // Leave nothing behind: drop the shadow databases this run created.
+                keel::shadow::drop_all_created().await;
+                eprintln!("interrupted");
+                130
+            }
+        }
+    });
     ExitCode::from(code)
 }

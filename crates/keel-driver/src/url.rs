@@ -39,6 +39,37 @@ impl DatabaseUrl {
         }
     }
 
+    /// The same server with another database name (for a shadow database). `None` for SQLite.
+    pub fn with_database(&self, name: &str) -> Option<String> {
+        match self {
+            DatabaseUrl::Postgres(u) | DatabaseUrl::Mysql(u) => {
+                let mut parsed = ::url::Url::parse(u).ok()?;
+                parsed.set_path(&format!("/{name}"));
+                Some(parsed.to_string())
+            }
+            DatabaseUrl::Sqlite { .. } => None,
+        }
+    }
+
+    /// `host:port/database` (or the SQLite path), to tell whether two URLs name one database.
+    pub fn identity(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(u) | DatabaseUrl::Mysql(u) => match ::url::Url::parse(u) {
+                Ok(p) => format!(
+                    "{}:{}{}",
+                    p.host_str().unwrap_or("localhost"),
+                    p.port().unwrap_or(0),
+                    p.path()
+                ),
+                Err(_) => u.clone(),
+            },
+            DatabaseUrl::Sqlite { path, .. } => path
+                .as_ref()
+                .map(|p| p.canonicalize().unwrap_or(p.clone()).display().to_string())
+                .unwrap_or_else(|| ":memory:".into()),
+        }
+    }
+
     /// The URL with its password replaced by `***`.
     pub fn redacted(&self) -> String {
         redact_url(self.as_str())

@@ -60,6 +60,39 @@ pub enum Error {
         /// What failed.
         source: DriverError,
     },
+    /// No shadow database could be had (Prisma's P3014).
+    #[error("no shadow database could be used; tried:\n{}", tried.iter().map(|t| format!("  - {t}")).collect::<Vec<_>>().join("\n"))]
+    ShadowUnavailable {
+        /// Each strategy tried and why it failed.
+        tried: Vec<String>,
+    },
+    /// The shadow database URL names the target database.
+    #[error("the shadow database `{url}` is the target database itself; keel empties the shadow database before use")]
+    ShadowIsTarget {
+        /// The URL, redacted.
+        url: String,
+    },
+    /// A migration failed while being replayed in the shadow database (Prisma's P3006).
+    #[error("migration `{name}` failed to apply cleanly to the shadow database at step {step} (line {line}): {message}")]
+    ReplayFailed {
+        /// The migration.
+        name: String,
+        /// 1-based step.
+        step: usize,
+        /// 1-based line.
+        line: usize,
+        /// The server's error.
+        message: String,
+    },
+    /// A `keel diff` source could not be understood.
+    #[error("`{source_text}` is not a diff source")]
+    BadSource {
+        /// What was given.
+        source_text: String,
+    },
+    /// The plan cannot be expressed on this database.
+    #[error(transparent)]
+    Render(#[from] keel_core::schema::render::RenderError),
     /// Applied migrations were edited after they were applied.
     #[error("{} applied migration{} changed on disk since {} applied (checksum mismatch): {}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.len() == 1 { "it was" } else { "they were" }, list(names, 10))]
     Modified {
@@ -179,6 +212,11 @@ impl Error {
             Error::Migrations(e) => e.code(),
             Error::Driver(e) => e.code(),
             Error::Config { .. } => "K4020",
+            Error::ShadowUnavailable { .. } => "K3014",
+            Error::ShadowIsTarget { .. } => "K3014",
+            Error::ReplayFailed { .. } => "K3006",
+            Error::BadSource { .. } => "K4005",
+            Error::Render(_) => "K4006",
             Error::Interrupted { source, .. } => source.code(),
             Error::NonEmptyWithoutLedger { .. } => "K3005",
             Error::FailedMigrations { .. } => "K3009",
@@ -212,7 +250,12 @@ impl Error {
             Error::Driver(_) => "see the database's message above".into(),
             Error::Interrupted { name, transactional: false, .. } => format!("run `keel status`: if `{name}` shows failed, check which of its steps took effect, then `keel resolve --rolled-back {name}` or `--applied {name}`; if it shows pending or applied, `keel deploy` again"),
             Error::Interrupted { .. } => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
-            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout)".into(),
+            Error::ShadowUnavailable { .. } => "give keel a database it may empty: --shadow-database-url (or SHADOW_DATABASE_URL), or grant the user CREATEDB (PostgreSQL) / CREATE (MySQL) so keel can create and drop one".into(),
+            Error::ShadowIsTarget { .. } => "point --shadow-database-url at a separate, disposable database".into(),
+            Error::ReplayFailed { name, .. } => format!("fix `{name}` so that it applies to an empty database in order, or check that the history is complete"),
+            Error::BadSource { .. } => "use empty, migrations[=DIR], schema=FILE, ledger, or a database URL".into(),
+            Error::Render(_) => "write this change by hand in a migration".into(),
+            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, shadow_database_url)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
                 Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),
                 None => "create a first migration that captures the existing schema, then record it with `keel resolve --applied NAME`".into(),

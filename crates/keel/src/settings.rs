@@ -24,6 +24,8 @@ pub struct SettingsInput {
     pub ledger_table: Option<String>,
     /// `--lock-timeout DURATION` (e.g. `10s`).
     pub lock_timeout: Option<String>,
+    /// `--shadow-database-url` / `SHADOW_DATABASE_URL`.
+    pub shadow_database_url: Option<String>,
 }
 
 /// The resolved settings every command runs with.
@@ -38,6 +40,8 @@ pub struct Settings {
     pub ledger_table: Option<String>,
     /// How long to wait for the deploy lock.
     pub lock_timeout: Duration,
+    /// A database keel may empty and use as the shadow database. Never print it: redact.
+    pub shadow_database_url: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -47,6 +51,7 @@ struct ConfigFile {
     migrations: Option<PathBuf>,
     ledger_table: Option<String>,
     lock_timeout: Option<String>,
+    shadow_database_url: Option<String>,
 }
 
 impl Settings {
@@ -93,6 +98,10 @@ impl Settings {
             migrations_dir,
             ledger_table: input.ledger_table.or(file.ledger_table),
             lock_timeout,
+            shadow_database_url: input
+                .shadow_database_url
+                .filter(|u| !u.trim().is_empty())
+                .or(file.shadow_database_url),
         })
     }
 

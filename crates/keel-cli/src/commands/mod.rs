@@ -1,6 +1,7 @@
 //! One file per command.
 
 mod deploy;
+mod diff;
 mod init;
 mod resolve;
 mod status;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> u8 {
         migrations: g.migrations.clone(),
         ledger_table: g.ledger_table.clone(),
         lock_timeout: g.lock_timeout.clone(),
+        shadow_database_url: g.shadow_database_url.clone(),
     };
     let raw_url = g.database_url.clone().unwrap_or_default();
     let settings = match Settings::resolve(input, &cwd) {
@@ -30,6 +32,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Deploy(a) => deploy::run(&settings, a, g.json).await,
         Command::Status { exit_code } => status::run(&settings, *exit_code, g.json).await,
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
+        Command::Diff(a) => diff::run(&settings, a, g.json).await,
     };
     match result {
         Ok(code) => code,

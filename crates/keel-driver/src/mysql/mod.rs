@@ -226,6 +226,43 @@ impl Driver for MySqlDriver {
         Ok(())
     }
 
+    async fn create_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.execute(&format!(
+            "CREATE DATABASE {}",
+            ledger_sql::quote(Dialect::Mysql, name)
+        ))
+        .await
+    }
+
+    async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.execute(&format!(
+            "DROP DATABASE IF EXISTS {}",
+            ledger_sql::quote(Dialect::Mysql, name)
+        ))
+        .await
+    }
+
+    async fn reset(&mut self) -> Result<(), DriverError> {
+        let rows = sqlx::query(
+            "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_TYPE AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        self.execute("SET FOREIGN_KEY_CHECKS = 0").await?;
+        for r in rows {
+            let name: String = r.try_get(0).map_err(DriverError::from_sqlx)?;
+            let kind: String = r.try_get(1).map_err(DriverError::from_sqlx)?;
+            let what = if kind == "VIEW" { "VIEW" } else { "TABLE" };
+            self.execute(&format!(
+                "DROP {what} IF EXISTS {}",
+                ledger_sql::quote(Dialect::Mysql, &name)
+            ))
+            .await?;
+        }
+        self.execute("SET FOREIGN_KEY_CHECKS = 1").await
+    }
+
     async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
         introspect::introspect(&mut self.conn).await
     }

@@ -219,6 +219,40 @@ impl Driver for PgDriver {
         Ok(())
     }
 
+    async fn create_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.execute(&format!(
+            "CREATE DATABASE {}",
+            ledger_sql::quote(Dialect::Postgres, name)
+        ))
+        .await
+    }
+
+    async fn drop_database(&mut self, name: &str) -> Result<(), DriverError> {
+        self.execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            ledger_sql::quote(Dialect::Postgres, name)
+        ))
+        .await
+    }
+
+    async fn reset(&mut self) -> Result<(), DriverError> {
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND nspname NOT LIKE 'pg\\_%' ESCAPE '\\'",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        for s in schemas {
+            self.execute(&format!(
+                "DROP SCHEMA {} CASCADE",
+                ledger_sql::quote(Dialect::Postgres, &s)
+            ))
+            .await?;
+        }
+        self.execute("CREATE SCHEMA public").await
+    }
+
     async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
         introspect::introspect(&mut self.conn).await
     }

@@ -256,6 +256,38 @@ impl Driver for SqliteDriver {
         Ok(())
     }
 
+    async fn create_database(&mut self, _name: &str) -> Result<(), DriverError> {
+        Err(DriverError::Server {
+            code: None,
+            message: "SQLite has no CREATE DATABASE (shadow databases are in memory)".into(),
+        })
+    }
+
+    async fn drop_database(&mut self, _name: &str) -> Result<(), DriverError> {
+        Ok(())
+    }
+
+    async fn reset(&mut self) -> Result<(), DriverError> {
+        let rows = sqlx::query(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND type IN ('view', 'table')",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        self.execute("PRAGMA foreign_keys=OFF").await?;
+        for r in rows {
+            let kind: String = r.try_get(0).map_err(DriverError::from_sqlx)?;
+            let name: String = r.try_get(1).map_err(DriverError::from_sqlx)?;
+            let what = if kind == "view" { "VIEW" } else { "TABLE" };
+            self.execute(&format!(
+                "DROP {what} IF EXISTS {}",
+                ledger_sql::quote(Dialect::Sqlite, &name)
+            ))
+            .await?;
+        }
+        self.execute("PRAGMA foreign_keys=ON").await
+    }
+
     async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
         introspect::introspect(&mut self.conn).await
     }

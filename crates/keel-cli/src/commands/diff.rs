@@ -1,0 +1,32 @@
+//! `keel diff`.
+
+use crate::args::DiffArgs;
+use keel::{Error, Settings, Source};
+
+pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<u8, Error> {
+    let from: Source = a.from.parse()?;
+    let to: Source = a.to.parse()?;
+    let report = keel::diff(settings, &from, &to).await?;
+    let differs = !report.plan.is_empty();
+    if json {
+        let script = report.script().ok();
+        println!(
+            "{}",
+            serde_json::json!({
+                "changes": report.plan.changes,
+                "summary": report.summary,
+                "script": script,
+                "shadows": report.shadows,
+            })
+        );
+    } else if a.script {
+        print!("{}", report.script()?);
+    } else if differs {
+        for line in &report.summary {
+            println!("{line}");
+        }
+    } else {
+        println!("no difference");
+    }
+    Ok(if a.exit_code && differs { 2 } else { 0 })
+}

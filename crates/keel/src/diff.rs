@@ -1,0 +1,171 @@
+//! `keel diff --from SRC --to SRC`: the plan between two schemas, each read from a database,
+//! the migrations directory or a DDL file (replayed in a shadow database), the target's
+//! ledger, or nothing.
+
+use crate::project::Project;
+use crate::shadow::{replay, Shadow};
+use crate::{Error, Settings};
+use keel_core::ledger::State;
+use keel_core::migrations::{self, Migration};
+use keel_core::schema::diff::diff as diff_schemas;
+use keel_core::schema::plan::Plan;
+use keel_core::schema::Schema;
+use keel_core::Dialect;
+use keel_driver::parse_url;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Where a schema comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Nothing: an empty schema.
+    Empty,
+    /// A live database, introspected (read-only).
+    Url(String),
+    /// The migrations directory (the configured one when `None`), replayed in a shadow.
+    Migrations(Option<PathBuf>),
+    /// A DDL file applied to a shadow, so that the real engine interprets it.
+    SchemaFile(PathBuf),
+    /// The target's applied migrations (per its ledger), replayed in a shadow.
+    Ledger,
+}
+
+impl FromStr for Source {
+    type Err = Error;
+
+    /// Parses `empty`, `migrations`, `migrations=DIR`, `schema=FILE`, `schema` (= `schema.sql`),
+    /// `ledger`, or a database URL.
+    fn from_str(s: &str) -> Result<Source, Error> {
+        let bad = || Error::BadSource {
+            source_text: keel_core::redact::redact_url(s),
+        };
+        match s.split_once('=') {
+            _ if s == "empty" => Ok(Source::Empty),
+            _ if s == "migrations" => Ok(Source::Migrations(None)),
+            _ if s == "schema" => Ok(Source::SchemaFile("schema.sql".into())),
+            _ if s == "ledger" => Ok(Source::Ledger),
+            _ if s.contains("://") || s.starts_with("sqlite:") => Ok(Source::Url(s.to_string())),
+            Some(("migrations", dir)) if !dir.is_empty() => {
+                Ok(Source::Migrations(Some(dir.into())))
+            }
+            Some(("schema", file)) if !file.is_empty() => Ok(Source::SchemaFile(file.into())),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The result of a diff.
+#[derive(Debug, Clone)]
+pub struct DiffReport {
+    /// The plan from `--from` to `--to`.
+    pub plan: Plan,
+    /// One readable line per change.
+    pub summary: Vec<String>,
+    /// The shadow databases used, for the record.
+    pub shadows: Vec<String>,
+}
+
+impl DiffReport {
+    /// The SQL that turns `--from` into `--to`.
+    ///
+    /// # Errors
+    /// [`Error::Render`] when a change cannot be expressed on this database.
+    pub fn script(&self) -> Result<String, Error> {
+        Ok(keel_core::schema::render::render_script(&self.plan)?)
+    }
+}
+
+/// Reads both sources and diffs them.
+///
+/// # Errors
+/// Driver, migrations-directory and shadow errors (K3014, K3006), [`Error::BadSource`].
+pub async fn diff(settings: &Settings, from: &Source, to: &Source) -> Result<DiffReport, Error> {
+    let dialect = [from, to]
+        .iter()
+        .find_map(|s| match s {
+            Source::Url(u) => Some(parse_url(u).map(|p| p.dialect())),
+            _ => None,
+        })
+        .unwrap_or_else(|| parse_url(&settings.database_url).map(|p| p.dialect()))?;
+    let mut shadows = Vec::new();
+    let a = read_source(settings, dialect, from, &mut shadows).await?;
+    let b = read_source(settings, dialect, to, &mut shadows).await?;
+    let plan = diff_schemas(dialect, &a, &b);
+    let summary = keel_core::schema::summary::summarize(&plan);
+    Ok(DiffReport {
+        plan,
+        summary,
+        shadows,
+    })
+}
+
+/// The schema a source describes.
+///
+/// # Errors
+/// As [`diff`].
+pub async fn read_source(
+    settings: &Settings,
+    dialect: Dialect,
+    source: &Source,
+    shadows: &mut Vec<String>,
+) -> Result<Schema, Error> {
+    match source {
+        Source::Empty => Ok(Schema::default()),
+        Source::Url(url) => {
+            let mut d = keel_driver::connect(url).await?;
+            let r = d.introspect().await;
+            d.close().await;
+            Ok(r?)
+        }
+        Source::Migrations(dir) => {
+            let dir = dir
+                .clone()
+                .unwrap_or_else(|| settings.migrations_dir.clone());
+            let read = migrations::read_dir(&dir)?;
+            read.check_provider(dialect)?;
+            let all: Vec<&Migration> = read.migrations.iter().collect();
+            in_shadow(settings, dialect, &all, shadows).await
+        }
+        Source::SchemaFile(path) => {
+            let bytes = std::fs::read(path).map_err(|source| {
+                Error::Migrations(keel_core::migrations::MigrationsError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            })?;
+            let m = Migration::from_bytes(&path.display().to_string(), path.clone(), None, bytes)?;
+            in_shadow(settings, dialect, &[&m], shadows).await
+        }
+        Source::Ledger => {
+            let mut project = Project::open(settings).await?;
+            let r = project.reconcile().await;
+            project.close().await;
+            let (_, reconciled) = r?;
+            let dir = migrations::read_dir(&settings.migrations_dir)?;
+            let applied: Vec<&Migration> = reconciled
+                .entries
+                .iter()
+                .filter(|e| matches!(e.state, State::Applied | State::Modified))
+                .filter_map(|e| dir.get(&e.name))
+                .collect();
+            in_shadow(settings, dialect, &applied, shadows).await
+        }
+    }
+}
+
+async fn in_shadow(
+    settings: &Settings,
+    dialect: Dialect,
+    migrations: &[&Migration],
+    shadows: &mut Vec<String>,
+) -> Result<Schema, Error> {
+    let mut shadow = Shadow::open(settings, dialect).await?;
+    shadows.push(shadow.strategy.clone());
+    let result = async {
+        replay(shadow.driver.as_mut(), migrations).await?;
+        Ok(shadow.driver.introspect().await?)
+    }
+    .await;
+    shadow.close().await;
+    result
+}

@@ -1,0 +1,239 @@
+//! The shadow database: a scratch database where keel replays migrations to learn the schema
+//! they produce (DESIGN.md, "shadow database"; Prisma's shadow database, P3014 when none can be
+//! had).
+//!
+//! Strategies, in order: the URL the user gave (`--shadow-database-url`, refused when it is
+//! the target itself, emptied before use); a database keel creates on the target's server
+//! and always drops (`keel_shadow_<random>`); SQLite: an in-memory database.
+
+use crate::{Error, Settings};
+use keel_core::migrations::Migration;
+use keel_core::splitter;
+use keel_core::Dialect;
+use keel_driver::{parse_url, Driver, DriverError};
+use std::sync::Mutex;
+
+/// Shadow databases created and not yet dropped: (admin URL, name). Read by
+/// [`drop_all_created`] when the process is interrupted (Ctrl-C).
+static CREATED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Drops every shadow database this process created and has not dropped yet. The CLI calls it
+/// on Ctrl-C, so that an interrupted `keel diff` leaves nothing behind.
+pub async fn drop_all_created() {
+    let pending: Vec<(String, String)> = match CREATED.lock() {
+        Ok(mut v) => std::mem::take(&mut *v),
+        Err(_) => return,
+    };
+    for (admin, name) in pending {
+        drop_on_target(&admin, &name).await;
+    }
+}
+
+/// An open shadow database. Call [`Shadow::close`] on every path: it drops what keel created.
+pub struct Shadow {
+    /// Connection to the shadow database.
+    pub driver: Box<dyn Driver>,
+    /// How it was obtained, for messages (`created database keel_shadow_1a2b`, …).
+    pub strategy: String,
+    cleanup: Option<(String, String)>,
+}
+
+impl Shadow {
+    /// Opens a shadow database for `dialect`, trying each strategy in turn.
+    ///
+    /// # Errors
+    /// [`Error::ShadowUnavailable`] (K3014) listing every strategy tried and why it failed;
+    /// [`Error::ShadowIsTarget`] when the given shadow URL is the target database.
+    pub async fn open(settings: &Settings, dialect: Dialect) -> Result<Shadow, Error> {
+        let mut tried: Vec<String> = Vec::new();
+        if let Some(url) = &settings.shadow_database_url {
+            let parsed = parse_url(url)?;
+            let target = parse_url(&settings.database_url)?;
+            if parsed.identity() == target.identity() && parsed.dialect() != Dialect::Sqlite
+                || (parsed.dialect() == Dialect::Sqlite
+                    && parsed.identity() == target.identity()
+                    && parsed.identity() != ":memory:")
+            {
+                return Err(Error::ShadowIsTarget {
+                    url: parsed.redacted(),
+                });
+            }
+            match keel_driver::connect(url).await {
+                Ok(mut d) => {
+                    d.reset().await?;
+                    return Ok(Shadow {
+                        driver: d,
+                        strategy: format!("the given shadow database {}", parsed.redacted()),
+                        cleanup: None,
+                    });
+                }
+                Err(e) => tried.push(format!("--shadow-database-url {}: {e}", parsed.redacted())),
+            }
+        }
+        if dialect == Dialect::Sqlite {
+            let d = keel_driver::connect("sqlite::memory:").await?;
+            return Ok(Shadow {
+                driver: d,
+                strategy: "an in-memory SQLite database".into(),
+                cleanup: None,
+            });
+        }
+        let target = parse_url(&settings.database_url)?;
+        let name = format!("keel_shadow_{:016x}", rand_u64());
+        match create_on_target(&settings.database_url, &name).await {
+            Ok(()) => {
+                if let Ok(mut v) = CREATED.lock() {
+                    v.push((settings.database_url.clone(), name.clone()));
+                }
+                let url = target.with_database(&name).unwrap_or_default();
+                match keel_driver::connect(&url).await {
+                    Ok(d) => {
+                        return Ok(Shadow {
+                            driver: d,
+                            strategy: format!(
+                                "database {name}, created for this run and dropped after"
+                            ),
+                            cleanup: Some((settings.database_url.clone(), name)),
+                        })
+                    }
+                    Err(e) => {
+                        drop_on_target(&settings.database_url, &name).await;
+                        tried.push(format!(
+                            "CREATE DATABASE {name}: created but cannot connect: {e}"
+                        ));
+                    }
+                }
+            }
+            Err(e) => tried.push(format!(
+                "CREATE DATABASE {name} on {}: {e}",
+                target.redacted()
+            )),
+        }
+        Err(Error::ShadowUnavailable { tried })
+    }
+
+    /// Closes the connection and drops the database keel created, if any.
+    pub async fn close(self) {
+        self.driver.close().await;
+        if let Some((admin, name)) = self.cleanup {
+            drop_on_target(&admin, &name).await;
+            if let Ok(mut v) = CREATED.lock() {
+                v.retain(|(_, n)| *n != name);
+            }
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    // Mix time, pid and an address for uniqueness across concurrent processes and calls.
+    let local = 0u8;
+    let addr = std::ptr::addr_of!(local) as usize as u128;
+    let x = t ^ (u128::from(std::process::id()) << 64) ^ (addr << 17);
+    (x as u64) ^ ((x >> 64) as u64).rotate_left(29)
+}
+
+async fn create_on_target(url: &str, name: &str) -> Result<(), DriverError> {
+    let mut d = keel_driver::connect(url).await?;
+    let r = d.create_database(name).await;
+    d.close().await;
+    r
+}
+
+async fn drop_on_target(url: &str, name: &str) {
+    if let Ok(mut d) = keel_driver::connect(url).await {
+        let _ = d.drop_database(name).await;
+        d.close().await;
+    }
+}
+
+/// Removes `CONCURRENTLY` from an index statement: meaningless in a scratch database, and it
+/// cannot run inside the transaction replay uses.
+fn strip_concurrently(step: &str) -> String {
+    let upper = step.to_ascii_uppercase();
+    match upper.find(" CONCURRENTLY") {
+        Some(i) if upper[..i].contains("INDEX") || upper.starts_with("REINDEX") => {
+            format!("{}{}", &step[..i], &step[i + " CONCURRENTLY".len()..])
+        }
+        _ => step.to_string(),
+    }
+}
+
+/// Replays `migrations` into `shadow` as deploy would run them (without a ledger).
+///
+/// # Errors
+/// [`Error::ReplayFailed`] (K3006) naming the migration, step and the server's error.
+pub async fn replay(driver: &mut dyn Driver, migrations: &[&Migration]) -> Result<(), Error> {
+    let dialect = driver.dialect();
+    for m in migrations {
+        let steps = splitter::split(&m.script, dialect);
+        let texts: Vec<String> = steps
+            .iter()
+            .map(|s| strip_concurrently(s.sql(&m.script)))
+            .collect();
+        let fail = |i: usize, e: DriverError| Error::ReplayFailed {
+            name: m.name.clone(),
+            step: i + 1,
+            line: steps.get(i).map_or(0, |s| s.line),
+            message: e.to_string(),
+        };
+        if dialect != Dialect::Postgres {
+            // MySQL: DELIMITER blocks and DDL's implicit commits. SQLite: no transaction, so
+            // `PRAGMA foreign_keys` takes effect as it does under Prisma. One step at a time.
+            for (i, t) in texts.iter().enumerate() {
+                driver.execute(t).await.map_err(|e| fail(i, e))?;
+            }
+            continue;
+        }
+        // PostgreSQL: the whole migration as one simple query, as Prisma sends it.
+        let mut batch = String::new();
+        for t in &texts {
+            batch.push_str(t);
+            batch.push_str(";\n");
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        if let Err(e) = driver.execute(&batch).await {
+            let _ = driver.execute("ROLLBACK").await;
+            // Which step? Run them one by one in a transaction that is rolled back.
+            let mut failed = None;
+            if driver.execute("BEGIN").await.is_ok() {
+                for (i, t) in texts.iter().enumerate() {
+                    if let Err(e) = driver.execute(t).await {
+                        failed = Some((i, e));
+                        break;
+                    }
+                }
+                let _ = driver.execute("ROLLBACK").await;
+            }
+            let (i, e) = failed.unwrap_or((texts.len().saturating_sub(1), e));
+            return Err(fail(i, e));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_concurrently_from_index_statements_only() {
+        assert_eq!(
+            strip_concurrently("CREATE INDEX CONCURRENTLY i ON t (a)"),
+            "CREATE INDEX i ON t (a)"
+        );
+        assert_eq!(
+            strip_concurrently("DROP INDEX CONCURRENTLY IF EXISTS i"),
+            "DROP INDEX IF EXISTS i"
+        );
+        assert_eq!(
+            strip_concurrently("SELECT ' CONCURRENTLY'"),
+            "SELECT ' CONCURRENTLY'"
+        );
+    }
+}
