@@ -280,8 +280,15 @@ fn diff_table(
         .enumerate()
         .filter(|(_, i)| i.table == to_id)
         .collect();
+    // Names the database generates (SQLite's `sqlite_autoindex_*`) say nothing: such indexes
+    // match by definition only.
+    let generated = |n: &str| n.starts_with("sqlite_autoindex_");
     for (ti, t) in &tidx {
-        let same = fidx.iter().find(|(_, f)| f.name == t.name);
+        let same = if generated(&t.name) {
+            fidx.iter().find(|(_, f)| generated(&f.name) && index_key(from, f) == index_key(to, t))
+        } else {
+            fidx.iter().find(|(_, f)| f.name == t.name)
+        };
         match same {
             Some((_, f)) if index_key(from, f) == index_key(to, t) => {}
             Some((fi, _)) => {
@@ -292,7 +299,12 @@ fn diff_table(
         }
     }
     for (fi, f) in &fidx {
-        if !tidx.iter().any(|(_, t)| t.name == f.name) {
+        let kept = if generated(&f.name) {
+            tidx.iter().any(|(_, t)| generated(&t.name) && index_key(from, f) == index_key(to, t))
+        } else {
+            tidx.iter().any(|(_, t)| t.name == f.name)
+        };
+        if !kept {
             changes.push(Change::DropIndex { from: *fi });
         }
     }
@@ -311,10 +323,10 @@ fn diff_table(
         .collect();
     let mut kept = vec![false; ffk.len()];
     for (ti, t) in &tfk {
-        let tk = fk_key(to, t);
+        let tk = fk_key(dialect, to, t);
         let found = ffk.iter().enumerate().find(|(k, (_, f))| {
             !kept[*k]
-                && fk_key(from, f) == tk
+                && fk_key(dialect, from, f) == tk
                 && (f.name.is_none() || t.name.is_none() || f.name == t.name)
         });
         match found {
@@ -412,7 +424,12 @@ fn index_key(s: &Schema, i: &Index) -> String {
     )
 }
 
-fn fk_key(s: &Schema, f: &ForeignKey) -> String {
+fn fk_key(dialect: Dialect, s: &Schema, f: &ForeignKey) -> String {
+    // MySQL treats NO ACTION as RESTRICT, and MariaDB reports either spelling.
+    let action = |a: super::Action| match (dialect, a) {
+        (Dialect::Mysql, super::Action::NoAction) => super::Action::Restrict,
+        (_, a) => a,
+    };
     let cols: Vec<&str> = f
         .columns
         .iter()
@@ -428,8 +445,8 @@ fn fk_key(s: &Schema, f: &ForeignKey) -> String {
         cols.join(","),
         s.table_name(f.referenced_table),
         rcols.join(","),
-        f.on_delete,
-        f.on_update,
+        action(f.on_delete),
+        action(f.on_update),
         f.deferrable
     )
 }

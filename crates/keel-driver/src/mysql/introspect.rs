@@ -1,10 +1,606 @@
-//! MySQL/MariaDB introspection (information_schema). Being written.
+//! MySQL/MariaDB introspection: the current database (`DATABASE()`) read from
+//! `information_schema` into keel's schema model, one query per kind of object whatever the
+//! number of tables (the queries are the `.sql` files beside this module).
+//!
+//! MariaDB and MySQL 8 report the same schema differently; this module folds the differences
+//! so that both give the same model:
+//! - `COLUMN_DEFAULT`: MariaDB (10.2.7+) prints an SQL expression (`'abc'`, `0`, `NULL`,
+//!   `current_timestamp()`), MySQL prints the bare value (`abc`) and flags expressions with
+//!   `DEFAULT_GENERATED` in `EXTRA`. Both become a quoted literal for strings (MariaDB's own
+//!   escaping, see [`quote_literal`]), an unquoted number, or the normalized expression
+//!   ([`normalize::default_expr`]).
+//! - Integer display widths (`int(11)` on MariaDB, `int` on MySQL 8) are dropped by
+//!   [`normalize::data_type`].
+//! - Check constraints: MariaDB's `CHECK_CONSTRAINTS` names the table, MySQL 8's does not
+//!   (joined through `TABLE_CONSTRAINTS`); MySQL 5.7 has none.
+//! - Expression key parts (`STATISTICS.EXPRESSION`) exist on MySQL 8.0.13+ only.
+//!
+//! What the model cannot hold is left out: `ON UPDATE CURRENT_TIMESTAMP`, invisible columns and
+//! indexes, index comments, table engines and charsets, MariaDB sequences.
 
 use crate::DriverError;
-use keel_core::schema::Schema;
-use sqlx::mysql::MySqlConnection;
+use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
+use keel_core::schema::{
+    normalize, Action, AutoIncrement, Check, Column, ColumnId, ForeignKey, Generated, Index,
+    IndexColumn, IndexPart, PrimaryKey, Schema, TableId, View,
+};
+use keel_core::Dialect;
+use sqlx::mysql::{MySqlConnection, MySqlRow};
+use sqlx::Row;
+use std::collections::HashMap;
 
-/// Reads the schema of the current database.
-pub(crate) async fn introspect(_conn: &mut MySqlConnection) -> Result<Schema, DriverError> {
-    Err(DriverError::Server { code: None, message: "MySQL introspection is not implemented yet".into() })
+const SERVER: &str = include_str!("introspect/server.sql");
+const TABLES: &str = include_str!("introspect/tables.sql");
+const COLUMNS: &str = include_str!("introspect/columns.sql");
+const INDEXES: &str = include_str!("introspect/indexes.sql");
+const INDEXES_EXPRESSION: &str = include_str!("introspect/indexes_expression.sql");
+const FOREIGN_KEYS: &str = include_str!("introspect/foreign_keys.sql");
+const CHECKS: &str = include_str!("introspect/checks.sql");
+const CHECKS_JOINED: &str = include_str!("introspect/checks_joined.sql");
+const VIEWS: &str = include_str!("introspect/views.sql");
+
+/// What the server is, and which catalog columns it has.
+struct Server {
+    mariadb: bool,
+    database: String,
+    index_expressions: bool,
+    checks: bool,
+    checks_have_table: bool,
+}
+
+/// Reads the schema of the current database (7 queries).
+///
+/// # Errors
+/// A server or connection error, or "no database selected" when the URL names none.
+pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, DriverError> {
+    let server = server(conn).await?;
+    let mut b = Builder::default();
+
+    for r in fetch(
+        conn,
+        sqlx::query(TABLES).bind(KEEL_TABLE).bind(PRISMA_TABLE),
+    )
+    .await?
+    {
+        let name: String = get(&r, 0)?;
+        let comment: Option<String> = get(&r, 1)?;
+        let collation: Option<String> = get(&r, 2)?;
+        let id = b.schema.push_table(None, name.clone());
+        b.schema.tables[id.idx()].comment = comment.filter(|c| !c.is_empty());
+        b.tables.insert(name, (id, collation));
+    }
+
+    for r in fetch(conn, sqlx::query(COLUMNS)).await? {
+        let table: String = get(&r, 0)?;
+        // Columns of views and of the ledger tables.
+        let Some((table_id, table_collation)) = b.tables.get(&table).cloned() else {
+            continue;
+        };
+        let name: String = get(&r, 1)?;
+        let raw_type: String = get(&r, 2)?;
+        let nullable: String = get(&r, 3)?;
+        let raw_default: Option<String> = get(&r, 4)?;
+        let extra: String = get::<Option<String>>(&r, 5)?.unwrap_or_default();
+        let expression: Option<String> = get(&r, 6)?;
+        let collation: Option<String> = get(&r, 7)?;
+        let comment: Option<String> = get(&r, 8)?;
+
+        let data_type = normalize::data_type(Dialect::Mysql, &raw_type);
+        let extra_lower = extra.to_ascii_lowercase();
+        let generated =
+            if extra_lower.contains("generated") && !extra_lower.contains("default_generated") {
+                Some(Generated {
+                    expression: strip_parens(expression.as_deref().unwrap_or_default()).to_string(),
+                    stored: extra_lower.contains("stored") || extra_lower.contains("persistent"),
+                })
+            } else {
+                None
+            };
+        let default = if generated.is_some() {
+            None
+        } else {
+            raw_default.and_then(|d| default_value(server.mariadb, &data_type, &d, &extra_lower))
+        };
+        let column = Column {
+            table: table_id,
+            name: name.clone(),
+            data_type,
+            nullable: nullable.eq_ignore_ascii_case("YES"),
+            default,
+            auto_increment: extra_lower
+                .contains("auto_increment")
+                .then_some(AutoIncrement::AutoIncrement),
+            generated,
+            collation: collation.filter(|c| Some(c) != table_collation.as_ref()),
+            comment: comment.filter(|c| !c.is_empty()),
+        };
+        let id = b.schema.push_column(column);
+        b.columns.insert((table_id, name), id);
+    }
+
+    let indexes = if server.index_expressions {
+        INDEXES_EXPRESSION
+    } else {
+        INDEXES
+    };
+    let mut current: Option<(TableId, String, Index)> = None;
+    for r in fetch(conn, sqlx::query(indexes)).await? {
+        let table: String = get(&r, 0)?;
+        let Some(table_id) = b.table(&table) else {
+            continue;
+        };
+        let name: String = get(&r, 1)?;
+        let non_unique: i64 = get(&r, 2)?;
+        let column: Option<String> = get(&r, 4)?;
+        let collation: Option<String> = get(&r, 5)?;
+        let sub_part: Option<i64> = get(&r, 6)?;
+        let index_type: Option<String> = get(&r, 7)?;
+        let expression: Option<String> = get(&r, 8)?;
+
+        let part = match (column, expression) {
+            (Some(c), _) => match b.columns.get(&(table_id, c)) {
+                Some(id) => IndexPart::Column(*id),
+                None => continue,
+            },
+            (None, Some(e)) => IndexPart::Expression(strip_parens(&e).to_string()),
+            (None, None) => continue,
+        };
+        let key_part = IndexColumn {
+            part,
+            descending: collation.as_deref() == Some("D"),
+            option: sub_part.map(|n| n.to_string()),
+        };
+        match &mut current {
+            Some((t, n, index)) if *t == table_id && *n == name => index.columns.push(key_part),
+            _ => {
+                if let Some((_, _, done)) = current.take() {
+                    b.finish_index(done);
+                }
+                let method = index_type
+                    .map(|t| t.to_ascii_uppercase())
+                    .filter(|t| t != "BTREE");
+                current = Some((
+                    table_id,
+                    name.clone(),
+                    Index {
+                        table: table_id,
+                        name,
+                        unique: non_unique == 0,
+                        // MySQL makes no difference between `UNIQUE (a)` in a table and
+                        // `CREATE UNIQUE INDEX`: both are unique indexes.
+                        constraint: false,
+                        columns: vec![key_part],
+                        method,
+                        predicate: None,
+                        include: Vec::new(),
+                    },
+                ));
+            }
+        }
+    }
+    if let Some((_, _, done)) = current.take() {
+        b.finish_index(done);
+    }
+
+    let mut current: Option<(String, ForeignKey)> = None;
+    for r in fetch(conn, sqlx::query(FOREIGN_KEYS)).await? {
+        let table: String = get(&r, 0)?;
+        let name: String = get(&r, 1)?;
+        let column: String = get(&r, 2)?;
+        let ref_table: String = get(&r, 3)?;
+        let ref_column: String = get(&r, 4)?;
+        let on_update: String = get(&r, 5)?;
+        let on_delete: String = get(&r, 6)?;
+        let (Some(table_id), Some(ref_id)) = (b.table(&table), b.table(&ref_table)) else {
+            continue;
+        };
+        let (Some(&col), Some(&ref_col)) = (
+            b.columns.get(&(table_id, column)),
+            b.columns.get(&(ref_id, ref_column)),
+        ) else {
+            continue;
+        };
+        match &mut current {
+            Some((n, fk)) if fk.table == table_id && *n == name => {
+                fk.columns.push(col);
+                fk.referenced_columns.push(ref_col);
+            }
+            _ => {
+                if let Some((_, done)) = current.take() {
+                    b.schema.foreign_keys.push(done);
+                }
+                current = Some((
+                    name.clone(),
+                    ForeignKey {
+                        table: table_id,
+                        name: Some(name),
+                        columns: vec![col],
+                        referenced_table: ref_id,
+                        referenced_columns: vec![ref_col],
+                        on_delete: Action::parse(&on_delete),
+                        on_update: Action::parse(&on_update),
+                        deferrable: None,
+                    },
+                ));
+            }
+        }
+    }
+    if let Some((_, done)) = current.take() {
+        b.schema.foreign_keys.push(done);
+    }
+
+    if server.checks {
+        let sql = if server.checks_have_table {
+            CHECKS
+        } else {
+            CHECKS_JOINED
+        };
+        for r in fetch(conn, sqlx::query(sql)).await? {
+            let table: String = get(&r, 0)?;
+            let Some(table_id) = b.table(&table) else {
+                continue;
+            };
+            let name: String = get(&r, 1)?;
+            let clause: String = get(&r, 2)?;
+            b.schema.checks.push(Check {
+                table: table_id,
+                name: Some(name),
+                expression: strip_parens(&clause).to_string(),
+            });
+        }
+    }
+
+    // View definitions name every table as `db`.`table`: drop the database so that the same
+    // view compares equal in another database (a shadow database).
+    let qualifier = format!("`{}`.", server.database.replace('`', "``"));
+    for r in fetch(conn, sqlx::query(VIEWS)).await? {
+        let name: String = get(&r, 0)?;
+        let definition: Option<String> = get(&r, 1)?;
+        b.schema.views.push(View {
+            namespace: None,
+            name,
+            definition: definition.unwrap_or_default().replace(&qualifier, ""),
+            materialized: false,
+        });
+    }
+
+    Ok(b.schema)
+}
+
+/// The schema being built, with name lookups.
+#[derive(Default)]
+struct Builder {
+    schema: Schema,
+    /// Table name → id and default collation.
+    tables: HashMap<String, (TableId, Option<String>)>,
+    columns: HashMap<(TableId, String), ColumnId>,
+}
+
+impl Builder {
+    fn table(&self, name: &str) -> Option<TableId> {
+        self.tables.get(name).map(|(id, _)| *id)
+    }
+
+    /// Stores a finished index: `PRIMARY` becomes the table's primary key.
+    fn finish_index(&mut self, index: Index) {
+        if index.name == "PRIMARY" {
+            let columns = index
+                .columns
+                .iter()
+                .filter_map(|c| match c.part {
+                    IndexPart::Column(id) => Some(id),
+                    IndexPart::Expression(_) => None,
+                })
+                .collect();
+            self.schema.tables[index.table.idx()].primary_key = Some(PrimaryKey {
+                name: None,
+                columns,
+            });
+        } else {
+            self.schema.indexes.push(index);
+        }
+    }
+}
+
+async fn server(conn: &mut MySqlConnection) -> Result<Server, DriverError> {
+    let r = sqlx::query(SERVER)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(DriverError::from_sqlx)?;
+    let version: String = get(&r, 0)?;
+    let database: Option<String> = get(&r, 1)?;
+    let Some(database) = database else {
+        return Err(DriverError::Server {
+            code: None,
+            message: "cannot introspect: the database URL names no database".into(),
+        });
+    };
+    Ok(Server {
+        mariadb: version.contains("MariaDB"),
+        database,
+        index_expressions: get::<i64>(&r, 2)? > 0,
+        checks: get::<i64>(&r, 3)? > 0,
+        checks_have_table: get::<i64>(&r, 4)? > 0,
+    })
+}
+
+async fn fetch(
+    conn: &mut MySqlConnection,
+    query: sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+) -> Result<Vec<MySqlRow>, DriverError> {
+    query
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DriverError::from_sqlx)
+}
+
+fn get<'r, T>(row: &'r MySqlRow, i: usize) -> Result<T, DriverError>
+where
+    T: sqlx::Decode<'r, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
+{
+    row.try_get(i).map_err(DriverError::from_sqlx)
+}
+
+/// Canonical default of a column from `COLUMN_DEFAULT` (`raw`, not NULL) and `EXTRA`
+/// (lowercase), for a column of the normalized type `data_type`.
+fn default_value(mariadb: bool, data_type: &str, raw: &str, extra: &str) -> Option<String> {
+    if mariadb {
+        // MariaDB 10.2.7+: an SQL expression; a string literal is quoted with its own escapes.
+        if let Some(value) = unquote_mariadb(raw) {
+            return Some(quote_literal(&value));
+        }
+        return normalize::default_expr(Dialect::Mysql, raw);
+    }
+    // MySQL: the bare value unless EXTRA says DEFAULT_GENERATED (an expression, 8.0.13+).
+    if extra.contains("default_generated") {
+        if let Some(value) = introducer_literal(raw) {
+            return Some(quote_literal(&value));
+        }
+        return normalize::default_expr(Dialect::Mysql, raw);
+    }
+    let upper = raw.trim().to_ascii_uppercase();
+    // Before 8.0.13, CURRENT_TIMESTAMP carries no DEFAULT_GENERATED.
+    if upper.starts_with("CURRENT_TIMESTAMP") && is_temporal(data_type) {
+        return normalize::default_expr(Dialect::Mysql, raw);
+    }
+    if is_numeric(data_type) {
+        return Some(raw.to_string());
+    }
+    Some(quote_literal(raw))
+}
+
+/// Whether values of the MySQL type are written without quotes (numbers, `b'1'` bits).
+fn is_numeric(data_type: &str) -> bool {
+    let base = data_type.split(['(', ' ']).next().unwrap_or_default();
+    matches!(
+        base,
+        "tinyint"
+            | "smallint"
+            | "mediumint"
+            | "int"
+            | "integer"
+            | "bigint"
+            | "decimal"
+            | "numeric"
+            | "dec"
+            | "fixed"
+            | "float"
+            | "double"
+            | "real"
+            | "bit"
+            | "bool"
+            | "boolean"
+            | "year"
+    )
+}
+
+/// Whether the MySQL type holds a date and time (CURRENT_TIMESTAMP defaults).
+fn is_temporal(data_type: &str) -> bool {
+    data_type.starts_with("timestamp") || data_type.starts_with("datetime")
+}
+
+/// A string literal as MariaDB prints it in `COLUMN_DEFAULT`: `'` doubled, `\` doubled, and
+/// newline, carriage return and NUL as `\n`, `\r`, `\0`. Values from MySQL (bare) and MariaDB
+/// (decoded by [`unquote_mariadb`]) go through here, so both give the same text.
+fn quote_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The value of `raw` when it is exactly one quoted string literal (MariaDB's default
+/// spelling), with MySQL's escapes decoded; `None` for anything else.
+fn unquote_mariadb(raw: &str) -> Option<String> {
+    let inner = raw.strip_prefix('\'')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => match chars.next() {
+                Some('\'') => out.push('\''),
+                // The closing quote must end the text: `'a' 'b'` is not one literal.
+                None => return Some(out),
+                Some(_) => return None,
+            },
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                '0' => out.push('\0'),
+                'b' => out.push('\u{8}'),
+                'Z' => out.push('\u{1a}'),
+                // MySQL keeps the backslash of \% and \_ (they are LIKE escapes).
+                c @ ('%' | '_') => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// The value of a MySQL 8 expression default that is a string literal with a character set
+/// introducer, as `COLUMN_DEFAULT` prints it: `_utf8mb4\'abc\'`.
+fn introducer_literal(raw: &str) -> Option<String> {
+    let rest = raw.strip_prefix('_')?;
+    let start = rest.find("\\'")?;
+    if !rest[..start].chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let body = rest[start + 2..].strip_suffix("\\'")?;
+    Some(body.replace("\\'", "'").replace("\\\\", "\\"))
+}
+
+/// `s` without parentheses around the whole of it (MySQL 8 prints `(`a` > 0)`, MariaDB
+/// `` `a` > 0 ``).
+fn strip_parens(s: &str) -> &str {
+    let mut s = s.trim();
+    while s.starts_with('(') && s.ends_with(')') && encloses(s) {
+        s = s[1..s.len() - 1].trim();
+    }
+    s
+}
+
+/// Whether the `(` opening `s` is closed by its last character (quotes honoured).
+fn encloses(s: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && q != '`' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i == s.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mariadb_and_mysql_defaults_agree() {
+        // (type, MariaDB COLUMN_DEFAULT, MySQL 8 COLUMN_DEFAULT, MySQL EXTRA, canonical)
+        let cases = [
+            ("varchar(20)", "'abc'", "abc", "", "'abc'"),
+            ("varchar(20)", "'it''s'", "it's", "", "'it''s'"),
+            ("varchar(20)", "'a\\\\b'", "a\\b", "", "'a\\\\b'"),
+            ("varchar(20)", "'x\\ny'", "x\ny", "", "'x\\ny'"),
+            ("varchar(5)", "'0'", "0", "", "'0'"),
+            ("varchar(5)", "''", "", "", "''"),
+            ("varchar(5)", "'NULL'", "NULL", "", "'NULL'"),
+            ("int", "5", "5", "", "5"),
+            ("decimal(5,2)", "1.50", "1.50", "", "1.50"),
+            ("float", "-1.5", "-1.5", "", "-1.5"),
+            ("bit(1)", "b'1'", "b'1'", "", "b'1'"),
+            ("enum('a','b')", "'a'", "a", "", "'a'"),
+            (
+                "datetime",
+                "'2020-01-01 00:00:00'",
+                "2020-01-01 00:00:00",
+                "",
+                "'2020-01-01 00:00:00'",
+            ),
+            (
+                "timestamp(3)",
+                "current_timestamp(3)",
+                "CURRENT_TIMESTAMP(3)",
+                "default_generated",
+                "CURRENT_TIMESTAMP(3)",
+            ),
+            (
+                "datetime",
+                "current_timestamp()",
+                "CURRENT_TIMESTAMP",
+                "default_generated",
+                "CURRENT_TIMESTAMP",
+            ),
+            (
+                "timestamp",
+                "current_timestamp()",
+                "CURRENT_TIMESTAMP",
+                "",
+                "CURRENT_TIMESTAMP",
+            ),
+            (
+                "varchar(36)",
+                "uuid()",
+                "uuid()",
+                "default_generated",
+                "uuid()",
+            ),
+            (
+                "text",
+                "'{}'",
+                "_utf8mb4\\'{}\\'",
+                "default_generated",
+                "'{}'",
+            ),
+            ("int", "(1 + 2)", "(1 + 2)", "default_generated", "1 + 2"),
+        ];
+        for (ty, maria, mysql, extra, want) in cases {
+            assert_eq!(
+                default_value(true, ty, maria, "").as_deref(),
+                Some(want),
+                "MariaDB {maria}"
+            );
+            assert_eq!(
+                default_value(false, ty, mysql, extra).as_deref(),
+                Some(want),
+                "MySQL {mysql}"
+            );
+        }
+        assert_eq!(default_value(true, "text", "NULL", ""), None);
+    }
+
+    #[test]
+    fn quoted_literal_must_be_whole() {
+        assert_eq!(unquote_mariadb("'a' 'b'"), None);
+        assert_eq!(unquote_mariadb("'a"), None);
+        assert_eq!(unquote_mariadb("concat('a','b')"), None);
+        assert_eq!(unquote_mariadb("'a''b'").as_deref(), Some("a'b"));
+    }
+
+    #[test]
+    fn outer_parens() {
+        assert_eq!(strip_parens("(`n` > 0)"), "`n` > 0");
+        assert_eq!(
+            strip_parens("(`a` > 0) and (`b` > 0)"),
+            "(`a` > 0) and (`b` > 0)"
+        );
+        assert_eq!(strip_parens("((lower(`a`)))"), "lower(`a`)");
+        assert_eq!(strip_parens("(`a` = ')')"), "`a` = ')'");
+    }
 }

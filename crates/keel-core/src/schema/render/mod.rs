@@ -95,6 +95,9 @@ pub(crate) fn index_parts(d: Dialect, s: &Schema, ix: &Index) -> String {
         .map(|c| {
             let mut p = match &c.part {
                 IndexPart::Column(id) => quote(d, &s.column(*id).name),
+                // SQLite keeps the text as written, so add nothing; PostgreSQL and MySQL 8
+                // need an expression key part in parentheses.
+                IndexPart::Expression(e) if d == Dialect::Sqlite => e.clone(),
                 IndexPart::Expression(e) => format!("({e})"),
             };
             if let Some(o) = &c.option {
