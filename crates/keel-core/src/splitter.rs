@@ -1,8 +1,12 @@
 //! The step splitter: a migration script in, its statements ("steps", DESIGN.md) out, as byte
 //! ranges of the script.
 //!
-//! Built on sqlparser's tokenizer (see [`lexer`]), so `;` inside strings, quoted identifiers,
-//! comments and PostgreSQL `$tag$` bodies never ends a step. On top of the tokens:
+//! Built on sqlparser's tokenizer (module `lexer`), so `;` inside strings (`'…'`, `E'…'`, MySQL's
+//! backslash escapes), quoted identifiers (`"…"`, `` `…` ``, `[…]`), comments (`--`, `#` on MySQL,
+//! `/* */`, nested on PostgreSQL) and PostgreSQL `$tag$` bodies never ends a step. Where sqlparser
+//! reads differently from the database the lexer corrects it (MySQL `--<tab>` comments, `X'…'`,
+//! SQLite `[…]`, PostgreSQL `$1$` and operators running into `--`), and MySQL's executable
+//! comments `/*! … */` count as statement text. On top of the tokens:
 //!
 //! - **Bodies with `;` inside.** In `CREATE [OR REPLACE] … TRIGGER | FUNCTION | PROCEDURE | EVENT`
 //!   statements a `;` ends the step only outside `BEGIN … END`:
@@ -96,61 +100,19 @@ const HEADER_TOKENS: u8 = 32;
 /// Object kinds whose statements may carry a `BEGIN … END` body.
 const ROUTINE_KINDS: &[&str] = &["TRIGGER", "FUNCTION", "PROCEDURE", "EVENT"];
 /// Words that show a `CREATE`/`ALTER` statement is about something else.
+#[rustfmt::skip]
 const OTHER_KINDS: &[&str] = &[
-    "ACCESS",
-    "AS",
-    "CAST",
-    "COLLATION",
-    "COLUMN",
-    "CONVERSION",
-    "DATABASE",
-    "DOMAIN",
-    "EXTENSION",
-    "FOREIGN",
-    "FULLTEXT",
-    "GROUP",
-    "INDEX",
-    "LOGFILE",
-    "MATERIALIZED",
-    "ON",
-    "OPERATOR",
-    "POLICY",
-    "PUBLICATION",
-    "RESOURCE",
-    "ROLE",
-    "RULE",
-    "SCHEMA",
-    "SELECT",
-    "SEQUENCE",
-    "SERVER",
-    "SPATIAL",
-    "STATISTICS",
-    "SUBSCRIPTION",
-    "SYSTEM",
-    "TABLE",
-    "TABLESPACE",
-    "TEXT",
-    "TRANSFORM",
-    "TYPE",
-    "UNIQUE",
-    "USER",
-    "VIEW",
-    "VIRTUAL",
+    "ACCESS", "AS", "CAST", "COLLATION", "COLUMN", "CONVERSION", "DATABASE", "DOMAIN", "EXTENSION",
+    "FOREIGN", "FULLTEXT", "GROUP", "INDEX", "LOGFILE", "MATERIALIZED", "ON", "OPERATOR", "POLICY",
+    "PUBLICATION", "RESOURCE", "ROLE", "RULE", "SCHEMA", "SELECT", "SEQUENCE", "SERVER", "SPATIAL",
+    "STATISTICS", "SUBSCRIPTION", "SYSTEM", "TABLE", "TABLESPACE", "TEXT", "TRANSFORM", "TYPE",
+    "UNIQUE", "VIEW", "VIRTUAL",
 ];
 /// MySQL words after which a compound statement (`IF`, `LOOP`, …) may start.
+#[rustfmt::skip]
 const MYSQL_STATEMENT_STARTS: &[&str] = &[
-    "BEGIN",
-    "THEN",
-    "ELSE",
-    "DO",
-    "LOOP",
-    "REPEAT",
-    "ROW",
-    "DETERMINISTIC",
-    "SQL",
-    "DATA",
-    "INVOKER",
-    "DEFINER",
+    "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", "ROW", "DETERMINISTIC", "SQL", "DATA",
+    "INVOKER", "DEFINER",
 ];
 
 /// How a statement's `BEGIN`/`END` words are read.
@@ -256,18 +218,31 @@ impl Splitter<'_> {
         }
         let script = self.script;
         let delim = script.get(delimiter).unwrap_or(";");
-        if !tok.kind.opaque() {
+        if tok.kind != Kind::Space {
+            // Like the client: the delimiter is looked for before a quote or comment starts, but
+            // not inside one.
             let text = script.get(tok.start..tok.end).unwrap_or("");
             let found = text
                 .char_indices()
                 .map(|(i, _)| tok.start + i)
+                .take(if tok.kind.opaque() { 1 } else { usize::MAX })
                 .find(|&at| script.get(at..).is_some_and(|rest| rest.starts_with(delim)));
             if let Some(at) = found {
                 if at > tok.start {
                     self.extend(tok.start, at, true);
                 }
                 self.finish();
-                self.lexer.resume_at(at + delim.len());
+                let resume = at + delim.len();
+                if resume < tok.end && matches!(tok.kind, Kind::Word | Kind::Other) {
+                    // The rest of a word or operator is still one: no need to tokenize it again.
+                    self.lexer.unread(Tok {
+                        kind: tok.kind,
+                        start: resume,
+                        end: tok.end,
+                    });
+                } else {
+                    self.lexer.resume_at(resume);
+                }
                 return;
             }
         }

@@ -11,8 +11,12 @@ use crate::Dialect;
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace};
 
-/// Bytes of script handed to the tokenizer at a time; a longer token doubles it.
+/// Most bytes of script handed to the tokenizer at a time (a longer token widens the window).
 const WINDOW: usize = 64 * 1024;
+/// The first window, and the window after a restart; it doubles with every window read through,
+/// up to [`WINDOW`], so text that needs many restarts (MySQL `--<tab>` comments) is not re-read a
+/// whole window each time, and reading the first words of a long statement stays cheap.
+const MIN_WINDOW: usize = 256;
 /// Tokens ending this close to a window's cut are re-read in the next window: the tokenizer looks
 /// a few characters ahead (`--` plus a space, `U&'`, `.` plus `_`), so their extent may depend on
 /// text beyond the cut.
@@ -55,8 +59,8 @@ impl Kind {
         !matches!(self, Kind::Space | Kind::Comment)
     }
 
-    /// Whether a custom `DELIMITER` inside the token is part of the token (quotes and comments),
-    /// as in the `mysql` client.
+    /// Whether a custom `DELIMITER` inside the token (after its first character) is part of the
+    /// token (quotes and comments), as in the `mysql` client.
     pub(crate) fn opaque(self) -> bool {
         matches!(
             self,
@@ -101,17 +105,51 @@ pub(crate) struct Lexer<'s> {
     idx: usize,
     /// Where the next window starts: the end of the last buffered token.
     lex_pos: usize,
+    /// The size of the next window.
+    window: usize,
+    /// The window after a restart, and the most a window grows to between restarts.
+    min_window: usize,
+    max_window: usize,
 }
 
 impl<'s> Lexer<'s> {
     /// A lexer at the start of `script`.
     pub(crate) fn new(script: &'s str, dialect: Dialect) -> Self {
+        // A byte order mark (editors on Windows write one) is whitespace here; the databases
+        // would read it as part of the first word.
+        let bom = if script.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
         Lexer {
             script,
             dialect,
-            toks: Vec::new(),
+            toks: if bom > 0 {
+                vec![Tok {
+                    kind: Kind::Space,
+                    start: 0,
+                    end: bom,
+                }]
+            } else {
+                Vec::new()
+            },
             idx: 0,
-            lex_pos: 0,
+            lex_pos: bom,
+            window: MIN_WINDOW,
+            min_window: MIN_WINDOW,
+            max_window: WINDOW,
+        }
+    }
+
+    /// A lexer with other window sizes (`min` > [`GUARD`]), so tests can put cuts everywhere.
+    #[cfg(test)]
+    pub(crate) fn with_windows(script: &'s str, dialect: Dialect, min: usize, max: usize) -> Self {
+        Lexer {
+            window: min,
+            min_window: min,
+            max_window: max,
+            ..Lexer::new(script, dialect)
         }
     }
 
@@ -147,6 +185,17 @@ impl<'s> Lexer<'s> {
         None
     }
 
+    /// Puts `tok` back as the next token: the unread rest of the token just read, which lexes the
+    /// same on its own (the tail of a word or operator after a custom delimiter inside it).
+    pub(crate) fn unread(&mut self, tok: Tok) {
+        if self.idx > 0 {
+            self.idx -= 1;
+            self.toks[self.idx] = tok;
+        } else {
+            self.toks.insert(0, tok);
+        }
+    }
+
     /// Continues the stream at byte `pos` (at or after the next token's start), dropping the
     /// tokens before it. Keeps the buffer when `pos` is a token boundary, else tokenizes afresh
     /// from `pos` (whose text is then read without the context before it).
@@ -163,6 +212,7 @@ impl<'s> Lexer<'s> {
         self.toks.clear();
         self.idx = 0;
         self.lex_pos = pos.min(self.script.len());
+        self.window = self.min_window;
     }
 
     /// Appends at least one token to the buffer; `false` at the end of the script.
@@ -176,11 +226,16 @@ impl<'s> Lexer<'s> {
             self.idx = 0;
         }
         let p = self.lex_pos;
-        let mut window = WINDOW;
+        let mut window = self.window;
         loop {
             let q = ceil_char_boundary(self.script, p.saturating_add(window));
-            if let Some(end) = self.lex_window(p, q).filter(|&end| end > p) {
+            if let Some((end, interrupted)) = self.lex_window(p, q).filter(|&(end, _)| end > p) {
                 self.lex_pos = end;
+                self.window = if interrupted {
+                    self.min_window
+                } else {
+                    window.saturating_mul(2).min(self.max_window)
+                };
                 return true;
             }
             if q >= len {
@@ -204,8 +259,9 @@ impl<'s> Lexer<'s> {
     }
 
     /// Tokenizes `script[p..q]` and appends the tokens whose extent cannot depend on text after
-    /// `q`. Returns the end of the last appended token, or `None` when nothing could be trusted.
-    fn lex_window(&mut self, p: usize, q: usize) -> Option<usize> {
+    /// `q`. Returns the end of the last appended token and whether the window was cut short (by a
+    /// correction or a tokenizer error), or `None` when nothing could be trusted.
+    fn lex_window(&mut self, p: usize, q: usize) -> Option<(usize, bool)> {
         let script = self.script;
         let at_eof = q >= script.len();
         let limit = if at_eof {
@@ -270,18 +326,30 @@ impl<'s> Lexer<'s> {
         // the cut. A correction's extent comes from the whole script, its trigger from the few
         // characters at its start, so the same rule applies to it.
         let trusted = out.iter().take_while(|t| t.end <= limit).count();
-        if trusted < out.len() || restarted || !failed {
-            out.truncate(trusted);
-            return self.append(out);
+        if failed && !restarted && trusted == out.len() {
+            // sqlparser rejected the text at `x` (an unterminated or malformed literal): read
+            // that lexeme by hand, unless it may continue past the cut (a wider window reads it).
+            let x = out.last().map_or(p, |t| t.end);
+            let (tok, terminated) = fallback_lexeme(script, x, self.dialect);
+            if tok.end > tok.start && (at_eof || (terminated && tok.end <= limit)) {
+                out.push(tok);
+                return self.append(out).map(|end| (end, true));
+            }
         }
-        // sqlparser rejected the text at `x` (an unterminated or malformed literal): read that
-        // lexeme by hand, unless it may continue past the cut, then a wider window reads it.
-        let x = out.last().map_or(p, |t| t.end);
-        let (tok, terminated) = fallback_lexeme(script, x, self.dialect);
-        if tok.end > tok.start && (at_eof || (terminated && tok.end <= limit)) {
-            out.push(tok);
+        out.truncate(trusted);
+        if !at_eof {
+            // End the window after a token that gives the tokenizer no context: it reads a `.`
+            // or a number differently after a word or a `.` (its `prev_token`), and the next
+            // window starts without one. None such: a wider window.
+            let context_free = |t: &Tok| {
+                !matches!(t.kind, Kind::Word | Kind::Quoted)
+                    && script.get(t.start..t.end) != Some(".")
+            };
+            let keep = out.iter().rposition(context_free).map_or(0, |k| k + 1);
+            out.truncate(keep);
         }
-        self.append(out)
+        let interrupted = restarted || failed;
+        self.append(out).map(|end| (end, interrupted))
     }
 
     /// Appends `out` to the buffer; returns the end of its last token (where lexing continues),
@@ -318,6 +386,16 @@ impl<'s> Lexer<'s> {
                     end: eol,
                 })
             }
+            // PostgreSQL dollar quotes and parameters by PostgreSQL's rules: sqlparser takes
+            // `$1$` for a quote and misses tags with characters that are not alphanumeric.
+            Dialect::Postgres if rest.starts_with('$') => {
+                let (n, kind) = postgres_dollar(rest);
+                (start + n != end).then_some(Tok {
+                    kind,
+                    start,
+                    end: start + n,
+                })
+            }
             // PostgreSQL: an operator never contains `--` or `/*` (they start a comment), but
             // sqlparser's custom-operator rule swallows them (`<--x`, `+/*c*/`).
             // https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-OPERATORS
@@ -333,6 +411,32 @@ impl<'s> Lexer<'s> {
                     start,
                     end: start + cut,
                 })
+            }
+            // SQLite's `[…]` ends at the first `]` (https://www.sqlite.org/lang_keywords.html);
+            // sqlparser reads `]]` as an escaped `]`.
+            Dialect::Sqlite if kind == Kind::Quoted && rest.starts_with('[') => {
+                let close = rest.find(']')? + 1;
+                (start + close != end).then_some(Tok {
+                    kind,
+                    start,
+                    end: start + close,
+                })
+            }
+            // X'…' never has backslash escapes (it holds hex digits), but sqlparser reads them.
+            _ if kind == Kind::Str && (rest.starts_with("x'") || rest.starts_with("X'")) => {
+                let fixed = match scan_quoted(rest, 1, b'\'', false) {
+                    Some(e) => Tok {
+                        kind: Kind::Str,
+                        start,
+                        end: start + e,
+                    },
+                    None => Tok {
+                        kind: Kind::Unterminated,
+                        start,
+                        end: script.len(),
+                    },
+                };
+                (fixed.end != end).then_some(fixed)
             }
             _ => None,
         }
@@ -500,8 +604,11 @@ pub(crate) fn fallback_lexeme(script: &str, p: usize, dialect: Dialect) -> (Tok,
         .count();
     if rest.as_bytes().get(prefix_len) == Some(&b'\'') {
         let prefix = &rest[..prefix_len];
-        let backslash = dialect == Dialect::Mysql
-            || (dialect == Dialect::Postgres && prefix.eq_ignore_ascii_case("e"));
+        let backslash = match dialect {
+            Dialect::Mysql => !["x", "b"].iter().any(|p| prefix.eq_ignore_ascii_case(p)),
+            Dialect::Postgres => prefix.eq_ignore_ascii_case("e"),
+            Dialect::Sqlite => false,
+        };
         return match scan_quoted(rest, prefix_len, b'\'', backslash) {
             Some(end) => done(Kind::Str, p + end),
             None => unterminated(Kind::Unterminated),
@@ -525,28 +632,42 @@ pub(crate) fn fallback_lexeme(script: &str, p: usize, dialect: Dialect) -> (Tok,
             None => unterminated(Kind::Unterminated),
         },
         (Some(b'$'), Dialect::Postgres) => {
-            // $tag$ … $tag$ (https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-DOLLAR-QUOTING)
-            let tag_len = rest[1..]
-                .char_indices()
-                .take_while(|&(i, c)| {
-                    c == '_' || c.is_alphabetic() || !c.is_ascii() || (i > 0 && c.is_ascii_digit())
-                })
-                .last()
-                .map_or(0, |(i, c)| i + c.len_utf8());
-            if rest.as_bytes().get(1 + tag_len) == Some(&b'$') {
-                let tag = &rest[..tag_len + 2];
-                return match rest[tag.len()..].find(tag) {
-                    Some(i) => done(Kind::Str, p + tag.len() + i + tag.len()),
-                    None => unterminated(Kind::Unterminated),
-                };
+            let (n, kind) = postgres_dollar(rest);
+            if kind == Kind::Unterminated {
+                unterminated(kind)
+            } else {
+                done(kind, p + n)
             }
-            done(Kind::Other, p + 1)
         }
         _ => {
             let n = rest.chars().next().map_or(0, char::len_utf8);
             done(Kind::Other, (p + n).min(len))
         }
     }
+}
+
+/// PostgreSQL's reading of text starting with `$`: a dollar-quoted string `$tag$ … $tag$` (tag
+/// `[A-Za-z_\x80-][A-Za-z0-9_\x80-]*` or empty), a parameter `$1`, or a lone `$`. Returns the
+/// lexeme's length and kind ([`Kind::Unterminated`] with the rest's length when never closed).
+/// https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-DOLLAR-QUOTING
+fn postgres_dollar(rest: &str) -> (usize, Kind) {
+    let after = rest.get(1..).unwrap_or("");
+    let tag_len = after
+        .char_indices()
+        .take_while(|&(i, c)| {
+            c == '_' || c.is_alphabetic() || !c.is_ascii() || (i > 0 && c.is_ascii_digit())
+        })
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    if after.as_bytes().get(tag_len) == Some(&b'$') {
+        let tag = &rest[..tag_len + 2];
+        return match rest[tag.len()..].find(tag) {
+            Some(i) => (tag.len() + i + tag.len(), Kind::Str),
+            None => (rest.len(), Kind::Unterminated),
+        };
+    }
+    let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+    (1 + digits, Kind::Other)
 }
 
 /// The end (exclusive, relative to `rest`) of the quoted lexeme whose opening `quote` is at
