@@ -285,7 +285,8 @@ fn diff_table(
     let generated = |n: &str| n.starts_with("sqlite_autoindex_");
     for (ti, t) in &tidx {
         let same = if generated(&t.name) {
-            fidx.iter().find(|(_, f)| generated(&f.name) && index_key(from, f) == index_key(to, t))
+            fidx.iter()
+                .find(|(_, f)| generated(&f.name) && index_key(from, f) == index_key(to, t))
         } else {
             fidx.iter().find(|(_, f)| f.name == t.name)
         };
@@ -300,7 +301,8 @@ fn diff_table(
     }
     for (fi, f) in &fidx {
         let kept = if generated(&f.name) {
-            tidx.iter().any(|(_, t)| generated(&t.name) && index_key(from, f) == index_key(to, t))
+            tidx.iter()
+                .any(|(_, t)| generated(&t.name) && index_key(from, f) == index_key(to, t))
         } else {
             tidx.iter().any(|(_, t)| t.name == f.name)
         };

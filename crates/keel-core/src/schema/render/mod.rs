@@ -144,6 +144,6 @@ pub(crate) fn unsupported(d: Dialect, what: &str) -> RenderError {
     }
 }
 
-pub(crate) fn col<'a>(s: &'a Schema, id: ColumnId) -> &'a Column {
+pub(crate) fn col(s: &Schema, id: ColumnId) -> &Column {
     s.column(id)
 }

@@ -54,6 +54,46 @@ fn enum_type_matches(data_type: &str, ns: &Option<String>, name: &str) -> bool {
     }
 }
 
+fn is_enum(s: &Schema, data_type: &str) -> bool {
+    s.enums
+        .iter()
+        .any(|e| enum_type_matches(data_type, &e.namespace, &e.name))
+}
+
+/// The family of a PostgreSQL type, for deciding whether `ALTER COLUMN … TYPE` can cast.
+fn family(s: &Schema, data_type: &str) -> &'static str {
+    if data_type.ends_with("[]") {
+        return "array";
+    }
+    if is_enum(s, data_type) {
+        return "enum";
+    }
+    let base = data_type.split('(').next().unwrap_or("").trim();
+    match base {
+        "smallint" | "integer" | "bigint" | "numeric" | "decimal" | "real" | "double precision"
+        | "money" => "number",
+        "text" | "varchar" | "char" | "citext" | "name" | "bpchar" => "text",
+        "date" => "time",
+        "boolean" => "boolean",
+        "json" | "jsonb" => "json",
+        _ if base.starts_with("timestamp") || base.starts_with("time") => "time",
+        _ => "other",
+    }
+}
+
+/// Whether PostgreSQL can cast a column of type `a` to `b` (possibly failing on some values):
+/// within a family, to and from text, number ↔ boolean, enums through text, and types keel
+/// does not classify (left to the server).
+fn castable(from: &Schema, to: &Schema, a: &str, b: &str) -> bool {
+    let (fa, fb) = (family(from, a), family(to, b));
+    fa == fb
+        || fa == "text"
+        || fb == "text"
+        || matches!((fa, fb), ("number", "boolean") | ("boolean", "number"))
+        || fa == "other"
+        || fb == "other"
+}
+
 fn comment_on_column(s: &Schema, t: TableId, c: &Column) -> String {
     format!(
         "COMMENT ON COLUMN {}.{} IS {}",
@@ -141,7 +181,14 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                         "ALTER TABLE {t} ALTER COLUMN {c} TYPE {name}{array} USING ({c}::text{array}::{name}{array})",
                         c = q(&column.name)
                     ));
-                    if let Some(d) = &column.default {
+                    // Restore the default the column has after the plan (the old one may name
+                    // a removed value).
+                    let ft = from.table(column.table);
+                    let new_default = to
+                        .table_id(ft.namespace.as_deref(), &ft.name)
+                        .and_then(|tt| to.column_id(tt, &column.name))
+                        .and_then(|c| to.column(c).default.clone());
+                    if let Some(d) = new_default {
                         out.push(format!(
                             "ALTER TABLE {t} ALTER COLUMN {} SET DEFAULT {d}",
                             q(&column.name)
@@ -320,13 +367,14 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 ));
             }
             let default_reset = changes.data_type && a.default.is_some();
-            if default_reset
-                || (changes.default && b.default.is_none())
-                || (changes.auto_increment && a.auto_increment == Some(AutoIncrement::Serial))
+            let had_default =
+                a.default.is_some() || a.auto_increment == Some(AutoIncrement::Serial);
+            if had_default
+                && (default_reset
+                    || (changes.default && b.default.is_none())
+                    || (changes.auto_increment && a.auto_increment == Some(AutoIncrement::Serial)))
             {
-                if a.default.is_some() || a.auto_increment == Some(AutoIncrement::Serial) {
-                    out.push(alter("DROP DEFAULT".into()));
-                }
+                out.push(alter("DROP DEFAULT".into()));
             }
             if changes.auto_increment {
                 match (&a.auto_increment, &b.auto_increment) {
@@ -344,15 +392,34 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                     _ => {}
                 }
             }
+            if changes.data_type && !castable(from, to, &a.data_type, &b.data_type) {
+                // No cast exists between the two types (e.g. timestamp → boolean): the column
+                // is dropped and added again, as Prisma does. Its data is lost; lint says so.
+                out.push(format!("ALTER TABLE {t} DROP COLUMN {cname}"));
+                out.push(format!("ALTER TABLE {t} ADD COLUMN {}", column_def(b)));
+                return Ok(());
+            }
             if changes.data_type || changes.collation {
                 let coll = b
                     .collation
                     .as_ref()
                     .map(|c| format!(" COLLATE {}", q(c)))
                     .unwrap_or_default();
+                // Enum types cast to and from text only.
+                let via_text = is_enum(from, &a.data_type) || is_enum(to, &b.data_type);
+                let array = if a.data_type.ends_with("[]") {
+                    "[]"
+                } else {
+                    ""
+                };
+                let using = if via_text {
+                    format!("{cname}::text{array}::{}", b.data_type)
+                } else {
+                    format!("{cname}::{}", b.data_type)
+                };
                 out.push(alter(format!(
-                    "SET DATA TYPE {}{coll} USING {cname}::{}",
-                    b.data_type, b.data_type
+                    "SET DATA TYPE {}{coll} USING {using}",
+                    b.data_type
                 )));
             }
             if changes.nullable {
