@@ -271,24 +271,70 @@ async fn diff_sources_on_sqlite() {
     let t = tempfile::tempdir().unwrap();
     let mig = t.path().join("migrations");
     write(&mig, "1_users", "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email TEXT NOT NULL);\nCREATE UNIQUE INDEX users_email_key ON users (email);\n");
-    write(&mig, "2_phone", "ALTER TABLE users ADD COLUMN phone TEXT;\n");
-    let o = keel(t.path(), &db.url).args(["diff", "--from", "empty", "--to", "migrations", "--exit-code"]).output().unwrap();
+    write(
+        &mig,
+        "2_phone",
+        "ALTER TABLE users ADD COLUMN phone TEXT;\n",
+    );
+    let o = keel(t.path(), &db.url)
+        .args([
+            "diff",
+            "--from",
+            "empty",
+            "--to",
+            "migrations",
+            "--exit-code",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     snapshot!("diff_empty_to_migrations", stdout(&o));
-    let o = keel(t.path(), &db.url).args(["diff", "--from", "empty", "--to", "migrations", "--script"]).output().unwrap();
+    let o = keel(t.path(), &db.url)
+        .args(["diff", "--from", "empty", "--to", "migrations", "--script"])
+        .output()
+        .unwrap();
     snapshot!("diff_empty_to_migrations_script", stdout(&o));
     // After deploy, the database and the migrations agree; the ledger is not part of the schema.
-    assert!(keel(t.path(), &db.url).arg("deploy").output().unwrap().status.success());
-    let o = keel(t.path(), &db.url).args(["diff", "--from", &db.url, "--to", "migrations", "--exit-code"]).output().unwrap();
+    assert!(keel(t.path(), &db.url)
+        .arg("deploy")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let o = keel(t.path(), &db.url)
+        .args([
+            "diff",
+            "--from",
+            &db.url,
+            "--to",
+            "migrations",
+            "--exit-code",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(stdout(&o).trim(), "no difference");
-    let o = keel(t.path(), &db.url).args(["diff", "--from", "ledger", "--to", &db.url, "--exit-code"]).output().unwrap();
+    let o = keel(t.path(), &db.url)
+        .args(["diff", "--from", "ledger", "--to", &db.url, "--exit-code"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     // A schema file: the desired state adds an index.
     std::fs::write(t.path().join("schema.sql"), "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, email TEXT NOT NULL, phone TEXT);\nCREATE UNIQUE INDEX users_email_key ON users (email);\nCREATE INDEX users_phone ON users (phone);\n").unwrap();
-    let o = keel(t.path(), &db.url).args(["diff", "--from", "migrations", "--to", "schema=schema.sql"]).output().unwrap();
-    assert_eq!(stdout(&o).trim(), "added index `users_phone` on `users`", "{}", stderr(&o));
-    let o = keel(t.path(), &db.url).args(["diff", "--from", "nonsense", "--to", "empty"]).output().unwrap();
+    let o = keel(t.path(), &db.url)
+        .args(["diff", "--from", "migrations", "--to", "schema=schema.sql"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&o).trim(),
+        "added index `users_phone` on `users`",
+        "{}",
+        stderr(&o)
+    );
+    let o = keel(t.path(), &db.url)
+        .args(["diff", "--from", "nonsense", "--to", "empty"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("K4005"));
 }

@@ -163,6 +163,11 @@ async fn in_shadow(
     shadows.push(shadow.strategy.clone());
     let result = async {
         replay(shadow.driver.as_mut(), migrations).await?;
+        if dialect == Dialect::Postgres {
+            // A script may change session settings (pg_dump output empties search_path);
+            // introspection reads the schema as a fresh session sees it.
+            shadow.driver.execute("RESET ALL").await?;
+        }
         Ok(shadow.driver.introspect().await?)
     }
     .await;

@@ -10,6 +10,16 @@ use crate::Dialect;
 pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
     let mut changes = Vec::new();
 
+    for (i, n) in to.namespaces.iter().enumerate() {
+        if !from.namespaces.contains(n) {
+            changes.push(Change::CreateNamespace { to: i });
+        }
+    }
+    for (i, n) in from.namespaces.iter().enumerate() {
+        if !to.namespaces.contains(n) {
+            changes.push(Change::DropNamespace { from: i });
+        }
+    }
     // Extensions, enums, sequences, views: matched by (namespace, name).
     for (i, e) in to.extensions.iter().enumerate() {
         if !from.extensions.iter().any(|f| f.name == e.name) {

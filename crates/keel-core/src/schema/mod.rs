@@ -35,6 +35,9 @@ id!(ColumnId);
 /// A whole schema.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Schema {
+    /// PostgreSQL schemas (namespaces) other than the current one, sorted. Objects in them
+    /// carry `namespace: Some(name)`.
+    pub namespaces: Vec<String>,
     /// Tables, ordered by (namespace, name) after [`Schema::sort`].
     pub tables: Vec<Table>,
     /// Columns of every table; [`Column::table`] points back.
@@ -345,6 +348,7 @@ impl Schema {
     /// Whether the schema holds nothing.
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
+            && self.namespaces.is_empty()
             && self.enums.is_empty()
             && self.sequences.is_empty()
             && self.views.is_empty()

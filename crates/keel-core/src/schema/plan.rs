@@ -43,6 +43,8 @@ impl ColumnChanges {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
+    /// Namespaces before anything is created in them.
+    CreateNamespace { to: usize },
     /// Extensions first: types and functions of later changes may come from them.
     CreateExtension { to: usize },
     /// Enums before the columns that use them.
@@ -100,12 +102,15 @@ pub enum Change {
     DropSequence { from: usize },
     /// Extensions last.
     DropExtension { from: usize },
+    /// Namespaces once emptied.
+    DropNamespace { from: usize },
 }
 
 impl Change {
     /// Position in the execution order (the variant's declaration order).
     pub fn rank(&self) -> u8 {
         match self {
+            Change::CreateNamespace { .. } => 0,
             Change::CreateExtension { .. } => 0,
             Change::CreateEnum { .. } => 1,
             Change::AlterEnum { .. } => 2,
@@ -130,6 +135,7 @@ impl Change {
             Change::DropEnum { .. } => 21,
             Change::DropSequence { .. } => 22,
             Change::DropExtension { .. } => 23,
+            Change::DropNamespace { .. } => 24,
         }
     }
 }

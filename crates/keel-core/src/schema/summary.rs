@@ -27,6 +27,10 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
     plan.changes
         .iter()
         .map(|c| match c {
+            Change::CreateNamespace { to: i } => format!("added schema `{}`", to.namespaces[*i]),
+            Change::DropNamespace { from: i } => {
+                format!("dropped schema `{}`", from.namespaces[*i])
+            }
             Change::CreateExtension { to: i } => {
                 format!("added extension `{}`", to.extensions[*i].name)
             }

@@ -106,6 +106,15 @@ fn comment_on_column(s: &Schema, t: TableId, c: &Column) -> String {
 pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(), RenderError> {
     let (from, to) = (&plan.from, &plan.to);
     match c {
+        Change::CreateNamespace { to: i } => {
+            out.push(format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                q(&to.namespaces[*i])
+            ));
+        }
+        Change::DropNamespace { from: i } => {
+            out.push(format!("DROP SCHEMA {}", q(&from.namespaces[*i])));
+        }
         Change::CreateExtension { to: i } => {
             let e = &to.extensions[*i];
             out.push(match &e.namespace {

@@ -108,6 +108,9 @@ fn create_table(s: &Schema, t: TableId, name: &str) -> String {
 pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(), RenderError> {
     let (from, to) = (&plan.from, &plan.to);
     match c {
+        Change::CreateNamespace { .. } | Change::DropNamespace { .. } => {
+            return Err(unsupported(D, "manage schemas (namespaces)"))
+        }
         Change::CreateExtension { .. } | Change::DropExtension { .. } => {
             return Err(unsupported(D, "manage extensions"))
         }

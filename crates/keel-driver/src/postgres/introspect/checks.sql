@@ -1,0 +1,7 @@
+-- Check constraints of the tables $1, as their expression: pg_get_expr of conbin, pretty-printed
+-- (no redundant parentheses: `a > 0 AND (b > 0 OR c > 0)`), like index expressions and predicates.
+SELECT con.conrelid AS table_oid,
+       con.conname::text AS name,
+       pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) AS expression
+FROM unnest($1::oid[]) AS r(oid)
+JOIN pg_catalog.pg_constraint con ON con.conrelid = r.oid AND con.contype = 'c'

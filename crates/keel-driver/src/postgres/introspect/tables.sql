@@ -1,0 +1,15 @@
+-- Tables (plain and partitioned) in the namespaces $1, except the ledger tables named in $2
+-- and tables that belong to an extension (pg_depend deptype 'e').
+SELECT c.oid,
+       c.relnamespace AS namespace,
+       c.relname::text AS name,
+       d.description AS comment
+FROM pg_catalog.pg_class c
+LEFT JOIN pg_catalog.pg_description d
+       ON d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
+WHERE c.relnamespace = ANY ($1::oid[])
+  AND c.relkind IN ('r', 'p')
+  AND NOT (c.relname = ANY ($2::text[]))
+  AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend e
+        WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')

@@ -1,0 +1,30 @@
+-- Views and materialized views in the namespaces $1 that belong to no extension, except those
+-- that read only ledger tables (named in $2). A view's relations are the pg_depend references
+-- of its rewrite rule.
+SELECT c.relnamespace AS namespace,
+       c.relname::text AS name,
+       pg_catalog.pg_get_viewdef(c.oid) AS definition,
+       c.relkind = 'm' AS materialized
+FROM pg_catalog.pg_class c
+WHERE c.relnamespace = ANY ($1::oid[])
+  AND c.relkind IN ('v', 'm')
+  AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend e
+        WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+  AND NOT (
+        EXISTS (
+            SELECT 1
+            FROM pg_catalog.pg_rewrite rw
+            JOIN pg_catalog.pg_depend d
+              ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::regclass
+            JOIN pg_catalog.pg_class rc ON rc.oid = d.refobjid
+            WHERE rw.ev_class = c.oid AND rc.oid <> c.oid AND rc.relname = ANY ($2::text[]))
+        AND NOT EXISTS (
+            SELECT 1
+            FROM pg_catalog.pg_rewrite rw
+            JOIN pg_catalog.pg_depend d
+              ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::regclass
+            JOIN pg_catalog.pg_class rc ON rc.oid = d.refobjid
+            WHERE rw.ev_class = c.oid AND rc.oid <> c.oid AND NOT (rc.relname = ANY ($2::text[]))))

@@ -1,0 +1,175 @@
+//! Shadow database strategies on real servers, and that shadows never outlive a run.
+#![allow(clippy::unwrap_used)]
+
+use keel::shadow::Shadow;
+use keel::{Settings, SettingsInput, Source};
+use keel_core::Dialect;
+use keel_test_support::{Backend, TestDb};
+use std::path::Path;
+
+/// Tests in this file count `keel_shadow_%` databases: run them one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn settings(url: &str, dir: &Path, shadow: Option<String>) -> Settings {
+    Settings::resolve(
+        SettingsInput {
+            database_url: Some(url.to_string()),
+            migrations: Some(dir.to_path_buf()),
+            shadow_database_url: shadow,
+            ..Default::default()
+        },
+        dir,
+    )
+    .unwrap()
+}
+
+fn write(dir: &Path, name: &str, sql: &str) {
+    std::fs::create_dir_all(dir.join(name)).unwrap();
+    std::fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
+}
+
+async fn shadow_databases(db: &TestDb) -> Vec<String> {
+    let sql = match db.backend {
+        Backend::Postgres => "SELECT datname::text FROM pg_database WHERE datname LIKE 'keel\\_shadow\\_%'",
+        _ => "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'keel\\_shadow\\_%'",
+    };
+    match db.backend {
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+        }
+        _ => {
+            use sqlx::Connection;
+            let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut c).await.unwrap()
+        }
+    }
+}
+
+async fn created_shadow_is_dropped_even_on_failure(backend: Backend) {
+    let _g = SERIAL.lock().await;
+    let db = TestDb::new(backend).await;
+    let before = shadow_databases(&db).await;
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
+    let s = settings(&db.url, t.path(), None);
+    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+        .await
+        .unwrap();
+    assert_eq!(r.summary, vec!["added table `a` (1 columns)"]);
+    assert!(
+        r.shadows[0].starts_with("database keel_shadow_"),
+        "{:?}",
+        r.shadows
+    );
+    // A broken history: the replay fails, the shadow is still dropped.
+    write(
+        t.path(),
+        "2_b",
+        "CREATE TABLE b (id INT);\nINSERT INTO no_such_table VALUES (1);",
+    );
+    let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "K3006", "{e}");
+    assert!(
+        e.to_string().contains("`2_b`") && e.to_string().contains("step 2"),
+        "{e}"
+    );
+    assert_eq!(
+        shadow_databases(&db).await,
+        before,
+        "no keel_shadow_% database remains"
+    );
+}
+
+#[tokio::test]
+async fn created_shadow_is_dropped_postgres() {
+    created_shadow_is_dropped_even_on_failure(Backend::Postgres).await
+}
+#[tokio::test]
+async fn created_shadow_is_dropped_mysql() {
+    created_shadow_is_dropped_even_on_failure(Backend::Mysql).await
+}
+
+#[tokio::test]
+async fn given_shadow_url_is_emptied_and_never_the_target() {
+    let _g = SERIAL.lock().await;
+    for backend in [Backend::Postgres, Backend::Mysql] {
+        let db = TestDb::new(backend).await;
+        let scratch = TestDb::new(backend).await;
+        scratch.execute("CREATE TABLE leftover (id INT)").await;
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
+        let s = settings(&db.url, t.path(), Some(scratch.url.clone()));
+        let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.summary,
+            vec!["added table `a` (1 columns)"],
+            "the shadow was emptied first"
+        );
+        assert!(r.shadows[0].starts_with("the given shadow database"));
+        let s = settings(&db.url, t.path(), Some(db.url.clone()));
+        let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "K3014");
+        assert!(
+            e.to_string().contains("is the target database itself"),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_shadow_is_memory() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let t = tempfile::tempdir().unwrap();
+    let s = settings(&db.url, t.path(), None);
+    let sh = Shadow::open(&s, Dialect::Sqlite).await.unwrap();
+    assert_eq!(sh.strategy, "an in-memory SQLite database");
+    sh.close().await;
+}
+
+/// A PostgreSQL role without CREATEDB: keel says which strategies it tried and why each failed.
+#[tokio::test]
+async fn postgres_role_without_createdb_gets_k3014() {
+    let _g = SERIAL.lock().await;
+    let db = TestDb::new(Backend::Postgres).await;
+    let role = format!(
+        "keel_nocreatedb_{}",
+        db.name.trim_start_matches("keel_test_")
+    );
+    db.execute(&format!("CREATE ROLE {role} LOGIN NOCREATEDB"))
+        .await;
+    let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
+    let e = keel::diff(
+        &settings(&url, t.path(), None),
+        &Source::Empty,
+        &Source::Migrations(None),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "K3014", "{e}");
+    assert!(
+        e.to_string().contains("CREATE DATABASE") && e.to_string().contains("permission denied"),
+        "{e}"
+    );
+    assert!(e.fix().contains("--shadow-database-url"));
+    // With a shadow URL it works.
+    let scratch = TestDb::new(Backend::Postgres).await;
+    let r = keel::diff(
+        &settings(&url, t.path(), Some(scratch.url.clone())),
+        &Source::Empty,
+        &Source::Migrations(None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.plan.changes.len(), 1);
+    db.execute(&format!("DROP ROLE {role}")).await;
+}
