@@ -66,6 +66,7 @@ CREATE EXTENSION pg_trgm;
 -- Owns a view (pg_buffercache) and functions: extension objects are not the user's.
 CREATE EXTENSION pg_buffercache;
 CREATE SCHEMA other;
+CREATE SCHEMA empty;
 
 CREATE TYPE "UserRole" AS ENUM ('USER', 'ADMIN');
 -- Sort order is enumsortorder, not oid order.
@@ -155,6 +156,8 @@ async fn fixture_covers_every_feature() {
         names,
         [(None, "User"), (None, "post"), (Some("other"), "event")]
     );
+    // Schemas other than the current one, with objects or without.
+    assert_eq!(s.namespaces, ["empty", "other"]);
 
     // "User": mixed-case names, serial, citext, collation, enum and array types, defaults.
     let user = table(&s, None, "User");
@@ -717,6 +720,8 @@ struct Dump {
     /// (schema, name) → labels in order.
     enums: BTreeMap<TableKey, Vec<String>>,
     extensions: Vec<String>,
+    /// CREATE SCHEMA (pg_dump leaves out `public`, which every database has).
+    namespaces: Vec<String>,
     /// Every CREATE SEQUENCE, as (schema, name).
     sequences: Vec<TableKey>,
     /// `ALTER SEQUENCE s OWNED BY t.c`: s → (t, c).
@@ -839,6 +844,8 @@ fn parse_dump(text: &str) -> Dump {
                 dump.enums.insert(key(&parts), Vec::new());
                 enum_type = Some(key(&parts));
             }
+        } else if let Some(rest) = line.strip_prefix("CREATE SCHEMA ") {
+            dump.namespaces.push(identifier(rest).0);
         } else if let Some(rest) = line.strip_prefix("CREATE EXTENSION IF NOT EXISTS ") {
             dump.extensions.push(identifier(rest).0);
         } else if let Some(rest) = line.strip_prefix("CREATE SEQUENCE ") {
@@ -1006,6 +1013,14 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
         problems.push(format!(
             "{id}: enums: introspected {got_enums:?}, dump {:?}",
             dump.enums
+        ));
+    }
+    let mut want_namespaces = dump.namespaces.clone();
+    want_namespaces.sort();
+    if s.namespaces != want_namespaces {
+        problems.push(format!(
+            "{id}: schemas: introspected {:?}, dump {want_namespaces:?}",
+            s.namespaces
         ));
     }
     let mut want_extensions = dump.extensions.clone();

@@ -38,7 +38,7 @@ pub struct Schema {
     /// PostgreSQL schemas (namespaces) other than the current one, sorted. Objects in them
     /// carry `namespace: Some(name)`.
     pub namespaces: Vec<String>,
-    /// Tables, ordered by (namespace, name) after [`Schema::sort`].
+    /// Tables, ordered by (namespace, name) as introspection returns them.
     pub tables: Vec<Table>,
     /// Columns of every table; [`Column::table`] points back.
     pub columns: Vec<Column>,

@@ -11,6 +11,8 @@ pub fn data_type(dialect: Dialect, raw: &str) -> String {
     let t = raw.trim();
     match dialect {
         Dialect::Sqlite => t.to_ascii_uppercase(),
+        // A quoted type name ("UserRole") is case-sensitive: keep it exactly.
+        Dialect::Postgres if t.contains('"') => t.to_string(),
         Dialect::Postgres => {
             let (base, array) = match t.strip_suffix("[]") {
                 Some(b) => (b.trim(), "[]"),

@@ -6,9 +6,10 @@
 //! `pg_get_indexdef()`, `pg_get_viewdef()`), then folded by [`keel_core::schema::normalize`].
 //!
 //! Scope: every schema but PostgreSQL's own (`pg_catalog`, `information_schema`, `pg_toast*`,
-//! `pg_temp*`); objects of `current_schema()` get namespace `None`. Ignored: keel's and
-//! Prisma's ledger tables (and what hangs only on them), and objects that belong to an
-//! extension (`pg_depend.deptype = 'e'`, e.g. the views of `pg_stat_statements`).
+//! `pg_temp*`); objects of `current_schema()` get namespace `None`, and the other schemas are
+//! listed in `Schema::namespaces`, empty ones too. Ignored: keel's and Prisma's ledger tables
+//! (and what hangs only on them), and objects that belong to an extension
+//! (`pg_depend.deptype = 'e'`, e.g. the views of `pg_stat_statements`).
 //!
 //! The output is deterministic: tables, enums, sequences and views sorted by (namespace,
 //! name), columns by table then `attnum`, indexes, foreign keys and checks by (table, name),
@@ -77,6 +78,9 @@ pub(crate) async fn introspect(conn: &mut PgConnection) -> Result<Schema, Driver
 async fn read(conn: &mut PgConnection) -> Result<Schema, DriverError> {
     let mut schema = Schema::default();
     let namespaces = read_namespaces(conn).await?;
+    // Every schema read but the current one, empty or not, sorted.
+    schema.namespaces = namespaces.0.values().flatten().cloned().collect();
+    schema.namespaces.sort_unstable();
     let mut ids = read_tables(conn, &namespaces, &mut schema).await?;
     read_columns(conn, &mut ids, &mut schema).await?;
     read_primary_keys(conn, &ids, &mut schema).await?;
@@ -201,8 +205,7 @@ async fn read_tables(
     Ok(ids)
 }
 
-/// Columns, by table then attnum. Bucketed per table rather than sorted as one list: a
-/// `Column` is large, and moving 50,000 of them around in a sort is needless work.
+/// Columns, by table then attnum.
 async fn read_columns(
     conn: &mut PgConnection,
     ids: &mut Ids,
@@ -213,10 +216,9 @@ async fn read_columns(
     let mut by_table: Vec<Vec<(i16, Column)>> = vec![Vec::new(); ids.table_oids.len()];
     let mut types = HashMap::new();
     for row in &rows {
-        let (table_oid, attnum, mut column) = positions.read(row, &mut types)?;
+        let table_oid: Oid = at(row, positions.table_oid)?;
         let table = ids.table(table_oid)?;
-        column.table = table;
-        by_table[table.idx()].push((attnum, column));
+        by_table[table.idx()] = positions.read(row, table, &mut types)?;
     }
     ids.columns = Vec::with_capacity(by_table.len());
     for mut columns in by_table {
@@ -497,109 +499,143 @@ async fn read_views(
 /// Positions of the columns of `columns.sql`.
 struct ColumnPositions {
     table_oid: usize,
-    attnum: usize,
-    name: usize,
-    data_type: usize,
+    attnums: usize,
+    names: usize,
+    data_types: usize,
     not_null: usize,
     identity: usize,
     generated: usize,
-    default_expr: usize,
-    collation: usize,
-    comment: usize,
+    default_exprs: usize,
+    collations: usize,
+    comments: usize,
     serial: usize,
 }
 
 impl ColumnPositions {
     /// The positions in the rows of `columns.sql`.
     fn of(rows: &[PgRow]) -> Result<ColumnPositions, DriverError> {
-        let [table_oid, attnum, name, data_type, not_null, identity, generated, default_expr, collation, comment, serial] =
+        let [table_oid, attnums, names, data_types, not_null, identity, generated, default_exprs, collations, comments, serial] =
             positions(
                 rows,
                 [
                     "table_oid",
-                    "attnum",
-                    "name",
-                    "data_type",
+                    "attnums",
+                    "names",
+                    "data_types",
                     "not_null",
                     "identity",
                     "generated",
-                    "default_expr",
-                    "collation",
-                    "comment",
+                    "default_exprs",
+                    "collations",
+                    "comments",
                     "serial",
                 ],
             )?;
         Ok(ColumnPositions {
             table_oid,
-            attnum,
-            name,
-            data_type,
+            attnums,
+            names,
+            data_types,
             not_null,
             identity,
             generated,
-            default_expr,
-            collation,
-            comment,
+            default_exprs,
+            collations,
+            comments,
             serial,
         })
     }
 
-    /// One row of `columns.sql`: its table's oid, its attnum, and the model column (whose
-    /// `table` the caller sets). `types` memoizes [`data_type`]: a schema has few distinct
-    /// types and many columns.
+    /// One row of `columns.sql`: the columns of `table` with their attnums, unordered.
+    /// `types` memoizes [`data_type`]: a schema has few distinct types and many columns.
     fn read(
         &self,
         row: &PgRow,
+        table: TableId,
         types: &mut HashMap<String, String>,
-    ) -> Result<(Oid, i16, Column), DriverError> {
-        let raw_type: String = at(row, self.data_type)?;
-        let data_type = match types.get(&raw_type) {
-            Some(t) => t.clone(),
-            None => {
-                let t = data_type(&raw_type);
-                types.insert(raw_type, t.clone());
-                t
-            }
-        };
-        let identity: String = at(row, self.identity)?;
-        let generated: String = at(row, self.generated)?;
-        let raw_default: Option<String> = at(row, self.default_expr)?;
-        let serial: bool = at(row, self.serial)?;
-        let auto_increment = match identity.as_str() {
-            "a" => Some(AutoIncrement::IdentityAlways),
-            "d" => Some(AutoIncrement::IdentityByDefault),
-            _ if serial => Some(AutoIncrement::Serial),
-            _ => None,
-        };
-        // For a generated column (attgenerated 's' stored, 'v' virtual since PostgreSQL 18),
-        // pg_attrdef holds the generation expression, not a default.
-        let (default, generated) = match (generated.as_str(), raw_default) {
-            ("s" | "v", Some(expression)) => (
-                None,
-                Some(Generated {
-                    expression,
-                    stored: generated == "s",
-                }),
-            ),
-            // serial: the nextval() default is implied by AutoIncrement::Serial.
-            _ if serial => (None, None),
-            (_, raw) => (
-                raw.and_then(|d| normalize::default_expr(Dialect::Postgres, &d)),
-                None,
-            ),
-        };
-        let column = Column {
-            table: TableId(0),
-            name: at(row, self.name)?,
-            data_type,
-            nullable: !at::<bool>(row, self.not_null)?,
-            default,
-            auto_increment,
-            generated,
-            collation: at(row, self.collation)?,
-            comment: at(row, self.comment)?,
-        };
-        Ok((at(row, self.table_oid)?, at(row, self.attnum)?, column))
+    ) -> Result<Vec<(i16, Column)>, DriverError> {
+        let attnums: Vec<i16> = at(row, self.attnums)?;
+        let names: Vec<String> = at(row, self.names)?;
+        let data_types: Vec<String> = at(row, self.data_types)?;
+        let not_null: Vec<bool> = at(row, self.not_null)?;
+        let identity: Vec<String> = at(row, self.identity)?;
+        let generated: Vec<String> = at(row, self.generated)?;
+        let default_exprs: Vec<Option<String>> = at(row, self.default_exprs)?;
+        let collations: Vec<Option<String>> = at(row, self.collations)?;
+        let comments: Vec<Option<String>> = at(row, self.comments)?;
+        let serial: Vec<bool> = at(row, self.serial)?;
+        let n = attnums.len();
+        let lengths = [
+            names.len(),
+            data_types.len(),
+            not_null.len(),
+            identity.len(),
+            generated.len(),
+            default_exprs.len(),
+            collations.len(),
+            comments.len(),
+            serial.len(),
+        ];
+        if lengths.iter().any(|&l| l != n) {
+            return Err(inconsistent(format!(
+                "the column arrays of table {} differ in length",
+                table.0
+            )));
+        }
+        let mut columns = Vec::with_capacity(n);
+        let fields = names
+            .into_iter()
+            .zip(data_types)
+            .zip(default_exprs)
+            .zip(collations)
+            .zip(comments);
+        for (i, ((((name, raw_type), raw_default), collation), comment)) in fields.enumerate() {
+            let data_type = match types.get(&raw_type) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = data_type(&raw_type);
+                    types.insert(raw_type, t.clone());
+                    t
+                }
+            };
+            let serial = serial[i];
+            let auto_increment = match identity[i].as_str() {
+                "a" => Some(AutoIncrement::IdentityAlways),
+                "d" => Some(AutoIncrement::IdentityByDefault),
+                _ if serial => Some(AutoIncrement::Serial),
+                _ => None,
+            };
+            // For a generated column (attgenerated 's' stored, 'v' virtual since PostgreSQL
+            // 18), pg_attrdef holds the generation expression, not a default.
+            let (default, generated) = match (generated[i].as_str(), raw_default) {
+                (kind @ ("s" | "v"), Some(expression)) => (
+                    None,
+                    Some(Generated {
+                        expression,
+                        stored: kind == "s",
+                    }),
+                ),
+                // serial: the nextval() default is implied by AutoIncrement::Serial.
+                _ if serial => (None, None),
+                (_, raw) => (
+                    raw.and_then(|d| normalize::default_expr(Dialect::Postgres, &d)),
+                    None,
+                ),
+            };
+            let column = Column {
+                table,
+                name,
+                data_type,
+                nullable: !not_null[i],
+                default,
+                auto_increment,
+                generated,
+                collation,
+                comment,
+            };
+            columns.push((attnums[i], column));
+        }
+        Ok(columns)
     }
 }
 

@@ -5,7 +5,7 @@ use super::{
     RenderError,
 };
 use crate::schema::plan::{Change, Plan};
-use crate::schema::{AutoIncrement, Column, Schema, TableId};
+use crate::schema::{AutoIncrement, Column, IndexPart, Schema, TableId};
 use crate::Dialect;
 
 const D: Dialect = Dialect::Postgres;
@@ -406,6 +406,24 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 // is dropped and added again, as Prisma does. Its data is lost; lint says so.
                 out.push(format!("ALTER TABLE {t} DROP COLUMN {cname}"));
                 out.push(format!("ALTER TABLE {t} ADD COLUMN {}", column_def(b)));
+                // DROP COLUMN took the column's indexes with it; those the plan keeps as they
+                // are (same name before and after) are created again here.
+                for (i, ix) in to.indexes.iter().enumerate() {
+                    let on_column = ix.table == b.table
+                        && ix.columns.iter().any(|c| c.part == IndexPart::Column(*tc))
+                        || ix.include.contains(tc);
+                    let kept = from
+                        .indexes
+                        .iter()
+                        .any(|f| f.table == a.table && f.name == ix.name)
+                        && !plan
+                            .changes
+                            .iter()
+                            .any(|c| matches!(c, Change::CreateIndex { to } if *to == i));
+                    if on_column && kept {
+                        change(plan, &Change::CreateIndex { to: i }, out)?;
+                    }
+                }
                 return Ok(());
             }
             if changes.data_type || changes.collation {

@@ -1,4 +1,7 @@
--- Columns of the tables $1.
+-- Columns of the tables $1: one row per table, one array element per column. The arrays of a
+-- row are filled from the same input rows in the same order, so element i of each describes
+-- one column (in no particular order: the client sorts by `attnums`). A row per table rather
+-- than per column: the client's cost is per row, and this is the largest result by far.
 -- `default_expr`: a default cannot refer to a column, so it is printed with relid 0, which
 -- spares pg_get_expr opening every table (a relcache build each, the bulk of the time on a
 -- cold connection), and not pretty-printed, as information_schema.columns shows it. A generated
@@ -46,7 +49,18 @@ columns AS (
     WHERE a.attnum > 0
       AND NOT a.attisdropped
 )
-SELECT c.*,
-       coalesce(c.generated = '' AND c.default_expr = ANY (owned.nextvals), false) AS serial
+SELECT c.table_oid,
+       array_agg(c.attnum) AS attnums,
+       array_agg(c.name) AS names,
+       array_agg(c.data_type) AS data_types,
+       array_agg(c.not_null) AS not_null,
+       array_agg(c.identity) AS identity,
+       array_agg(c.generated) AS generated,
+       array_agg(c.default_expr) AS default_exprs,
+       array_agg(c.collation) AS collations,
+       array_agg(c.comment) AS comments,
+       array_agg(coalesce(c.generated = '' AND c.default_expr = ANY (owned.nextvals), false))
+           AS serial
 FROM columns c
 LEFT JOIN owned ON owned.table_oid = c.table_oid AND owned.attnum = c.attnum
+GROUP BY c.table_oid
