@@ -4,7 +4,9 @@
 //!
 //! Strategies, in order: the URL the user gave (`--shadow-database-url`, refused when it is
 //! the target itself, emptied before use); a database keel creates on the target's server
-//! and always drops (`keel_shadow_<random>`); SQLite: an in-memory database.
+//! and always drops (`keel_shadow_<random>`); on PostgreSQL without the right to create
+//! databases, a private throwaway cluster from the local PostgreSQL binaries (`initdb` in a
+//! temporary directory, unix socket only, removed after); SQLite: an in-memory database.
 
 use crate::{Error, Settings};
 use keel_core::migrations::Migration;
@@ -27,6 +29,7 @@ pub async fn drop_all_created() {
     for (admin, name) in pending {
         drop_on_target(&admin, &name).await;
     }
+    crate::cluster::stop_all_started();
 }
 
 /// An open shadow database. Call [`Shadow::close`] on every path: it drops what keel created.
@@ -36,6 +39,7 @@ pub struct Shadow {
     /// How it was obtained, for messages (`created database keel_shadow_1a2b`, …).
     pub strategy: String,
     cleanup: Option<(String, String)>,
+    cluster: Option<crate::cluster::Cluster>,
 }
 
 impl Shadow {
@@ -65,6 +69,7 @@ impl Shadow {
                         driver: d,
                         strategy: format!("the given shadow database {}", parsed.redacted()),
                         cleanup: None,
+                        cluster: None,
                     });
                 }
                 Err(e) => tried.push(format!("--shadow-database-url {}: {e}", parsed.redacted())),
@@ -76,6 +81,7 @@ impl Shadow {
                 driver: d,
                 strategy: "an in-memory SQLite database".into(),
                 cleanup: None,
+                cluster: None,
             });
         }
         let target = parse_url(&settings.database_url)?;
@@ -94,6 +100,7 @@ impl Shadow {
                                 "database {name}, created for this run and dropped after"
                             ),
                             cleanup: Some((settings.database_url.clone(), name)),
+                            cluster: None,
                         })
                     }
                     Err(e) => {
@@ -109,12 +116,39 @@ impl Shadow {
                 target.redacted()
             )),
         }
+        if dialect == Dialect::Postgres {
+            match crate::cluster::Cluster::start().await {
+                Ok(cluster) => match keel_driver::connect(&cluster.url()).await {
+                    Ok(d) => {
+                        return Ok(Shadow {
+                            driver: d,
+                            strategy: format!(
+                                "a private PostgreSQL cluster ({}), removed after",
+                                cluster.describe()
+                            ),
+                            cleanup: None,
+                            cluster: Some(cluster),
+                        })
+                    }
+                    Err(e) => {
+                        tried.push(format!("private cluster: started but cannot connect: {e}"));
+                        cluster.stop();
+                    }
+                },
+                Err(e) => tried.push(format!(
+                    "private cluster from the local PostgreSQL binaries: {e}"
+                )),
+            }
+        }
         Err(Error::ShadowUnavailable { tried })
     }
 
     /// Closes the connection and drops the database keel created, if any.
     pub async fn close(self) {
         self.driver.close().await;
+        if let Some(c) = self.cluster {
+            c.stop();
+        }
         if let Some((admin, name)) = self.cleanup {
             drop_on_target(&admin, &name).await;
             if let Ok(mut v) = CREATED.lock() {

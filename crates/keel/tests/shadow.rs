@@ -134,9 +134,10 @@ async fn sqlite_shadow_is_memory() {
     sh.close().await;
 }
 
-/// A PostgreSQL role without CREATEDB: keel says which strategies it tried and why each failed.
+/// A PostgreSQL role without CREATEDB: keel falls back to a private cluster from the local
+/// binaries; without them, K3014 says which strategies it tried and why each failed.
 #[tokio::test]
-async fn postgres_role_without_createdb_gets_k3014() {
+async fn postgres_role_without_createdb() {
     let _g = SERIAL.lock().await;
     let db = TestDb::new(Backend::Postgres).await;
     let role = format!(
@@ -148,18 +149,41 @@ async fn postgres_role_without_createdb_gets_k3014() {
     let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
-    let e = keel::diff(
-        &settings(&url, t.path(), None),
-        &Source::Empty,
-        &Source::Migrations(None),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(e.code(), "K3014", "{e}");
+    let s = settings(&url, t.path(), None);
+    let before = shadow_databases(&db).await;
+    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+        .await
+        .unwrap();
     assert!(
-        e.to_string().contains("CREATE DATABASE") && e.to_string().contains("permission denied"),
-        "{e}"
+        r.shadows[0].starts_with("a private PostgreSQL cluster"),
+        "{:?}",
+        r.shadows
     );
+    assert_eq!(r.summary, vec!["added table `a` (1 columns)"]);
+    assert_eq!(shadow_databases(&db).await, before);
+    let leftovers = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("keel_shadow_cluster_{}_", std::process::id()))
+        })
+        .count();
+    assert_eq!(leftovers, 0, "the private cluster's directory is removed");
+
+    std::env::set_var("KEEL_PG_BINDIR", "/nonexistent/bin");
+    let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+        .await
+        .unwrap_err();
+    std::env::remove_var("KEEL_PG_BINDIR");
+    assert_eq!(e.code(), "K3014", "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("CREATE DATABASE") && text.contains("permission denied"),
+        "{text}"
+    );
+    assert!(text.contains("private cluster"), "{text}");
     assert!(e.fix().contains("--shadow-database-url"));
     // With a shadow URL it works.
     let scratch = TestDb::new(Backend::Postgres).await;

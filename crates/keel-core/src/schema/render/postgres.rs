@@ -76,22 +76,23 @@ fn family(s: &Schema, data_type: &str) -> &'static str {
         "date" => "time",
         "boolean" => "boolean",
         "json" | "jsonb" => "json",
+        "bytea" => "binary",
+        "uuid" => "uuid",
         _ if base.starts_with("timestamp") || base.starts_with("time") => "time",
         _ => "other",
     }
 }
 
 /// Whether PostgreSQL can cast a column of type `a` to `b` (possibly failing on some values):
-/// within a family, to and from text, number ↔ boolean, enums through text, and types keel
-/// does not classify (left to the server).
+/// within a family, to and from text, number ↔ boolean, enums through text, and between two
+/// types keel does not classify (left to the server).
 fn castable(from: &Schema, to: &Schema, a: &str, b: &str) -> bool {
     let (fa, fb) = (family(from, a), family(to, b));
     fa == fb
         || fa == "text"
         || fb == "text"
         || matches!((fa, fb), ("number", "boolean") | ("boolean", "number"))
-        || fa == "other"
-        || fb == "other"
+        || (fa == "other" && fb == "other")
 }
 
 fn comment_on_column(s: &Schema, t: TableId, c: &Column) -> String {
