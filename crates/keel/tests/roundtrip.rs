@@ -319,3 +319,9 @@ corpus_rt!(
     "atuinsh__atuin/crates/atuin-server-sqlite/migrations",
     0
 );
+corpus_rt!(
+    rt_atuin_client_sqlite,
+    Sqlite,
+    "atuinsh__atuin/crates/atuin-client/migrations",
+    0
+);
