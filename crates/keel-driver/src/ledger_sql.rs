@@ -60,3 +60,40 @@ pub(crate) fn quote(dialect: Dialect, ident: &str) -> String {
         _ => format!("\"{}\"", ident.replace('"', "\"\"")),
     }
 }
+
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn timestamp_literal(dialect: Dialect, t: &chrono::DateTime<chrono::Utc>) -> String {
+    match dialect {
+        Dialect::Sqlite => t.timestamp_millis().to_string(),
+        Dialect::Postgres => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f+00")),
+        Dialect::Mysql => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.3f")),
+    }
+}
+
+/// An `INSERT` of `row` into the ledger with its values as SQL literals, and `finished_at` set
+/// to the server's clock at the moment the statement runs (`clock_timestamp()` on PostgreSQL,
+/// epoch milliseconds on SQLite, `CURRENT_TIMESTAMP(3)` on MySQL). Used to send a migration,
+/// its ledger row and `COMMIT` as one query.
+pub(crate) fn insert_finished_literal(
+    dialect: Dialect,
+    table: &str,
+    row: &keel_core::ledger::LedgerRow,
+) -> String {
+    let now = match dialect {
+        Dialect::Postgres => "clock_timestamp()",
+        Dialect::Mysql => "CURRENT_TIMESTAMP(3)",
+        Dialect::Sqlite => "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)",
+    };
+    format!(
+        "INSERT INTO {} ({COLUMNS}) VALUES ({}, {}, {now}, {}, NULL, NULL, {}, {})",
+        quote(dialect, table),
+        literal(&row.id),
+        literal(&row.checksum),
+        literal(&row.migration_name),
+        timestamp_literal(dialect, &row.started_at),
+        row.applied_steps_count
+    )
+}

@@ -200,6 +200,18 @@ async fn run_in_transaction(
         batch.push_str(sql);
         batch.push_str(";\n");
     }
+    // Without a check to run between the steps and COMMIT, the ledger row and COMMIT go in
+    // the same query: one round trip per migration.
+    let one_query = !plan.sqlite_fk_off;
+    if one_query {
+        row.applied_steps_count = u32::try_from(plan.steps.len()).unwrap_or(u32::MAX);
+        batch.push_str(&keel_driver::ledger_insert_finished_sql(
+            driver.dialect(),
+            table,
+            row,
+        ));
+        batch.push_str(";\nCOMMIT;\n");
+    }
     if let Err(e) = driver.execute(&batch).await {
         let _ = driver.rollback().await;
         let e = match e {
@@ -207,11 +219,25 @@ async fn run_in_transaction(
             other => return Err(ApplyError::Driver(other)),
         };
         // Which step failed? Replay them one by one in a transaction that is rolled back
-        // (nothing of a transactional migration survives either way).
+        // (nothing of a transactional migration survives either way). When none fails, the
+        // error came at COMMIT (a deferred constraint): it is the last step's.
         let failed_at = find_failing_step(driver, &inside).await;
         let _ = driver.rollback().await;
-        let (index, e) = failed_at.unwrap_or((plan.steps.len().saturating_sub(1), e));
+        let (index, e) = failed_at.unwrap_or_else(|| {
+            let e = match e {
+                DriverError::Server { code, message } => DriverError::Server {
+                    code,
+                    message: format!("at COMMIT: {message}"),
+                },
+                other => other,
+            };
+            (plan.steps.len().saturating_sub(1), e)
+        });
+        row.applied_steps_count = 0;
         return Err(failure(plan, m, index, e).map_or_else(ApplyError::Driver, ApplyError::Step));
+    }
+    if one_query {
+        return Ok(());
     }
     if plan.sqlite_fk_off && !plan.steps.is_empty() {
         let violations = driver
