@@ -85,7 +85,10 @@ impl Shadow {
             });
         }
         let target = parse_url(&settings.database_url)?;
-        let name = format!("keel_shadow_{:016x}", rand_u64());
+        let name = format!(
+            "keel_shadow_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..16]
+        );
         match create_on_target(&settings.database_url, &name).await {
             Ok(()) => {
                 if let Ok(mut v) = CREATED.lock() {
@@ -156,18 +159,6 @@ impl Shadow {
             }
         }
     }
-}
-
-fn rand_u64() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    // Mix time, pid and an address for uniqueness across concurrent processes and calls.
-    let local = 0u8;
-    let addr = std::ptr::addr_of!(local) as usize as u128;
-    let x = t ^ (u128::from(std::process::id()) << 64) ^ (addr << 17);
-    (x as u64) ^ ((x >> 64) as u64).rotate_left(29)
 }
 
 async fn create_on_target(url: &str, name: &str) -> Result<(), DriverError> {
