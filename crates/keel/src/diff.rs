@@ -3,7 +3,7 @@
 //! ledger, or nothing.
 
 use crate::project::Project;
-use crate::shadow::{replay, Shadow};
+use crate::shadow::Shadow;
 use crate::{Error, Settings};
 use keel_core::ledger::State;
 use keel_core::migrations::{self, Migration};
@@ -159,16 +159,12 @@ async fn in_shadow(
     migrations: &[&Migration],
     shadows: &mut Vec<String>,
 ) -> Result<Schema, Error> {
-    let mut shadow = Shadow::open(settings, dialect).await?;
+    let allowed = crate::shadow::temp_schema_allowed(migrations);
+    let mut shadow = Shadow::open_for(settings, dialect, allowed).await?;
     shadows.push(shadow.strategy.clone());
     let result = async {
-        replay(shadow.driver.as_mut(), migrations).await?;
-        if dialect == Dialect::Postgres {
-            // A script may change session settings (pg_dump output empties search_path);
-            // introspection reads the schema as a fresh session sees it.
-            shadow.driver.execute("RESET ALL").await?;
-        }
-        Ok(shadow.driver.introspect().await?)
+        shadow.replay(migrations).await?;
+        shadow.introspect().await
     }
     .await;
     shadow.close().await;

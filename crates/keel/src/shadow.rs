@@ -40,6 +40,8 @@ pub struct Shadow {
     pub strategy: String,
     cleanup: Option<(String, String)>,
     cluster: Option<crate::cluster::Cluster>,
+    /// The temporary schema inside the target's open transaction, when that is the strategy.
+    temp_schema: Option<String>,
 }
 
 impl Shadow {
@@ -49,6 +51,21 @@ impl Shadow {
     /// [`Error::ShadowUnavailable`] (K3014) listing every strategy tried and why it failed;
     /// [`Error::ShadowIsTarget`] when the given shadow URL is the target database.
     pub async fn open(settings: &Settings, dialect: Dialect) -> Result<Shadow, Error> {
+        Shadow::open_for(settings, dialect, Err("not requested".into())).await
+    }
+
+    /// As [`Shadow::open`], with one more PostgreSQL fallback when `temp_schema` is `Ok`: a
+    /// temporary schema created inside a transaction on the target and rolled back at
+    /// [`Shadow::close`]. `temp_schema` says whether the migrations allow it (`Err` with why
+    /// not: see [`temp_schema_allowed`]).
+    ///
+    /// # Errors
+    /// As [`Shadow::open`].
+    pub async fn open_for(
+        settings: &Settings,
+        dialect: Dialect,
+        temp_schema: Result<(), String>,
+    ) -> Result<Shadow, Error> {
         let mut tried: Vec<String> = Vec::new();
         if let Some(url) = &settings.shadow_database_url {
             let parsed = parse_url(url)?;
@@ -70,6 +87,7 @@ impl Shadow {
                         strategy: format!("the given shadow database {}", parsed.redacted()),
                         cleanup: None,
                         cluster: None,
+                        temp_schema: None,
                     });
                 }
                 Err(e) => tried.push(format!("--shadow-database-url {}: {e}", parsed.redacted())),
@@ -82,6 +100,7 @@ impl Shadow {
                 strategy: "an in-memory SQLite database".into(),
                 cleanup: None,
                 cluster: None,
+                temp_schema: None,
             });
         }
         let target = parse_url(&settings.database_url)?;
@@ -104,6 +123,7 @@ impl Shadow {
                             ),
                             cleanup: Some((settings.database_url.clone(), name)),
                             cluster: None,
+                            temp_schema: None,
                         })
                     }
                     Err(e) => {
@@ -131,6 +151,7 @@ impl Shadow {
                             ),
                             cleanup: None,
                             cluster: Some(cluster),
+                            temp_schema: None,
                         })
                     }
                     Err(e) => {
@@ -142,12 +163,33 @@ impl Shadow {
                     "private cluster from the local PostgreSQL binaries: {e}"
                 )),
             }
+            match temp_schema {
+                Err(why) => tried.push(format!("temporary schema in a rolled-back transaction: {why}")),
+                Ok(()) => match open_temp_schema(&settings.database_url).await {
+                    Ok((driver, schema)) => {
+                        return Ok(Shadow {
+                            driver,
+                            strategy: format!(
+                                "temporary schema {schema} inside a transaction on the target, rolled back after"
+                            ),
+                            cleanup: None,
+                            cluster: None,
+                            temp_schema: Some(schema),
+                        })
+                    }
+                    Err(e) => tried.push(format!("temporary schema in a rolled-back transaction: {e}")),
+                },
+            }
         }
         Err(Error::ShadowUnavailable { tried })
     }
 
     /// Closes the connection and drops the database keel created, if any.
-    pub async fn close(self) {
+    pub async fn close(mut self) {
+        if self.temp_schema.is_some() {
+            // Everything the replay did goes with the transaction.
+            let _ = self.driver.execute("ROLLBACK").await;
+        }
         self.driver.close().await;
         if let Some(c) = self.cluster {
             c.stop();
@@ -159,6 +201,107 @@ impl Shadow {
             }
         }
     }
+}
+
+/// Opens a transaction on the target with a fresh schema first (and only) in `search_path`.
+async fn open_temp_schema(url: &str) -> Result<(Box<dyn Driver>, String), DriverError> {
+    let name = format!(
+        "keel_shadow_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
+    let mut d = keel_driver::connect(url).await?;
+    let setup = async {
+        d.execute("BEGIN").await?;
+        // Never queue behind the application's locks: fail fast instead.
+        d.execute("SET LOCAL lock_timeout = '2s'").await?;
+        d.execute(&format!("CREATE SCHEMA \"{name}\"")).await?;
+        d.execute(&format!("SET LOCAL search_path TO \"{name}\""))
+            .await
+    }
+    .await;
+    match setup {
+        Ok(()) => Ok((d, name)),
+        Err(e) => {
+            let _ = d.execute("ROLLBACK").await;
+            d.close().await;
+            Err(e)
+        }
+    }
+}
+
+impl Shadow {
+    /// Replays `migrations` into this shadow as deploy would run them.
+    ///
+    /// # Errors
+    /// [`Error::ReplayFailed`] (K3006).
+    pub async fn replay(&mut self, migrations: &[&Migration]) -> Result<(), Error> {
+        replay_with(self.driver.as_mut(), migrations, self.temp_schema.is_some()).await
+    }
+
+    /// Reads the schema the replay produced.
+    ///
+    /// # Errors
+    /// Driver errors.
+    pub async fn introspect(&mut self) -> Result<keel_core::schema::Schema, Error> {
+        match &self.temp_schema {
+            Some(name) => {
+                // Point search_path back at the shadow schema and read only that schema (the
+                // target's own schemas are visible from this session too).
+                self.driver
+                    .execute(&format!("SET LOCAL search_path TO \"{name}\""))
+                    .await?;
+                Ok(self.driver.introspect().await?.current_namespace_only())
+            }
+            None => {
+                if self.driver.dialect() == Dialect::Postgres {
+                    // A script may change session settings (pg_dump output empties
+                    // search_path); introspection reads the schema as a fresh session sees it.
+                    self.driver.execute("RESET ALL").await?;
+                }
+                Ok(self.driver.introspect().await?)
+            }
+        }
+    }
+}
+
+/// Whether `migrations` may be replayed in a temporary schema inside a transaction on the
+/// target: none may manage its own transaction, hold a statement that cannot run in one
+/// (other than CONCURRENTLY, which replay strips), or name a schema or `search_path` (it could
+/// reach the target's own objects).
+///
+/// # Errors
+/// Why not, naming the migration and line.
+pub fn temp_schema_allowed(migrations: &[&Migration]) -> Result<(), String> {
+    for m in migrations {
+        for s in splitter::split(&m.script, Dialect::Postgres) {
+            let sql = s.sql(&m.script);
+            let kind = splitter::classify(sql, Dialect::Postgres);
+            let lower = sql.to_ascii_lowercase();
+            if kind.transaction_control {
+                return Err(format!(
+                    "migration `{}` manages its own transaction (line {})",
+                    m.name, s.line
+                ));
+            }
+            if kind.non_transactional.is_some() && !lower.contains("concurrently") {
+                return Err(format!(
+                    "migration `{}` holds a statement that cannot run in a transaction (line {})",
+                    m.name, s.line
+                ));
+            }
+            if lower.contains("public.")
+                || lower.contains("\"public\".")
+                || lower.contains("search_path")
+                || lower.contains("create schema")
+            {
+                return Err(format!(
+                    "migration `{}` names a schema (line {})",
+                    m.name, s.line
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn create_on_target(url: &str, name: &str) -> Result<(), DriverError> {
@@ -192,6 +335,16 @@ fn strip_concurrently(step: &str) -> String {
 /// # Errors
 /// [`Error::ReplayFailed`] (K3006) naming the migration, step and the server's error.
 pub async fn replay(driver: &mut dyn Driver, migrations: &[&Migration]) -> Result<(), Error> {
+    replay_with(driver, migrations, false).await
+}
+
+/// Replays `migrations` inside the caller's open transaction, each behind a savepoint, never
+/// ending that transaction (the temporary-schema shadow), or as [`replay`] does.
+async fn replay_with(
+    driver: &mut dyn Driver,
+    migrations: &[&Migration],
+    in_transaction: bool,
+) -> Result<(), Error> {
     let dialect = driver.dialect();
     for m in migrations {
         let steps = splitter::split(&m.script, dialect);
@@ -222,21 +375,37 @@ pub async fn replay(driver: &mut dyn Driver, migrations: &[&Migration]) -> Resul
         if batch.is_empty() {
             continue;
         }
+        // Inside the temporary-schema shadow's transaction, a savepoint stands in for the
+        // transaction: nothing may commit or end it.
+        let (open, undo) = if in_transaction {
+            ("SAVEPOINT keel_replay", "ROLLBACK TO SAVEPOINT keel_replay")
+        } else {
+            ("BEGIN", "ROLLBACK")
+        };
+        if in_transaction {
+            driver.execute(open).await.map_err(|e| fail(0, e))?;
+        }
         if let Err(e) = driver.execute(&batch).await {
-            let _ = driver.execute("ROLLBACK").await;
-            // Which step? Run them one by one in a transaction that is rolled back.
+            let _ = driver.execute(undo).await;
+            // Which step? Run them one by one, then undo them.
             let mut failed = None;
-            if driver.execute("BEGIN").await.is_ok() {
+            if driver.execute(open).await.is_ok() {
                 for (i, t) in texts.iter().enumerate() {
                     if let Err(e) = driver.execute(t).await {
                         failed = Some((i, e));
                         break;
                     }
                 }
-                let _ = driver.execute("ROLLBACK").await;
+                let _ = driver.execute(undo).await;
             }
             let (i, e) = failed.unwrap_or((texts.len().saturating_sub(1), e));
             return Err(fail(i, e));
+        }
+        if in_transaction {
+            driver
+                .execute("RELEASE SAVEPOINT keel_replay")
+                .await
+                .map_err(|e| fail(0, e))?;
         }
     }
     Ok(())

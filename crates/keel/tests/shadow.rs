@@ -197,3 +197,57 @@ async fn postgres_role_without_createdb() {
     assert_eq!(r.plan.changes.len(), 1);
     db.execute(&format!("DROP ROLE {role}")).await;
 }
+
+/// Neither CREATE DATABASE nor local binaries: a temporary schema inside a transaction on the
+/// target, rolled back after; refused for migrations that manage their own transaction.
+#[tokio::test]
+async fn postgres_temporary_schema_in_the_target() {
+    let _g = SERIAL.lock().await;
+    let db = TestDb::new(Backend::Postgres).await;
+    let role = format!("keel_owner_{}", db.name.trim_start_matches("keel_test_"));
+    db.execute(&format!("CREATE ROLE {role} LOGIN NOCREATEDB; ALTER DATABASE {} OWNER TO {role}; CREATE TABLE live (id INT PRIMARY KEY); ALTER TABLE live OWNER TO {role}", db.name)).await;
+    let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "1_a", "CREATE TYPE mood AS ENUM ('ok', 'sad');\nCREATE TABLE a (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'ok');\nCREATE INDEX CONCURRENTLY a_m ON a (m);\n");
+    let s = settings(&url, t.path(), None);
+    std::env::set_var("KEEL_PG_BINDIR", "/nonexistent/bin");
+    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None)).await;
+    let r2 = {
+        write(
+            t.path(),
+            "2_own_tx",
+            "BEGIN;\nCREATE TABLE b (id INT);\nCOMMIT;\n",
+        );
+        let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None)).await;
+        std::fs::remove_dir_all(t.path().join("2_own_tx")).unwrap();
+        e
+    };
+    std::env::remove_var("KEEL_PG_BINDIR");
+    let r = r.unwrap();
+    assert!(
+        r.shadows[0].starts_with("temporary schema keel_shadow_"),
+        "{:?}",
+        r.shadows
+    );
+    assert_eq!(
+        r.summary,
+        vec![
+            "added enum `mood` (ok, sad)",
+            "added table `a` (2 columns)",
+            "added index `a_m` on `a`"
+        ],
+        "only the shadow schema is read, not the target's `live`"
+    );
+    let e = r2.unwrap_err();
+    assert_eq!(e.code(), "K3014");
+    assert!(e.to_string().contains("manages its own transaction"), "{e}");
+    // The target is untouched: no shadow schema, no table `a`, `live` still there.
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM pg_namespace WHERE nspname LIKE 'keel\\_shadow\\_%'")
+            .await,
+        0
+    );
+    assert!(!db.has_table("a").await);
+    assert!(db.has_table("live").await);
+    db.execute(&format!("ALTER DATABASE {} OWNER TO postgres; DROP TABLE live; DROP OWNED BY {role}; DROP ROLE {role}", db.name)).await;
+}

@@ -381,3 +381,119 @@ pub mod summary;
 
 #[cfg(test)]
 mod tests;
+
+impl Schema {
+    /// The part of this schema in the current namespace (`namespace: None`): tables, their
+    /// columns, keys, indexes and checks, foreign keys between kept tables, and enums,
+    /// sequences, views and extensions of that namespace. Used when a shadow is a temporary
+    /// schema inside the target database, whose other schemas must not be read as part of it.
+    pub fn current_namespace_only(&self) -> Schema {
+        let mut out = Schema::default();
+        let mut table_map: Vec<Option<TableId>> = vec![None; self.tables.len()];
+        for (i, t) in self.tables.iter().enumerate() {
+            if t.namespace.is_none() {
+                out.tables.push(Table {
+                    primary_key: None,
+                    ..t.clone()
+                });
+                table_map[i] = Some(TableId((out.tables.len() - 1) as u32));
+            }
+        }
+        let mut col_map: Vec<Option<ColumnId>> = vec![None; self.columns.len()];
+        for (i, c) in self.columns.iter().enumerate() {
+            if let Some(t) = table_map[c.table.idx()] {
+                out.columns.push(Column {
+                    table: t,
+                    ..c.clone()
+                });
+                col_map[i] = Some(ColumnId((out.columns.len() - 1) as u32));
+            }
+        }
+        let cols = |ids: &[ColumnId]| -> Option<Vec<ColumnId>> {
+            ids.iter().map(|c| col_map[c.idx()]).collect()
+        };
+        for (i, t) in self.tables.iter().enumerate() {
+            if let (Some(nt), Some(pk)) = (table_map[i], &t.primary_key) {
+                if let Some(columns) = cols(&pk.columns) {
+                    out.tables[nt.idx()].primary_key = Some(PrimaryKey {
+                        name: pk.name.clone(),
+                        columns,
+                    });
+                }
+            }
+        }
+        for ix in &self.indexes {
+            let Some(t) = table_map[ix.table.idx()] else {
+                continue;
+            };
+            let parts: Option<Vec<IndexColumn>> = ix
+                .columns
+                .iter()
+                .map(|c| match &c.part {
+                    IndexPart::Column(id) => col_map[id.idx()].map(|n| IndexColumn {
+                        part: IndexPart::Column(n),
+                        ..c.clone()
+                    }),
+                    IndexPart::Expression(_) => Some(c.clone()),
+                })
+                .collect();
+            if let (Some(columns), Some(include)) = (parts, cols(&ix.include)) {
+                out.indexes.push(Index {
+                    table: t,
+                    columns,
+                    include,
+                    ..ix.clone()
+                });
+            }
+        }
+        for fk in &self.foreign_keys {
+            if let (Some(t), Some(rt), Some(c), Some(rc)) = (
+                table_map[fk.table.idx()],
+                table_map[fk.referenced_table.idx()],
+                cols(&fk.columns),
+                cols(&fk.referenced_columns),
+            ) {
+                out.foreign_keys.push(ForeignKey {
+                    table: t,
+                    referenced_table: rt,
+                    columns: c,
+                    referenced_columns: rc,
+                    ..fk.clone()
+                });
+            }
+        }
+        for ck in &self.checks {
+            if let Some(t) = table_map[ck.table.idx()] {
+                out.checks.push(Check {
+                    table: t,
+                    ..ck.clone()
+                });
+            }
+        }
+        out.enums = self
+            .enums
+            .iter()
+            .filter(|e| e.namespace.is_none())
+            .cloned()
+            .collect();
+        out.sequences = self
+            .sequences
+            .iter()
+            .filter(|e| e.namespace.is_none())
+            .cloned()
+            .collect();
+        out.views = self
+            .views
+            .iter()
+            .filter(|e| e.namespace.is_none())
+            .cloned()
+            .collect();
+        out.extensions = self
+            .extensions
+            .iter()
+            .filter(|e| e.namespace.is_none())
+            .cloned()
+            .collect();
+        out
+    }
+}
