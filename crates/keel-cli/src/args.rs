@@ -62,6 +62,8 @@ pub enum Command {
     },
     /// Record a migration as applied or rolled back in the ledger (the schema is not touched)
     Resolve(ResolveArgs),
+    /// Compare the live schema with the schema its applied migrations produce; exit 2 on drift
+    Drift,
     /// Compare two schemas: SRC is empty, a database URL, migrations[=DIR], schema=FILE or ledger
     Diff(DiffArgs),
 }

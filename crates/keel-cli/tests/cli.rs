@@ -338,3 +338,64 @@ async fn diff_sources_on_sqlite() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("K4005"));
 }
+
+/// `keel drift` on each database: a column added and an index dropped by hand are reported,
+/// and the revert SQL brings the database back to its history.
+async fn drift_reports_hand_changes(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let t = tempfile::tempdir().unwrap();
+    let mig = t.path().join("migrations");
+    write(&mig, "1_users", "CREATE TABLE users (id INT NOT NULL PRIMARY KEY, email VARCHAR(100) NOT NULL);\nCREATE INDEX users_email ON users (email);\n");
+    assert!(keel(t.path(), &db.url)
+        .arg("deploy")
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let o = keel(t.path(), &db.url).arg("drift").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let drop_index = match backend {
+        Backend::Mysql => "DROP INDEX users_email ON users",
+        _ => "DROP INDEX users_email",
+    };
+    db.execute("ALTER TABLE users ADD COLUMN phone VARCHAR(20)")
+        .await;
+    db.execute(drop_index).await;
+    let o = keel(t.path(), &db.url)
+        .args(["drift", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        findings.contains(&"column `users.phone` exists in the database but in no migration"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&"index `users_email` is in the migrations but not in the database"),
+        "{findings:?}"
+    );
+    // Apply the revert SQL: no drift any more.
+    db.execute(v["revert_sql"].as_str().unwrap()).await;
+    let o = keel(t.path(), &db.url).arg("drift").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[tokio::test]
+async fn drift_postgres() {
+    drift_reports_hand_changes(Backend::Postgres).await
+}
+#[tokio::test]
+async fn drift_mysql() {
+    drift_reports_hand_changes(Backend::Mysql).await
+}
+#[tokio::test]
+async fn drift_sqlite() {
+    drift_reports_hand_changes(Backend::Sqlite).await
+}

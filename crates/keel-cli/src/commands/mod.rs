@@ -2,6 +2,7 @@
 
 mod deploy;
 mod diff;
+mod drift;
 mod init;
 mod resolve;
 mod status;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Status { exit_code } => status::run(&settings, *exit_code, g.json).await,
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
+        Command::Drift => drift::run(&settings, g.json).await,
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,41 @@
+//! `keel drift`.
+
+use keel::{Error, Settings};
+
+pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
+    let r = keel::drift(settings).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "drift": r.drifted(),
+                "findings": r.findings,
+                "changes": r.plan.changes,
+                "revert_sql": r.revert_sql.as_ref().ok(),
+                "record_sql": r.record_sql.as_ref().ok(),
+                "shadows": r.shadows,
+            })
+        );
+        return Ok(if r.drifted() { 2 } else { 0 });
+    }
+    if !r.drifted() {
+        println!("no drift: the database matches its applied migrations");
+        return Ok(0);
+    }
+    for f in &r.findings {
+        println!("{f}");
+    }
+    let show = |title: &str, sql: &Result<String, String>| match sql {
+        Ok(s) => println!("\n-- {title}\n{s}"),
+        Err(e) => println!("\n-- {title}: cannot be written automatically ({e})"),
+    };
+    show(
+        "to bring the database back to its history (review it: it may drop what was added by hand)",
+        &r.revert_sql,
+    );
+    show(
+        "to record the change in the history instead: `keel new NAME`, put this in its migration.sql, then `keel resolve --applied NAME`",
+        &r.record_sql,
+    );
+    Ok(2)
+}
