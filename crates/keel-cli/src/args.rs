@@ -55,10 +55,13 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Show every migration and its state
     Status {
-        /// Exit 2 when anything is pending, modified, missing or out of order; 3 when a
-        /// migration is failed
+        /// Exit 2 when anything is pending, modified, missing or out of order (or drifted,
+        /// with --drift); 3 when a migration is failed
         #[arg(long)]
         exit_code: bool,
+        /// Also compare the live schema with its applied migrations (see `keel drift`)
+        #[arg(long)]
+        drift: bool,
     },
     /// Record a migration as applied or rolled back in the ledger (the schema is not touched)
     Resolve(ResolveArgs),

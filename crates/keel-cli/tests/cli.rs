@@ -381,6 +381,16 @@ async fn drift_reports_hand_changes(backend: Backend) {
         findings.contains(&"index `users_email` is in the migrations but not in the database"),
         "{findings:?}"
     );
+    let o = keel(t.path(), &db.url)
+        .args(["status", "--drift", "--exit-code"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("drift: 2 difference(s)"),
+        "{}",
+        stdout(&o)
+    );
     // Apply the revert SQL: no drift any more.
     db.execute(v["revert_sql"].as_str().unwrap()).await;
     let o = keel(t.path(), &db.url).arg("drift").output().unwrap();

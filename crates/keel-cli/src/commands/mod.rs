@@ -31,7 +31,9 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Init => init::init(&settings, &cwd, g.json),
         Command::New { name } => init::new(&settings, name, g.json),
         Command::Deploy(a) => deploy::run(&settings, a, g.json).await,
-        Command::Status { exit_code } => status::run(&settings, *exit_code, g.json).await,
+        Command::Status { exit_code, drift } => {
+            status::run(&settings, *exit_code, *drift, g.json).await
+        }
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
         Command::Drift => drift::run(&settings, g.json).await,

@@ -4,9 +4,24 @@ use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use keel::{Error, Settings};
 use keel_core::ledger::State;
 
-pub async fn run(settings: &Settings, exit_code: bool, json: bool) -> Result<u8, Error> {
+pub async fn run(
+    settings: &Settings,
+    exit_code: bool,
+    with_drift: bool,
+    json: bool,
+) -> Result<u8, Error> {
     let report = keel::status(settings).await?;
-    let code = if exit_code { report.exit_code() } else { 0 };
+    let drift = if with_drift {
+        Some(keel::drift(settings).await?)
+    } else {
+        None
+    };
+    let drifted = drift.as_ref().is_some_and(|d| d.drifted());
+    let code = match (exit_code, report.exit_code()) {
+        (false, _) => 0,
+        (true, 0) if drifted => 2,
+        (true, c) => c,
+    };
     if json {
         let migrations: Vec<_> = report
             .reconciled
@@ -35,6 +50,7 @@ pub async fn run(settings: &Settings, exit_code: bool, json: bool) -> Result<u8,
                 "unmanaged_tables": report.unmanaged_tables,
                 "summary": report.summary(),
                 "migrations": migrations,
+                "drift": drift.as_ref().map(|d| d.findings.clone()),
             })
         );
         return Ok(u8::try_from(code).unwrap_or(1));
@@ -86,6 +102,20 @@ pub async fn run(settings: &Settings, exit_code: bool, json: bool) -> Result<u8,
         println!("{table}");
     }
     println!("{}", report.summary());
+    if let Some(d) = &drift {
+        if d.drifted() {
+            println!(
+                "drift: {} difference(s) between the database and its applied migrations:",
+                d.findings.len()
+            );
+            for f in &d.findings {
+                println!("  {f}");
+            }
+            println!("`keel drift` prints the SQL for both ways to reconcile");
+        } else {
+            println!("no drift: the database matches its applied migrations");
+        }
+    }
     if !report.unmanaged_tables.is_empty() {
         println!(
             "the database has {} table(s) but no ledger: record a baseline with `keel resolve --applied NAME` (error K3005 on deploy)",
