@@ -3,52 +3,14 @@
 //! .schema` dumps.
 #![allow(clippy::unwrap_used)]
 
-use keel_core::schema::{Action, AutoIncrement, Column, Index, IndexPart, Schema, TableId};
+use keel_core::schema::{Action, AutoIncrement, Schema};
 use keel_test_support::{Backend, TestDb};
 use sqlx::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-async fn introspect(db: &TestDb) -> Schema {
-    let mut driver = keel_driver::connect(&db.url).await.unwrap();
-    let schema = driver.introspect().await.unwrap();
-    driver.close().await;
-    schema
-}
-
-fn table(s: &Schema, name: &str) -> TableId {
-    s.table_id(None, name)
-        .unwrap_or_else(|| panic!("no table {name}"))
-}
-
-fn column<'s>(s: &'s Schema, t: &str, name: &str) -> &'s Column {
-    let id = s
-        .column_id(table(s, t), name)
-        .unwrap_or_else(|| panic!("no column {t}.{name}"));
-    s.column(id)
-}
-
-fn index<'s>(s: &'s Schema, name: &str) -> &'s Index {
-    s.indexes
-        .iter()
-        .find(|i| i.name == name)
-        .unwrap_or_else(|| panic!("no index {name}"))
-}
-
-fn names(s: &Schema, ids: &[keel_core::schema::ColumnId]) -> Vec<String> {
-    ids.iter().map(|id| s.column(*id).name.clone()).collect()
-}
-
-/// Key parts as text: column names, or expressions in brackets.
-fn parts(s: &Schema, i: &Index) -> Vec<String> {
-    i.columns
-        .iter()
-        .map(|c| match &c.part {
-            IndexPart::Column(id) => s.column(*id).name.clone(),
-            IndexPart::Expression(e) => format!("[{e}]"),
-        })
-        .collect()
-}
+mod common;
+use common::{column, index, introspect, names, parts, table};
 
 const FIXTURE: &str = r#"
 CREATE TABLE parent (
