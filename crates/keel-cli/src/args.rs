@@ -67,6 +67,12 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Compare the live schema with the schema its applied migrations produce; exit 2 on drift
     Drift,
+    /// Capture an existing database without a ledger as a first migration, verified in a shadow and recorded as applied
+    Baseline {
+        /// The migration's name
+        #[arg(default_value = "baseline")]
+        name: String,
+    },
     /// Compare two schemas: SRC is empty, a database URL, migrations[=DIR], schema=FILE or ledger
     Diff(DiffArgs),
 }

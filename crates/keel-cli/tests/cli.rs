@@ -409,3 +409,48 @@ async fn drift_mysql() {
 async fn drift_sqlite() {
     drift_reports_hand_changes(Backend::Sqlite).await
 }
+
+/// `keel baseline` on each database: an existing schema becomes a first migration, recorded as
+/// applied; then status is clean, there is no drift, and a second baseline is refused.
+async fn baseline_existing_database(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let t = tempfile::tempdir().unwrap();
+    db.execute("CREATE TABLE users (id INT NOT NULL PRIMARY KEY, email VARCHAR(100) NOT NULL)")
+        .await;
+    db.execute("CREATE TABLE posts (id INT NOT NULL PRIMARY KEY, user_id INT NOT NULL, CONSTRAINT posts_user_fkey FOREIGN KEY (user_id) REFERENCES users (id))").await;
+    db.execute("CREATE UNIQUE INDEX users_email_key ON users (email)")
+        .await;
+    db.execute("INSERT INTO users VALUES (1, 'a@example.com')")
+        .await;
+    let o = keel(t.path(), &db.url).arg("deploy").output().unwrap();
+    assert!(stderr(&o).contains("K3005"), "{}", stderr(&o));
+    let o = keel(t.path(), &db.url).arg("baseline").output().unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("recorded as applied"), "{}", stdout(&o));
+    let o = keel(t.path(), &db.url)
+        .args(["status", "--exit-code", "--drift"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM users").await,
+        1,
+        "rows untouched"
+    );
+    let o = keel(t.path(), &db.url).arg("baseline").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("K4030"), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn baseline_postgres() {
+    baseline_existing_database(Backend::Postgres).await
+}
+#[tokio::test]
+async fn baseline_mysql() {
+    baseline_existing_database(Backend::Mysql).await
+}
+#[tokio::test]
+async fn baseline_sqlite() {
+    baseline_existing_database(Backend::Sqlite).await
+}

@@ -93,6 +93,18 @@ pub enum Error {
     /// The plan cannot be expressed on this database.
     #[error(transparent)]
     Render(#[from] keel_core::schema::render::RenderError),
+    /// `keel baseline` cannot start a history here.
+    #[error("cannot write a baseline: {reason}")]
+    BaselineRefused {
+        /// Why.
+        reason: String,
+    },
+    /// The baseline file, replayed in a shadow, does not recreate the live schema.
+    #[error("the baseline does not recreate the database exactly; nothing was written or recorded. Differences: {}", differences.join("; "))]
+    BaselineMismatch {
+        /// What differs (replayed → live).
+        differences: Vec<String>,
+    },
     /// Applied migrations were edited after they were applied.
     #[error("{} applied migration{} changed on disk since {} applied (checksum mismatch): {}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.len() == 1 { "it was" } else { "they were" }, list(names, 10))]
     Modified {
@@ -212,6 +224,8 @@ impl Error {
             Error::Migrations(e) => e.code(),
             Error::Driver(e) => e.code(),
             Error::Config { .. } => "K4020",
+            Error::BaselineRefused { .. } => "K4030",
+            Error::BaselineMismatch { .. } => "K4031",
             Error::ShadowUnavailable { .. } => "K3014",
             Error::ShadowIsTarget { .. } => "K3014",
             Error::ReplayFailed { .. } => "K3006",
@@ -255,6 +269,8 @@ impl Error {
             Error::ReplayFailed { name, .. } => format!("fix `{name}` so that it applies to an empty database in order, or check that the history is complete"),
             Error::BadSource { .. } => "use empty, migrations[=DIR], schema=FILE, ledger, or a database URL".into(),
             Error::Render(_) => "write this change by hand in a migration".into(),
+            Error::BaselineRefused { .. } => "use `keel resolve --applied NAME` for an existing first migration, or baseline a database that has tables and no ledger rows".into(),
+            Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),
             Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, shadow_database_url)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
                 Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),

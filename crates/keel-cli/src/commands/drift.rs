@@ -1,4 +1,4 @@
-//! `keel drift`.
+//! `keel drift` and `keel baseline`.
 
 use keel::{Error, Settings};
 
@@ -38,4 +38,22 @@ pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
         &r.record_sql,
     );
     Ok(2)
+}
+
+pub async fn baseline(settings: &Settings, name: &str, json: bool) -> Result<u8, Error> {
+    let r = keel::baseline(settings, name).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"migration": r.name, "path": r.path, "tables": r.tables, "shadow": r.shadow})
+        );
+    } else {
+        println!(
+            "wrote {} ({} tables), verified in {}, recorded as applied",
+            r.path.display(),
+            r.tables,
+            r.shadow
+        );
+    }
+    Ok(0)
 }

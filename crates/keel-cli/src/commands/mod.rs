@@ -37,6 +37,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
         Command::Drift => drift::run(&settings, g.json).await,
+        Command::Baseline { name } => drift::baseline(&settings, name, g.json).await,
     };
     match result {
         Ok(code) => code,
