@@ -6,7 +6,7 @@ mod postgres;
 mod sqlite;
 
 use super::plan::Plan;
-use super::{Column, ColumnId, Index, IndexPart, Schema, TableId};
+use super::{Check, Column, ColumnId, ForeignKey, Index, IndexPart, Schema, TableId};
 use crate::Dialect;
 
 /// A change the dialect cannot express.
@@ -146,4 +146,40 @@ pub(crate) fn unsupported(d: Dialect, what: &str) -> RenderError {
 
 pub(crate) fn col(s: &Schema, id: ColumnId) -> &Column {
     s.column(id)
+}
+
+/// `CONSTRAINT "name" ` when the constraint has a name, else nothing.
+pub(crate) fn constraint_prefix(d: Dialect, name: Option<&str>) -> String {
+    name.map(|n| format!("CONSTRAINT {} ", quote(d, n)))
+        .unwrap_or_default()
+}
+
+/// `[CONSTRAINT n ]FOREIGN KEY (…) REFERENCES target (…) ON DELETE … ON UPDATE …[ DEFERRABLE …]`,
+/// for `ALTER TABLE … ADD` and for SQLite's inline table constraints (`target` is the referenced
+/// table as the statement names it).
+pub(crate) fn foreign_key_clause(d: Dialect, s: &Schema, fk: &ForeignKey, target: &str) -> String {
+    let deferrable = match fk.deferrable {
+        Some(true) => " DEFERRABLE INITIALLY DEFERRED",
+        Some(false) => " DEFERRABLE",
+        None => "",
+    };
+    format!(
+        "{}FOREIGN KEY ({}) REFERENCES {target} ({}) ON DELETE {} ON UPDATE {}{deferrable}",
+        constraint_prefix(d, fk.name.as_deref()),
+        column_list(d, s, &fk.columns),
+        column_list(d, s, &fk.referenced_columns),
+        fk.on_delete.sql(),
+        fk.on_update.sql()
+    )
+}
+
+/// `[CONSTRAINT n ]CHECK (expr)`, whether the model holds the bare expression or the clause.
+pub(crate) fn check_clause(d: Dialect, ck: &Check) -> String {
+    let e = ck.expression.trim();
+    let body = if e.len() >= 5 && e[..5].eq_ignore_ascii_case("check") {
+        e.to_string()
+    } else {
+        format!("CHECK ({e})")
+    };
+    format!("{}{body}", constraint_prefix(d, ck.name.as_deref()))
 }

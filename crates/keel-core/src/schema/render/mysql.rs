@@ -1,8 +1,8 @@
 //! MySQL / MariaDB renderer. Columns are modified in place (`MODIFY COLUMN`).
 
-use super::postgres::check_sql;
 use super::{
-    col, column_list, default_sql, index_parts, literal, quote, table_ref, unsupported, RenderError,
+    check_clause, col, column_list, default_sql, foreign_key_clause, index_parts, literal, quote,
+    table_ref, unsupported, RenderError,
 };
 use crate::schema::plan::{Change, Plan};
 use crate::schema::{AutoIncrement, Column};
@@ -180,32 +180,19 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         }
         Change::AddForeignKey { to: i } => {
             let fk = &to.foreign_keys[*i];
-            let cons = fk
-                .name
-                .as_ref()
-                .map(|n| format!("CONSTRAINT {} ", q(n)))
-                .unwrap_or_default();
+            let target = table_ref(D, to, fk.referenced_table);
             out.push(format!(
-                "ALTER TABLE {} ADD {cons}FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+                "ALTER TABLE {} ADD {}",
                 table_ref(D, to, fk.table),
-                column_list(D, to, &fk.columns),
-                table_ref(D, to, fk.referenced_table),
-                column_list(D, to, &fk.referenced_columns),
-                fk.on_delete.sql(),
-                fk.on_update.sql()
+                foreign_key_clause(D, to, fk, &target)
             ));
         }
         Change::AddCheck { to: i } => {
             let ck = &to.checks[*i];
-            let cons = ck
-                .name
-                .as_ref()
-                .map(|n| format!("CONSTRAINT {} ", q(n)))
-                .unwrap_or_default();
             out.push(format!(
-                "ALTER TABLE {} ADD {cons}{}",
+                "ALTER TABLE {} ADD {}",
                 table_ref(D, to, ck.table),
-                check_sql(&ck.expression)
+                check_clause(D, ck)
             ));
         }
         Change::AlterTableComment { to: t, .. } => {

@@ -1,8 +1,8 @@
 //! PostgreSQL renderer.
 
 use super::{
-    col, column_list, default_sql, index_parts, literal, qualified, quote, table_ref, unsupported,
-    RenderError,
+    check_clause, col, column_list, default_sql, foreign_key_clause, index_parts, literal,
+    qualified, quote, table_ref, unsupported, RenderError,
 };
 use crate::schema::plan::{Change, Plan};
 use crate::schema::{AutoIncrement, Column, IndexPart, Schema, TableId};
@@ -548,37 +548,19 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         }
         Change::AddForeignKey { to: i } => {
             let fk = &to.foreign_keys[*i];
-            let cons = fk
-                .name
-                .as_ref()
-                .map(|n| format!("CONSTRAINT {} ", q(n)))
-                .unwrap_or_default();
-            let deferrable = match fk.deferrable {
-                Some(true) => " DEFERRABLE INITIALLY DEFERRED",
-                Some(false) => " DEFERRABLE",
-                None => "",
-            };
+            let target = table_ref(D, to, fk.referenced_table);
             out.push(format!(
-                "ALTER TABLE {} ADD {cons}FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}{deferrable}",
+                "ALTER TABLE {} ADD {}",
                 table_ref(D, to, fk.table),
-                column_list(D, to, &fk.columns),
-                table_ref(D, to, fk.referenced_table),
-                column_list(D, to, &fk.referenced_columns),
-                fk.on_delete.sql(),
-                fk.on_update.sql()
+                foreign_key_clause(D, to, fk, &target)
             ));
         }
         Change::AddCheck { to: i } => {
             let ck = &to.checks[*i];
-            let cons = ck
-                .name
-                .as_ref()
-                .map(|n| format!("CONSTRAINT {} ", q(n)))
-                .unwrap_or_default();
             out.push(format!(
-                "ALTER TABLE {} ADD {cons}{}",
+                "ALTER TABLE {} ADD {}",
                 table_ref(D, to, ck.table),
-                check_sql(&ck.expression)
+                check_clause(D, ck)
             ));
         }
         Change::AlterTableComment { to: t, .. } => {
@@ -593,14 +575,4 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         }
     }
     Ok(())
-}
-
-/// `CHECK (expr)` whether the model holds the bare expression or the whole clause.
-pub(super) fn check_sql(expr: &str) -> String {
-    let e = expr.trim();
-    if e.len() >= 5 && e[..5].eq_ignore_ascii_case("check") {
-        e.to_string()
-    } else {
-        format!("CHECK ({e})")
-    }
 }

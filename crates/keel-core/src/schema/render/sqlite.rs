@@ -1,9 +1,9 @@
 //! SQLite renderer. What SQLite cannot alter in place is rebuilt with Prisma's
 //! "RedefineTables" pattern (new table, copy, drop, rename, foreign keys off around it).
 
-use super::postgres::check_sql;
 use super::{
-    col, column_list, default_sql, index_parts, quote, table_ref, unsupported, RenderError,
+    check_clause, col, column_list, default_sql, foreign_key_clause, index_parts, quote, table_ref,
+    unsupported, RenderError,
 };
 use crate::schema::plan::{Change, Plan};
 use crate::schema::{AutoIncrement, Column, Schema, TableId};
@@ -71,32 +71,11 @@ fn create_table(s: &Schema, t: TableId, name: &str) -> String {
         ));
     }
     for fk in s.foreign_keys.iter().filter(|f| f.table == t) {
-        let cons = fk
-            .name
-            .as_ref()
-            .map(|n| format!("CONSTRAINT {} ", q(n)))
-            .unwrap_or_default();
-        let deferrable = match fk.deferrable {
-            Some(true) => " DEFERRABLE INITIALLY DEFERRED",
-            Some(false) => " DEFERRABLE",
-            None => "",
-        };
-        lines.push(format!(
-            "{cons}FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}{deferrable}",
-            column_list(D, s, &fk.columns),
-            q(&s.table(fk.referenced_table).name),
-            column_list(D, s, &fk.referenced_columns),
-            fk.on_delete.sql(),
-            fk.on_update.sql()
-        ));
+        let target = q(&s.table(fk.referenced_table).name);
+        lines.push(foreign_key_clause(D, s, fk, &target));
     }
     for ck in s.checks.iter().filter(|c| c.table == t) {
-        let cons = ck
-            .name
-            .as_ref()
-            .map(|n| format!("CONSTRAINT {} ", q(n)))
-            .unwrap_or_default();
-        lines.push(format!("{cons}{}", check_sql(&ck.expression)));
+        lines.push(check_clause(D, ck));
     }
     format!(
         "CREATE TABLE {} (\n    {}\n)",
