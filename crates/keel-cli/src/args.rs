@@ -73,6 +73,10 @@ pub enum Command {
         #[arg(default_value = "baseline")]
         name: String,
     },
+    /// The whole health check: each finding with its code and the command that fixes it; exit 3 when a failed migration needs repair, 2 for other findings
+    Doctor,
+    /// Take a failed migration to the state after it (--finish) or before it (--revert), verified by introspection, then record the ledger
+    Repair(RepairArgs),
     /// Compare two schemas: SRC is empty, a database URL, migrations[=DIR], schema=FILE or ledger
     Diff(DiffArgs),
 }
@@ -121,4 +125,25 @@ pub struct ResolveArgs {
     /// Mark a failed migration as rolled back, so deploy runs it again
     #[arg(long, value_name = "NAME")]
     pub rolled_back: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The failed migration
+    pub name: String,
+    /// Run what remains of the migration (or keel's plan to the state after it), then record it as applied
+    #[arg(long, conflicts_with = "revert", required_unless_present = "revert")]
+    pub finish: bool,
+    /// Undo what took effect (keel's plan back to the state before it), then mark it rolled back
+    #[arg(long)]
+    pub revert: bool,
+    /// Run without asking (needed when not on a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Run even when the repair drops tables or columns holding data
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// Print the diagnosis and the SQL; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -66,7 +66,7 @@ pub(crate) enum ApplyError {
     Driver(DriverError),
 }
 
-fn first_line(sql: &str) -> String {
+pub(crate) fn first_line(sql: &str) -> String {
     let line = sql.lines().next().unwrap_or("").trim();
     if line.chars().count() > 100 {
         format!("{}…", line.chars().take(100).collect::<String>())

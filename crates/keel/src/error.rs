@@ -147,6 +147,57 @@ pub enum Error {
         /// Its state.
         state: keel_core::ledger::State,
     },
+    /// `repair --finish`, but a step of the migration fails on an empty database too, so the
+    /// state after it is unknown.
+    #[error("cannot finish `{name}`: its step {step} fails in the shadow database too, whatever the data ({message}), so the state after it is unknown")]
+    RepairNeedsFixedFile {
+        /// The migration.
+        name: String,
+        /// 1-based step.
+        step: usize,
+        /// The server's error.
+        message: String,
+    },
+    /// The repair SQL would drop data and `--allow-data-loss` was not given.
+    #[error("repairing `{name}` would drop data: {}", losses.join(", "))]
+    RepairWouldLoseData {
+        /// The migration.
+        name: String,
+        /// What would be dropped, with row counts.
+        losses: Vec<String>,
+    },
+    /// The repair was not confirmed.
+    #[error("repair of `{name}` not confirmed; nothing changed")]
+    RepairNotConfirmed {
+        /// The migration.
+        name: String,
+    },
+    /// A repair statement failed.
+    #[error("repair of `{name}` failed at statement {} of {total} (`{statement}`): {message}. {}", ran + 1, if *transactional { "It ran in a transaction: nothing changed and the ledger is as it was".to_string() } else { format!("{ran} statement(s) before it took effect; the ledger is as it was") })]
+    RepairStepFailed {
+        /// The migration.
+        name: String,
+        /// The failed statement's first line.
+        statement: String,
+        /// Statements that ran before it.
+        ran: usize,
+        /// Statements in the repair.
+        total: usize,
+        /// Whether the repair ran in a transaction (then nothing of it remains).
+        transactional: bool,
+        /// The server's error.
+        message: String,
+    },
+    /// After the repair SQL, the schema is not the target state.
+    #[error("after the repair SQL the schema of `{name}` is not {target}; the ledger was not written. Differences: {}", differences.join("; "))]
+    RepairVerifyFailed {
+        /// The migration.
+        name: String,
+        /// `the state after the migration` / `before`.
+        target: String,
+        /// target → live.
+        differences: Vec<String>,
+    },
     /// `--to VERSION` names no migration.
     #[error("`--to {target}` matches no migration version or name in `{}`", dir.display())]
     TargetNotFound {
@@ -242,6 +293,11 @@ impl Error {
             Error::AlreadyApplied { .. } => "K3008",
             Error::NotFailed { .. } => "K3012",
             Error::TargetNotFound { .. } => "K4004",
+            Error::RepairNeedsFixedFile { .. } => "K4050",
+            Error::RepairWouldLoseData { .. } => "K4051",
+            Error::RepairNotConfirmed { .. } => "K4052",
+            Error::RepairStepFailed { .. } => "K4053",
+            Error::RepairVerifyFailed { .. } => "K4054",
             Error::InvalidName { .. } => "K4010",
             Error::Write { .. } => "K4015",
         }
@@ -294,6 +350,11 @@ impl Error {
             Error::AlreadyApplied { .. } => "nothing to do; `keel status` shows the ledger".into(),
             Error::NotFailed { .. } => "only a failed migration can be marked rolled back; `keel status` shows the states".into(),
             Error::TargetNotFound { .. } => "give a version or a name that `keel status` lists".into(),
+            Error::RepairNeedsFixedFile { name, step, .. } => format!("fix step {step} of `{name}` (it fails whatever the data), then run `keel repair {name} --finish` again; or `keel repair {name} --revert`"),
+            Error::RepairWouldLoseData { name, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `keel repair {name} --allow-data-loss`"),
+            Error::RepairNotConfirmed { name } => format!("run `keel repair {name}` on a terminal and confirm, or pass --yes"),
+            Error::RepairStepFailed { name, .. } => format!("fix the cause the server names, then `keel doctor` and `keel repair {name}` again"),
+            Error::RepairVerifyFailed { name, .. } => format!("run `keel doctor` to see where `{name}` stands now; finish it by hand and record it with `keel resolve --applied {name}` (or `--rolled-back`)"),
             Error::InvalidName { .. } => "for example: `keel new add_users_email`".into(),
             Error::Write { .. } => "check the directory's permissions and free space".into(),
         }

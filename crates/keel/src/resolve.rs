@@ -4,7 +4,8 @@
 use crate::apply::new_row;
 use crate::project::Project;
 use crate::{Error, Settings};
-use keel_core::ledger::State;
+use keel_core::ledger::{LedgerRow, State};
+use keel_core::migrations::Migration;
 
 /// What to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +48,6 @@ async fn resolve_locked(
         });
     };
     let now = chrono::Utc::now();
-    let table = project.ledger_table.clone();
     match action {
         ResolveAction::RolledBack(_) => {
             if entry.state != State::Failed {
@@ -56,14 +56,7 @@ async fn resolve_locked(
                     state: entry.state,
                 });
             }
-            for r in rows
-                .iter()
-                .filter(|r| &r.migration_name == name && r.is_failed())
-            {
-                let mut r = r.clone();
-                r.rolled_back_at = Some(now);
-                project.driver.update_row(&table, &r).await?;
-            }
+            mark_failed_rolled_back(project, &rows, name, now).await?;
             Ok(State::RolledBack)
         }
         ResolveAction::Applied(_) => {
@@ -79,20 +72,50 @@ async fn resolve_locked(
                     dir: project.dir.root.clone(),
                 });
             };
-            let mut row = new_row(file);
+            let file = file.clone();
             project.ensure_ledger().await?;
-            for r in rows
-                .iter()
-                .filter(|r| &r.migration_name == name && r.is_failed())
-            {
-                let mut r = r.clone();
-                r.rolled_back_at = Some(now);
-                project.driver.update_row(&table, &r).await?;
-            }
-            row.started_at = now;
-            row.finished_at = Some(now);
-            project.driver.insert_row(&table, &row).await?;
+            record_applied(project, &rows, &file, 0, now).await?;
             Ok(State::Applied)
         }
     }
+}
+
+/// Marks every failed attempt of `name` in `rows` as rolled back at `now`.
+pub(crate) async fn mark_failed_rolled_back(
+    project: &mut Project,
+    rows: &[LedgerRow],
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    for r in rows
+        .iter()
+        .filter(|r| r.migration_name == name && r.is_failed())
+    {
+        let mut r = r.clone();
+        r.rolled_back_at = Some(now);
+        project.driver.update_row(&project.ledger_table, &r).await?;
+    }
+    Ok(())
+}
+
+/// Records `file` as applied at `now`: its failed attempts are marked rolled back and a
+/// finished row is added with `applied_steps_count` = `steps` (as Prisma's `migrate resolve
+/// --applied` does, with 0 steps: it ran none).
+pub(crate) async fn record_applied(
+    project: &mut Project,
+    rows: &[LedgerRow],
+    file: &Migration,
+    steps: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    mark_failed_rolled_back(project, rows, &file.name, now).await?;
+    let mut row = new_row(file);
+    row.started_at = now;
+    row.finished_at = Some(now);
+    row.applied_steps_count = steps;
+    project
+        .driver
+        .insert_row(&project.ledger_table, &row)
+        .await?;
+    Ok(())
 }

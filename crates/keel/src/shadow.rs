@@ -238,6 +238,62 @@ impl Shadow {
         replay_with(self.driver.as_mut(), migrations, self.temp_schema.is_some()).await
     }
 
+    /// Runs one step in this shadow, outside any transaction keel opens (as a step-by-step
+    /// deploy would; `CONCURRENTLY` removed).
+    ///
+    /// # Errors
+    /// The server's error.
+    pub async fn run_step(&mut self, sql: &str) -> Result<(), DriverError> {
+        self.driver.execute(&strip_concurrently(sql)).await
+    }
+
+    /// Deletes every row of the tables of `schema` (the schema this shadow holds), so that the
+    /// steps run next meet no data: what they do to the schema is then measured apart from
+    /// the rows earlier migrations inserted.
+    ///
+    /// # Errors
+    /// The server's error.
+    pub async fn empty_tables(
+        &mut self,
+        schema: &keel_core::schema::Schema,
+    ) -> Result<(), DriverError> {
+        let d = self.driver.dialect();
+        let names: Vec<String> = schema
+            .tables
+            .iter()
+            .map(|t| match &t.namespace {
+                Some(ns) => format!(
+                    "{}.{}",
+                    keel_driver::quote_ident(d, ns),
+                    keel_driver::quote_ident(d, &t.name)
+                ),
+                None => keel_driver::quote_ident(d, &t.name),
+            })
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        match d {
+            Dialect::Postgres => {
+                self.driver
+                    .execute(&format!("TRUNCATE {} CASCADE", names.join(", ")))
+                    .await
+            }
+            Dialect::Mysql | Dialect::Sqlite => {
+                let (off, on) = if d == Dialect::Mysql {
+                    ("SET FOREIGN_KEY_CHECKS=0", "SET FOREIGN_KEY_CHECKS=1")
+                } else {
+                    ("PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON")
+                };
+                self.driver.execute(off).await?;
+                for n in &names {
+                    self.driver.execute(&format!("DELETE FROM {n}")).await?;
+                }
+                self.driver.execute(on).await
+            }
+        }
+    }
+
     /// Reads the schema the replay produced.
     ///
     /// # Errors

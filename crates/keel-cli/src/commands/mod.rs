@@ -2,6 +2,7 @@
 
 mod deploy;
 mod diff;
+mod doctor;
 mod drift;
 mod init;
 mod resolve;
@@ -37,6 +38,8 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
         Command::Drift => drift::run(&settings, g.json).await,
+        Command::Doctor => doctor::doctor(&settings, g.json).await,
+        Command::Repair(a) => doctor::repair(&settings, a, g.json).await,
         Command::Baseline { name } => drift::baseline(&settings, name, g.json).await,
     };
     match result {

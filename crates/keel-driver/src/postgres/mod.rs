@@ -257,6 +257,14 @@ impl Driver for PgDriver {
         introspect::introspect(&mut self.conn).await
     }
 
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DriverError> {
+        let rows = sqlx::query(sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        Ok(rows.iter().map(crate::rows::row_text).collect())
+    }
+
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {
         // `&str` without arguments goes over the simple/text protocol, as `raw_sql` would.
         sqlx::Executor::execute(&mut self.conn, sql)

@@ -1,0 +1,130 @@
+//! `keel doctor` and `keel repair`.
+
+use crate::args::RepairArgs;
+use keel::{Error, RepairDirection, RepairOptions, RepairPlan, Settings, Severity};
+use keel_core::redact::redact_in;
+use std::io::{BufRead, IsTerminal, Write};
+
+pub async fn doctor(settings: &Settings, json: bool) -> Result<u8, Error> {
+    let r = keel::doctor(settings).await?;
+    let url = &settings.database_url;
+    let code = u8::try_from(r.exit_code()).unwrap_or(1);
+    if json {
+        let v = serde_json::json!({
+            "exit_code": code,
+            "findings": r.findings,
+            "diagnoses": r.diagnoses,
+        });
+        println!("{}", redact_in(&v.to_string(), url));
+        return Ok(code);
+    }
+    if r.findings.is_empty() {
+        println!(
+            "healthy: every migration is applied, the schema matches them, the deploy lock is free"
+        );
+        return Ok(0);
+    }
+    for f in &r.findings {
+        let label = match f.severity {
+            Severity::Repair => "repair",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        println!("{label}[{}]: {}", f.code, redact_in(&f.title, url));
+        for d in &f.details {
+            println!("  - {}", redact_in(d, url));
+        }
+        for (i, fix) in f.fixes.iter().enumerate() {
+            let head = if i == 0 { "fix" } else { " or" };
+            println!("  {head}: {}", redact_in(fix, url));
+        }
+        println!("  docs: docs/errors.md#{}", f.code.to_ascii_lowercase());
+        println!();
+    }
+    Ok(code)
+}
+
+pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u8, Error> {
+    let direction = if a.finish {
+        RepairDirection::Finish
+    } else {
+        RepairDirection::Revert
+    };
+    let options = RepairOptions {
+        direction,
+        allow_data_loss: a.allow_data_loss,
+        dry_run: a.dry_run,
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
+    let yes = a.yes;
+    let mut confirm = |plan: &RepairPlan| -> bool {
+        if !json {
+            print_plan(plan);
+        }
+        if yes {
+            return true;
+        }
+        if !interactive {
+            return false;
+        }
+        eprint!("Run this repair? Type `yes` to continue: ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        line.trim() == "yes"
+    };
+    let r = keel::repair(settings, &a.name, options, &mut confirm).await?;
+    if json {
+        let v = serde_json::json!({
+            "executed": r.executed,
+            "state": r.state.to_string(),
+            "plan": r.plan,
+        });
+        println!("{}", redact_in(&v.to_string(), &settings.database_url));
+        return Ok(0);
+    }
+    if !r.executed {
+        print_plan(&r.plan);
+        println!("dry run: nothing changed");
+        return Ok(0);
+    }
+    println!(
+        "repaired `{}`: the schema is verified to be {}; {}",
+        r.plan.name,
+        match direction {
+            RepairDirection::Finish => "the state after the migration",
+            RepairDirection::Revert => "the state before the migration",
+        },
+        r.plan.ledger
+    );
+    if direction == RepairDirection::Revert {
+        println!("next: fix the cause, then `keel deploy`");
+    }
+    Ok(0)
+}
+
+fn print_plan(p: &RepairPlan) {
+    println!("migration `{}`: {}", p.name, p.diagnosis.headline());
+    for c in &p.diagnosis.causes {
+        println!("  cause: {c}");
+    }
+    println!(
+        "repair ({}, {}):",
+        p.source,
+        if p.transactional {
+            "in one transaction with the ledger write"
+        } else {
+            "statement by statement: this database cannot roll DDL back"
+        }
+    );
+    if p.statements.is_empty() {
+        println!("  (no SQL)");
+    }
+    for s in &p.statements {
+        println!("{s};");
+    }
+    for l in &p.losses {
+        println!("  drops {l}");
+    }
+    println!("then: {}", p.ledger);
+}

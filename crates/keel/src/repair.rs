@@ -1,0 +1,498 @@
+//! `keel repair NAME --finish` / `--revert` (issue #4, item 5): takes a failed migration to the
+//! state after it or before it, from wherever the diagnosis found the database, verifies the
+//! result by introspection, then records the ledger.
+
+use crate::diagnose::{diagnose_in, Classification, Diagnosis};
+use crate::probe::{count, fmt_count};
+use crate::project::Project;
+use crate::resolve::{mark_failed_rolled_back, record_applied};
+use crate::{Error, Settings};
+use keel_core::ledger::{LedgerRow, State};
+use keel_core::migrations::Migration;
+use keel_core::schema::diff::diff as diff_schemas;
+use keel_core::schema::plan::{Change, Plan};
+use keel_core::schema::summary::summarize;
+use keel_core::schema::Schema;
+use keel_core::splitter;
+use keel_core::Dialect;
+use keel_driver::{quote_ident, Driver};
+use serde::Serialize;
+
+/// Which way to take the failed migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairDirection {
+    /// To the state after the migration; then recorded as applied.
+    Finish,
+    /// To the state before it; then recorded as rolled back (deploy runs it again).
+    Revert,
+}
+
+/// How to repair.
+#[derive(Debug, Clone, Copy)]
+pub struct RepairOptions {
+    /// Finish or revert.
+    pub direction: RepairDirection,
+    /// Run even when the SQL drops a table or column holding data.
+    pub allow_data_loss: bool,
+    /// Compute and return the plan; change nothing.
+    pub dry_run: bool,
+}
+
+/// Data the repair SQL would drop.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Loss {
+    /// `table "users"`, `column "users"."phone"`.
+    pub object: String,
+    /// Rows in the table, or non-NULL values in the column; `None` when they could not be
+    /// counted.
+    pub rows: Option<i64>,
+}
+
+impl std::fmt::Display for Loss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.rows {
+            Some(n) if self.object.starts_with("column") => {
+                write!(f, "{} ({} non-NULL values)", self.object, fmt_count(n))
+            }
+            Some(n) => write!(f, "{} ({} rows)", self.object, fmt_count(n)),
+            None => write!(f, "{} (rows not counted)", self.object),
+        }
+    }
+}
+
+/// What a repair will do.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairPlan {
+    /// The migration.
+    pub name: String,
+    /// Finish or revert.
+    pub direction: RepairDirection,
+    /// What keel measured.
+    pub diagnosis: Diagnosis,
+    /// Where the SQL comes from (`steps 3–5 of migration.sql`, `keel's plan from the live
+    /// schema to the state before the migration`, `nothing to run`).
+    pub source: String,
+    /// The statements, in order.
+    pub statements: Vec<String>,
+    /// Whether they run in one transaction with the ledger write (PostgreSQL, SQLite).
+    pub transactional: bool,
+    /// Data the statements drop.
+    pub losses: Vec<Loss>,
+    /// What will be recorded in the ledger.
+    pub ledger: String,
+}
+
+impl RepairPlan {
+    /// Whether anything at stake holds data.
+    pub fn loses_data(&self) -> bool {
+        self.losses.iter().any(|l| l.rows.is_none_or(|n| n > 0))
+    }
+}
+
+/// The outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairReport {
+    /// What was (or, with `dry_run`, would be) done.
+    pub plan: RepairPlan,
+    /// Whether the SQL ran and the ledger was written.
+    pub executed: bool,
+    /// The migration's state afterwards.
+    pub state: State,
+}
+
+/// Repairs the failed migration `name` under the deploy lock: diagnoses it, computes the SQL,
+/// calls `confirm` with the plan (return `false` to stop), runs the SQL (in a transaction with
+/// the ledger write where the database allows), verifies by introspection that the target
+/// state was reached, and records the migration as applied (`Finish`) or rolled back
+/// (`Revert`).
+///
+/// # Errors
+/// [`Error::NotFailed`] (K3012), [`Error::MigrationNotFound`] (K3017),
+/// [`Error::RepairNeedsFixedFile`] (K4050), [`Error::RepairWouldLoseData`] (K4051),
+/// [`Error::RepairNotConfirmed`] (K4052), [`Error::RepairStepFailed`] (K4053),
+/// [`Error::RepairVerifyFailed`] (K4054), [`Error::Render`] (K4006), lock, shadow and driver
+/// errors.
+pub async fn repair(
+    settings: &Settings,
+    name: &str,
+    options: RepairOptions,
+    confirm: &mut (dyn FnMut(&RepairPlan) -> bool + Send),
+) -> Result<RepairReport, Error> {
+    let mut project = Project::open(settings).await?;
+    let result = repair_locked(&mut project, settings, name, options, confirm).await;
+    project.close().await;
+    result
+}
+
+async fn repair_locked(
+    project: &mut Project,
+    settings: &Settings,
+    name: &str,
+    options: RepairOptions,
+    confirm: &mut (dyn FnMut(&RepairPlan) -> bool + Send),
+) -> Result<RepairReport, Error> {
+    project.driver.lock(settings.lock_timeout).await?;
+    project.refresh().await?;
+    let (rows, reconciled) = project.reconcile().await?;
+    let diagnosis = diagnose_in(project, settings, &rows, &reconciled, name).await?;
+    let plan = plan_repair(project, diagnosis, options.direction).await?;
+    if options.dry_run {
+        return Ok(RepairReport {
+            plan,
+            executed: false,
+            state: State::Failed,
+        });
+    }
+    if plan.loses_data() && !options.allow_data_loss {
+        return Err(Error::RepairWouldLoseData {
+            name: name.to_string(),
+            losses: plan.losses.iter().map(ToString::to_string).collect(),
+        });
+    }
+    if !confirm(&plan) {
+        return Err(Error::RepairNotConfirmed {
+            name: name.to_string(),
+        });
+    }
+    let dialect = project.driver.dialect();
+    let target = match options.direction {
+        RepairDirection::Finish => plan.diagnosis.post().cloned(),
+        RepairDirection::Revert => Some(plan.diagnosis.pre().clone()),
+    }
+    .unwrap_or_default();
+    let Some(file) = reconciled
+        .get(name)
+        .and_then(|e| e.file)
+        .map(|i| project.dir.migrations[i].clone())
+    else {
+        return Err(Error::MigrationNotFound {
+            name: name.to_string(),
+            dir: project.dir.root.clone(),
+        });
+    };
+    let steps = u32::try_from(plan.diagnosis.steps.len()).unwrap_or(u32::MAX);
+    let direction = options.direction;
+    let record = Record {
+        direction,
+        rows: &rows,
+        file: &file,
+        steps,
+    };
+    let fk_off = dialect == Dialect::Sqlite
+        && plan
+            .statements
+            .iter()
+            .any(|s| splitter::classify(s, dialect).sqlite_pragma_foreign_keys == Some(false));
+    let target_name = match direction {
+        RepairDirection::Finish => "the state after the migration",
+        RepairDirection::Revert => "the state before the migration",
+    };
+    if plan.transactional {
+        if fk_off {
+            project.driver.execute("PRAGMA foreign_keys=OFF").await?;
+        }
+        let r = run_transactional(project, &plan, fk_off, &target, target_name, &record).await;
+        if fk_off {
+            let _ = project.driver.execute("PRAGMA foreign_keys=ON").await;
+        }
+        r?;
+    } else {
+        for (i, s) in plan.statements.iter().enumerate() {
+            if let Err(e) = project.driver.execute(s).await {
+                return Err(Error::RepairStepFailed {
+                    name: name.to_string(),
+                    statement: crate::apply::first_line(s),
+                    ran: i,
+                    total: plan.statements.len(),
+                    transactional: false,
+                    message: e.to_string(),
+                });
+            }
+        }
+        verify(project.driver.as_mut(), dialect, &target, name, target_name).await?;
+        record.write(project).await?;
+    }
+    Ok(RepairReport {
+        plan,
+        executed: true,
+        state: match direction {
+            RepairDirection::Finish => State::Applied,
+            RepairDirection::Revert => State::RolledBack,
+        },
+    })
+}
+
+/// The ledger write that ends a repair.
+struct Record<'a> {
+    direction: RepairDirection,
+    rows: &'a [LedgerRow],
+    file: &'a Migration,
+    steps: u32,
+}
+
+impl Record<'_> {
+    async fn write(&self, project: &mut Project) -> Result<(), Error> {
+        let now = chrono::Utc::now();
+        match self.direction {
+            RepairDirection::Finish => {
+                record_applied(project, self.rows, self.file, self.steps, now).await
+            }
+            RepairDirection::Revert => {
+                mark_failed_rolled_back(project, self.rows, &self.file.name, now).await
+            }
+        }
+    }
+}
+
+async fn run_transactional(
+    project: &mut Project,
+    plan: &RepairPlan,
+    fk_off: bool,
+    target: &Schema,
+    target_name: &str,
+    record: &Record<'_>,
+) -> Result<(), Error> {
+    let dialect = project.driver.dialect();
+    let name = plan.name.clone();
+    project.driver.begin().await?;
+    let inner = async {
+        for (i, s) in plan.statements.iter().enumerate() {
+            if fk_off
+                && splitter::classify(s, dialect)
+                    .sqlite_pragma_foreign_keys
+                    .is_some()
+            {
+                continue;
+            }
+            if let Err(e) = project.driver.execute(s).await {
+                return Err(Error::RepairStepFailed {
+                    name: name.clone(),
+                    statement: crate::apply::first_line(s),
+                    ran: i,
+                    total: plan.statements.len(),
+                    transactional: true,
+                    message: e.to_string(),
+                });
+            }
+        }
+        if fk_off {
+            let v = project.driver.foreign_key_violations().await?;
+            if !v.is_empty() {
+                return Err(Error::RepairStepFailed {
+                    name: name.clone(),
+                    statement: "PRAGMA foreign_key_check".into(),
+                    ran: plan.statements.len(),
+                    total: plan.statements.len(),
+                    transactional: true,
+                    message: v.join("; "),
+                });
+            }
+        }
+        verify(project.driver.as_mut(), dialect, target, &name, target_name).await?;
+        record.write(project).await
+    }
+    .await;
+    match inner {
+        Ok(()) => {
+            project.driver.commit().await?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = project.driver.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn verify(
+    driver: &mut dyn Driver,
+    dialect: Dialect,
+    target: &Schema,
+    name: &str,
+    target_name: &str,
+) -> Result<(), Error> {
+    if dialect == Dialect::Postgres {
+        // As the shadow's states were read: a fresh session's view (a step may have changed
+        // search_path).
+        let _ = driver.execute("RESET search_path").await;
+    }
+    let live = driver.introspect().await?;
+    let d = diff_schemas(dialect, target, &live);
+    if d.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::RepairVerifyFailed {
+            name: name.to_string(),
+            target: target_name.to_string(),
+            differences: summarize(&d),
+        })
+    }
+}
+
+/// The SQL from the diagnosed state to the requested one, and the data it would drop.
+async fn plan_repair(
+    project: &mut Project,
+    diagnosis: Diagnosis,
+    direction: RepairDirection,
+) -> Result<RepairPlan, Error> {
+    let dialect = project.driver.dialect();
+    let name = diagnosis.name.clone();
+    let n = diagnosis.steps.len();
+    let file = project
+        .dir
+        .get(&name)
+        .ok_or_else(|| Error::MigrationNotFound {
+            name: name.clone(),
+            dir: project.dir.root.clone(),
+        })?
+        .clone();
+    let file_steps: Vec<String> = splitter::split(&file.script, dialect)
+        .iter()
+        .map(|s| s.sql(&file.script).to_string())
+        .collect();
+    let applied = match diagnosis.classification {
+        Classification::NotApplied => Some(0),
+        Classification::PartWay { applied } => Some(applied),
+        Classification::FullyApplied => Some(n),
+        Classification::Diverged { .. } => None,
+    };
+    let (source, statements, loss_plan) = match direction {
+        RepairDirection::Finish => {
+            let Some(post) = diagnosis.post() else {
+                let (step, message) = diagnosis.shadow_failure.clone().unwrap_or_default();
+                return Err(Error::RepairNeedsFixedFile {
+                    name,
+                    step,
+                    message,
+                });
+            };
+            match applied {
+                Some(k) if k == n => (
+                    "nothing to run: every step took effect".to_string(),
+                    Vec::new(),
+                    None,
+                ),
+                Some(k) => (
+                    if k + 1 == n {
+                        format!("step {n} of {name}/migration.sql")
+                    } else {
+                        format!("steps {}–{n} of {name}/migration.sql", k + 1)
+                    },
+                    file_steps[k..].to_vec(),
+                    Some(diff_schemas(dialect, &diagnosis.states[k], post)),
+                ),
+                None => {
+                    let p = diff_schemas(dialect, &diagnosis.live, post);
+                    (
+                        "keel's plan from the live schema to the state after the migration"
+                            .to_string(),
+                        keel_core::schema::render::render(&p)?,
+                        Some(p),
+                    )
+                }
+            }
+        }
+        RepairDirection::Revert => {
+            if applied == Some(0) {
+                (
+                    "nothing to run: none of its steps took effect".to_string(),
+                    Vec::new(),
+                    None,
+                )
+            } else {
+                let p = diff_schemas(dialect, &diagnosis.live, diagnosis.pre());
+                (
+                    "keel's plan from the live schema to the state before the migration"
+                        .to_string(),
+                    keel_core::schema::render::render(&p)?,
+                    Some(p),
+                )
+            }
+        }
+    };
+    let losses = match &loss_plan {
+        Some(p) => losses(project.driver.as_mut(), p).await,
+        None => Vec::new(),
+    };
+    let transactional = dialect != Dialect::Mysql
+        && statements.iter().all(|s| {
+            let k = splitter::classify(s, dialect);
+            k.non_transactional.is_none() && !k.transaction_control
+        });
+    let ledger = match direction {
+        RepairDirection::Finish => {
+            format!("`{name}` recorded as applied (its failed attempt marked rolled back)")
+        }
+        RepairDirection::Revert => {
+            format!("`{name}`'s failed attempt marked rolled back: `keel deploy` runs it again")
+        }
+    };
+    Ok(RepairPlan {
+        name,
+        direction,
+        diagnosis,
+        source,
+        statements,
+        transactional,
+        losses,
+        ledger,
+    })
+}
+
+/// Tables and columns `plan` drops, with the rows or non-NULL values they hold on the target.
+pub(crate) async fn losses(driver: &mut dyn Driver, plan: &Plan) -> Vec<Loss> {
+    let d = driver.dialect();
+    let from = &plan.from;
+    let table_ref = |id| {
+        let t = from.table(id);
+        match &t.namespace {
+            Some(ns) => format!("{}.{}", quote_ident(d, ns), quote_ident(d, &t.name)),
+            None => quote_ident(d, &t.name),
+        }
+    };
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        match c {
+            Change::DropTable { table } => {
+                let t = table_ref(*table);
+                out.push(Loss {
+                    object: format!("table {t}"),
+                    rows: count(driver, &format!("SELECT COUNT(*) FROM {t}")).await,
+                });
+            }
+            Change::DropColumn { column } => {
+                let col = from.column(*column);
+                let t = table_ref(col.table);
+                let c = quote_ident(d, &col.name);
+                out.push(Loss {
+                    object: format!("column {t}.{c}"),
+                    rows: count(
+                        driver,
+                        &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL"),
+                    )
+                    .await,
+                });
+            }
+            Change::RedefineTable { from: old, to } => {
+                let t = table_ref(*old);
+                for (_, col) in from.table_columns(*old) {
+                    if plan.to.table_columns(*to).any(|(_, c)| c.name == col.name) {
+                        continue;
+                    }
+                    let c = quote_ident(d, &col.name);
+                    out.push(Loss {
+                        object: format!("column {t}.{c}"),
+                        rows: count(
+                            driver,
+                            &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL"),
+                        )
+                        .await,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
