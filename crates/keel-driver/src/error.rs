@@ -90,8 +90,13 @@ impl DriverError {
                     message: db.message().to_string(),
                 }
             }
+            // MySQL/MariaDB: the error number (1205, 1062) users search for, not the SQLSTATE
+            // (HY000, 23000) many errors share.
             sqlx::Error::Database(db) => DriverError::Server {
-                code: db.code().map(|c| c.into_owned()),
+                code: db
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .map(|m| m.number().to_string())
+                    .or_else(|| db.code().map(|c| c.into_owned())),
                 message: db.message().to_string(),
             },
             sqlx::Error::Io(io) => DriverError::ConnectionLost {

@@ -295,19 +295,13 @@ pub(crate) async fn diagnose_in(
             "step {k} fails in the shadow database too, after the history replayed and its tables emptied ({msg}): the migration's SQL is wrong whatever the data; fix the file"
         ));
     }
+    let lock_timeout = is_lock_timeout(server_code.as_deref(), logs.as_deref());
     if let Some(f) = failed_step {
         if f < states.len() {
             let change = diff_schemas(dialect, &states[f - 1], &states[f]);
-            causes.extend(
-                probe::probe(
-                    project.driver.as_mut(),
-                    &live,
-                    &change,
-                    server_code.as_deref(),
-                )
-                .await,
-            );
-        } else if is_lock_timeout(server_code.as_deref()) {
+            causes
+                .extend(probe::probe(project.driver.as_mut(), &live, &change, lock_timeout).await);
+        } else if lock_timeout {
             causes.extend(probe::lock_holders(project.driver.as_mut(), &[]).await);
         }
     }
@@ -423,9 +417,17 @@ fn server_message(logs: &str) -> Option<String> {
     Some(line.to_string())
 }
 
-/// PostgreSQL 55P03 (lock_not_available), MySQL 1205 (lock wait timeout) and 1213 (deadlock).
-pub(crate) fn is_lock_timeout(code: Option<&str>) -> bool {
-    matches!(code, Some("55P03" | "1205" | "1213" | "HY000/1205"))
+/// Whether a failure was a lock wait that timed out: PostgreSQL 55P03 (lock_not_available),
+/// MySQL/MariaDB 1205 (lock wait timeout) and 1213 (deadlock), SQLite 5/6 (busy, locked), or a
+/// message that says so.
+pub(crate) fn is_lock_timeout(code: Option<&str>, logs: Option<&str>) -> bool {
+    matches!(code, Some("55P03" | "1205" | "1213" | "5" | "6"))
+        || logs.is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("lock timeout")
+                || l.contains("lock wait timeout")
+                || l.contains("database is locked")
+        })
 }
 
 #[cfg(test)]

@@ -12,12 +12,12 @@ use keel_driver::{quote_ident, Driver};
 const SAMPLES: usize = 5;
 
 /// What the failed step's changes (`change`: state before the step → after it, from the
-/// shadow) meet in the live data. One sentence per finding; probes that fail are skipped.
+/// shadow) meet in the live data; with `lock_timeout`, who holds locks on the tables it touches. One sentence per finding; probes that fail are skipped.
 pub(crate) async fn probe(
     driver: &mut dyn Driver,
     live: &Schema,
     change: &Plan,
-    server_code: Option<&str>,
+    lock_timeout: bool,
 ) -> Vec<String> {
     let dialect = driver.dialect();
     let after = &change.to;
@@ -122,7 +122,7 @@ pub(crate) async fn probe(
             _ => {}
         }
     }
-    if crate::diagnose::is_lock_timeout(server_code) {
+    if lock_timeout {
         out.extend(lock_holders(driver, &tables).await);
     }
     out
