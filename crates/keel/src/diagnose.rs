@@ -378,16 +378,25 @@ fn fixes(name: &str, c: &Classification, post_unknown: bool) -> Vec<String> {
         )],
         Classification::PartWay { applied } if post_unknown => vec![
             format!("fix the migration file, then `keel repair {name} --finish` (runs its steps after step {applied})"),
-            format!("`keel repair {name} --revert` (undoes steps 1–{applied}), then fix the file and `keel deploy`"),
+            format!("`keel repair {name} --revert` (undoes {}), then fix the file and `keel deploy`", took_effect(*applied)),
         ],
         Classification::PartWay { applied } => vec![
             format!("fix the cause, then `keel repair {name} --finish` (runs its steps after step {applied})"),
-            format!("`keel repair {name} --revert` (undoes steps 1–{applied}), then fix the cause and `keel deploy`"),
+            format!("`keel repair {name} --revert` (undoes {}), then fix the cause and `keel deploy`", took_effect(*applied)),
         ],
         Classification::Diverged { .. } => vec![
             format!("`keel repair {name} --finish` (runs the SQL that brings the schema to the state after the migration)"),
             format!("`keel repair {name} --revert` (runs the SQL that brings it back to the state before), then `keel deploy`"),
         ],
+    }
+}
+
+/// `step 1`, `steps 1–3`.
+fn took_effect(applied: usize) -> String {
+    if applied == 1 {
+        "step 1".into()
+    } else {
+        format!("steps 1–{applied}")
     }
 }
 

@@ -92,7 +92,7 @@ pub async fn doctor(settings: &Settings) -> Result<DoctorReport, Error> {
                 details: d.findings.clone(),
                 fixes: vec![
                     "record the change in a new migration: `keel drift` prints its SQL (save it with `keel new NAME`, then `keel resolve --applied NAME`)".into(),
-                    "or undo it: `keel drift` prints the SQL that brings the database back to its history".into(),
+                    "undo it: `keel drift` prints the SQL that brings the database back to its history".into(),
                 ],
             }),
             Ok(_) => {}
@@ -222,7 +222,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
                         details.push(format!("compared with after the migration: {line}"));
                     }
                 }
-                if let Some(k) = d.failed_step {
+                if let (Some(k), None) = (d.failed_step, &d.logs) {
                     if let Some(s) = d.steps.get(k - 1) {
                         details.push(format!(
                             "failed step {k}: line {}: {}",

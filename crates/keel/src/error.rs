@@ -163,6 +163,8 @@ pub enum Error {
     RepairWouldLoseData {
         /// The migration.
         name: String,
+        /// `--finish` or `--revert`.
+        flag: &'static str,
         /// What would be dropped, with row counts.
         losses: Vec<String>,
     },
@@ -171,12 +173,16 @@ pub enum Error {
     RepairNotConfirmed {
         /// The migration.
         name: String,
+        /// `--finish` or `--revert`.
+        flag: &'static str,
     },
     /// A repair statement failed.
     #[error("repair of `{name}` failed at statement {} of {total} (`{statement}`): {message}. {}", ran + 1, if *transactional { "It ran in a transaction: nothing changed and the ledger is as it was".to_string() } else { format!("{ran} statement(s) before it took effect; the ledger is as it was") })]
     RepairStepFailed {
         /// The migration.
         name: String,
+        /// `--finish` or `--revert`.
+        flag: &'static str,
         /// The failed statement's first line.
         statement: String,
         /// Statements that ran before it.
@@ -334,13 +340,13 @@ impl Error {
             },
             Error::FailedMigrations { names } => {
                 let n = names.first().map(String::as_str).unwrap_or("NAME");
-                format!("find out what `{n}` left behind, then either `keel resolve --rolled-back {n}` (nothing of it remains, or you reverted it; fix the file and deploy again) or `keel resolve --applied {n}` (you completed it by hand)")
+                format!("`keel doctor` measures what `{n}` left behind and why it failed; then `keel repair {n} --finish` or `--revert` (or the `keel resolve` it recommends)")
             }
             Error::MigrationFailed { name, transactional, .. } => {
                 if *transactional {
                     format!("fix the cause, then `keel resolve --rolled-back {name}` and `keel deploy`")
                 } else {
-                    format!("revert or finish the steps that took effect by hand, then `keel resolve --rolled-back {name}` (reverted; fix and deploy again) or `keel resolve --applied {name}` (finished)")
+                    format!("`keel doctor` shows which steps took effect and why it failed; fix the cause, then `keel repair {name} --finish` (runs the rest) or `keel repair {name} --revert` (undoes what took effect)")
                 }
             }
             Error::Modified { .. } => "restore the files as they were applied (git checkout), put the change in a new migration (`keel new NAME`), or accept with `keel deploy --allow-modified`".into(),
@@ -351,9 +357,9 @@ impl Error {
             Error::NotFailed { .. } => "only a failed migration can be marked rolled back; `keel status` shows the states".into(),
             Error::TargetNotFound { .. } => "give a version or a name that `keel status` lists".into(),
             Error::RepairNeedsFixedFile { name, step, .. } => format!("fix step {step} of `{name}` (it fails whatever the data), then run `keel repair {name} --finish` again; or `keel repair {name} --revert`"),
-            Error::RepairWouldLoseData { name, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `keel repair {name} --allow-data-loss`"),
-            Error::RepairNotConfirmed { name } => format!("run `keel repair {name}` on a terminal and confirm, or pass --yes"),
-            Error::RepairStepFailed { name, .. } => format!("fix the cause the server names, then `keel doctor` and `keel repair {name}` again"),
+            Error::RepairWouldLoseData { name, flag, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `keel repair {name} {flag} --allow-data-loss`"),
+            Error::RepairNotConfirmed { name, flag } => format!("run `keel repair {name} {flag}` on a terminal and confirm, or add --yes"),
+            Error::RepairStepFailed { name, flag, .. } => format!("fix the cause the server names (`keel doctor` measures it), then `keel repair {name} {flag}` again"),
             Error::RepairVerifyFailed { name, .. } => format!("run `keel doctor` to see where `{name}` stands now; finish it by hand and record it with `keel resolve --applied {name}` (or `--rolled-back`)"),
             Error::InvalidName { .. } => "for example: `keel new add_users_email`".into(),
             Error::Write { .. } => "check the directory's permissions and free space".into(),

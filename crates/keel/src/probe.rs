@@ -293,18 +293,32 @@ async fn duplicates(
         return Vec::new();
     }
     let texts: Vec<String> = cols.iter().map(|c| as_text(d, c)).collect();
-    let sample = samples(
-        driver,
-        &format!(
-            "SELECT {}, {} FROM {t} WHERE {} GROUP BY {list} HAVING COUNT(*) > 1 LIMIT {SAMPLES}",
+    let rows = driver
+        .query_text(&format!(
+            "SELECT {}, COUNT(*) FROM {t} WHERE {} GROUP BY {list} HAVING COUNT(*) > 1 LIMIT {SAMPLES}",
             texts.join(", "),
-            as_text(d, "COUNT(*)"),
             not_null.join(" AND ")
-        ),
-    )
-    .await;
+        ))
+        .await
+        .unwrap_or_default();
+    let sample: Vec<String> = rows
+        .into_iter()
+        .filter_map(|mut r| {
+            let times = r.pop()??;
+            let vals: Vec<String> = r
+                .into_iter()
+                .map(|v| v.map_or("NULL".to_string(), |v| format!("'{v}'")))
+                .collect();
+            let key = if vals.len() == 1 {
+                vals[0].clone()
+            } else {
+                format!("({})", vals.join(", "))
+            };
+            Some(format!("{key} ×{times}"))
+        })
+        .collect();
     vec![format!(
-        "{t} has {} group{} of rows with the same ({list}), which {} rejects (values and row counts: {}{}): remove or merge the duplicates first",
+        "{t} has {} group{} of rows with the same ({list}), which {} rejects: {}{}; remove or merge the duplicates first",
         fmt_count(n),
         plural(n),
         if what == "the primary key" { what.to_string() } else { format!("unique index {}", quote_ident(d, what)) },

@@ -28,6 +28,16 @@ pub enum RepairDirection {
     Revert,
 }
 
+impl RepairDirection {
+    /// The command-line flag: `--finish` or `--revert`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            RepairDirection::Finish => "--finish",
+            RepairDirection::Revert => "--revert",
+        }
+    }
+}
+
 /// How to repair.
 #[derive(Debug, Clone, Copy)]
 pub struct RepairOptions {
@@ -147,12 +157,14 @@ async fn repair_locked(
     if plan.loses_data() && !options.allow_data_loss {
         return Err(Error::RepairWouldLoseData {
             name: name.to_string(),
+            flag: options.direction.flag(),
             losses: plan.losses.iter().map(ToString::to_string).collect(),
         });
     }
     if !confirm(&plan) {
         return Err(Error::RepairNotConfirmed {
             name: name.to_string(),
+            flag: options.direction.flag(),
         });
     }
     let dialect = project.driver.dialect();
@@ -202,6 +214,7 @@ async fn repair_locked(
             if let Err(e) = project.driver.execute(s).await {
                 return Err(Error::RepairStepFailed {
                     name: name.to_string(),
+                    flag: direction.flag(),
                     statement: crate::apply::first_line(s),
                     ran: i,
                     total: plan.statements.len(),
@@ -268,6 +281,7 @@ async fn run_transactional(
             if let Err(e) = project.driver.execute(s).await {
                 return Err(Error::RepairStepFailed {
                     name: name.clone(),
+                    flag: plan.direction.flag(),
                     statement: crate::apply::first_line(s),
                     ran: i,
                     total: plan.statements.len(),
@@ -281,6 +295,7 @@ async fn run_transactional(
             if !v.is_empty() {
                 return Err(Error::RepairStepFailed {
                     name: name.clone(),
+                    flag: plan.direction.flag(),
                     statement: "PRAGMA foreign_key_check".into(),
                     ran: plan.statements.len(),
                     total: plan.statements.len(),

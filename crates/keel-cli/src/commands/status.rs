@@ -118,7 +118,7 @@ pub async fn run(
     }
     if !report.unmanaged_tables.is_empty() {
         println!(
-            "the database has {} table(s) but no ledger: record a baseline with `keel resolve --applied NAME` (error K3005 on deploy)",
+            "the database has {} table(s) but no ledger: capture it with `keel baseline`, or record an existing first migration with `keel resolve --applied NAME` (error K3005 on deploy)",
             report.unmanaged_tables.len()
         );
     }
@@ -127,7 +127,7 @@ pub async fn run(
             println!("\n`{}` failed:\n{}", e.name, logs.trim_end());
         }
         println!(
-            "fix: `keel resolve --rolled-back {0}` (nothing of it remains) or `keel resolve --applied {0}` (completed by hand)",
+            "fix: `keel doctor` measures which of its steps took effect and why it failed, and names the command: `keel repair {0} --finish` / `--revert`, or `keel resolve`",
             e.name
         );
     }
