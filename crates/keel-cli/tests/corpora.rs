@@ -2,6 +2,10 @@
 //! servers deploys with the `keel` binary into a fresh database; `keel status --exit-code` then
 //! exits 0, a second deploy applies nothing, and every ledger checksum equals the file's SHA-256.
 //!
+//! Baseline: each corpus's final state deployed by the database's own client (psql, mariadb,
+//! sqlite3) without a ledger; `keel baseline` then writes and records a first migration, after
+//! which `keel drift` finds nothing and `keel status --exit-code` exits 0.
+//!
 //! Skipped, with a printed reason, when `KEEL_CORPORA` is unset. Not run (see README):
 //! `umami_mysql` (its `05_add_visit_id` uses MySQL-8-only functions, MariaDB rejects it),
 //! `kratos_*` (ory/popx layout: per-dialect `<version>_<name>.<dialect>.up.sql` overrides, which
@@ -86,11 +90,116 @@ async fn deploy_corpus(backend: Backend, rel: &str) {
     }
 }
 
+/// Runs every migration of `dir`, in order, through the database's own command-line client.
+fn raw_apply(db: &TestDb, dir: &std::path::Path) {
+    let m = keel_core::migrations::read_dir(dir).unwrap();
+    let files: Vec<&std::path::Path> = m.migrations.iter().map(|x| x.path.as_path()).collect();
+    let output = match db.backend {
+        Backend::Postgres => {
+            let mut c = std::process::Command::new("psql");
+            c.args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", &db.url]);
+            for f in &files {
+                c.arg("-f").arg(f);
+            }
+            c.output()
+        }
+        Backend::Mysql | Backend::Sqlite => {
+            let mut script = Vec::new();
+            for f in &files {
+                script.extend(std::fs::read(f).unwrap());
+                script.extend_from_slice(b"\n");
+            }
+            let mut c = if db.backend == Backend::Mysql {
+                let mut c = std::process::Command::new("mariadb");
+                c.args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", &db.name]);
+                c
+            } else {
+                let path = db.url.trim_start_matches("sqlite://");
+                let path = path.split('?').next().unwrap();
+                let mut c = std::process::Command::new("sqlite3");
+                c.args(["-bail", path]);
+                c
+            };
+            c.stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&script).unwrap();
+            child.wait_with_output()
+        }
+    }
+    .expect("the database client (psql, mariadb, sqlite3) must be installed; .ci/run installs it");
+    assert!(
+        output.status.success(),
+        "raw apply of {} failed: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn baseline_corpus(backend: Backend, rel: &str) {
+    let Some(root) = corpora() else { return };
+    let dir = root.join(rel);
+    let db = TestDb::new(backend).await;
+    raw_apply(&db, &dir);
+    let t = tempfile::tempdir().unwrap();
+    let mig = t.path().join("migrations");
+    std::fs::create_dir_all(&mig).unwrap();
+    let keel = |args: &[&str]| {
+        let mut c = Command::cargo_bin("keel").unwrap();
+        c.current_dir(t.path())
+            .env_remove("DATABASE_URL")
+            .arg("--database-url")
+            .arg(&db.url)
+            .arg("--migrations")
+            .arg(&mig)
+            .args(args);
+        c.output().unwrap()
+    };
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let o = keel(&["status", "--exit-code"]);
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "{rel}: a database without ledger is not clean"
+    );
+    let o = keel(&["baseline"]);
+    assert!(o.status.success(), "{rel}: baseline: {}", text(&o));
+    let o = keel(&["drift"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{rel}: drift after baseline: {}",
+        text(&o)
+    );
+    let o = keel(&["status", "--exit-code"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{rel}: status after baseline: {}",
+        text(&o)
+    );
+}
+
 macro_rules! corpus {
     ($name:ident, $backend:ident, $path:literal) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            deploy_corpus(Backend::$backend, $path).await
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn deploy() {
+                deploy_corpus(Backend::$backend, $path).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn baseline() {
+                baseline_corpus(Backend::$backend, $path).await
+            }
         }
     };
 }

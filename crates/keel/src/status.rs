@@ -26,12 +26,15 @@ pub struct StatusReport {
 
 impl StatusReport {
     /// Exit status per DESIGN.md with `--exit-code`: 3 when a migration is failed; 2 when
-    /// anything is pending, rolled back, modified, missing or out of order; else 0.
+    /// anything is pending, rolled back, modified, missing or out of order, or the database
+    /// has tables but no ledger (it needs a baseline); else 0.
     pub fn exit_code(&self) -> i32 {
         let r = &self.reconciled;
         if r.count(State::Failed) > 0 {
             3
-        } else if r.entries.iter().any(|e| e.state != State::Applied) {
+        } else if r.entries.iter().any(|e| e.state != State::Applied)
+            || !self.unmanaged_tables.is_empty()
+        {
             2
         } else {
             0

@@ -445,3 +445,178 @@ matrix_tests! {
     sqlite_duplicates: Sqlite, Duplicates;
     sqlite_orphans: Sqlite, Orphans;
 }
+
+/// Real histories: the last multi-step migration of a corpus, with a statement that fails
+/// inserted before each of its steps in turn, run step by step. Each time doctor finds it
+/// part-way at the right step and `repair --revert` restores the schema before it exactly;
+/// at the end, the file fixed, `repair --finish` reaches the schema the clean history gives.
+async fn corpus_history(backend: Backend, rel: &str) {
+    let Ok(root) = std::env::var("KEEL_CORPORA") else {
+        eprintln!("skipped: KEEL_CORPORA is not set (set it to ../shared/corpora; .ci/run does)");
+        return;
+    };
+    let dialect = match backend {
+        Backend::Postgres => keel_core::Dialect::Postgres,
+        Backend::Mysql => keel_core::Dialect::Mysql,
+        Backend::Sqlite => keel_core::Dialect::Sqlite,
+    };
+    let src = keel_core::migrations::read_dir(&Path::new(&root).join(rel)).unwrap();
+    let (mi, m) = src
+        .migrations
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, m)| keel_core::splitter::split(&m.script, dialect).len() >= 3)
+        .expect("a migration with 3 or more steps");
+    let steps: Vec<String> = keel_core::splitter::split(&m.script, dialect)
+        .iter()
+        .map(|s| s.sql(&m.script).to_string())
+        .collect();
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    for h in &src.migrations[..mi] {
+        write(dir, &h.name, &h.script);
+    }
+    let db = TestDb::new(backend).await;
+    let s = settings(&db.url, dir);
+    run_deploy(&s).await.unwrap();
+    let pre = introspect(&db.url).await;
+    let n = steps.len();
+    let positions: Vec<usize> = if n <= 8 {
+        (1..=n).collect()
+    } else {
+        (0..8).map(|i| 1 + i * (n - 1) / 7).collect()
+    };
+    let bad = "INSERT INTO keel_no_such_table VALUES (1)";
+    let script = |k: Option<usize>| {
+        let mut out = String::from("-- keel:no-transaction\n");
+        for (i, st) in steps.iter().enumerate() {
+            if Some(i + 1) == k {
+                out.push_str(bad);
+                out.push_str(";\n");
+            }
+            out.push_str(st);
+            out.push_str(";\n");
+        }
+        out
+    };
+    let mut cases = 0;
+    for &k in &positions {
+        write(dir, &m.name, &script(Some(k)));
+        let e = run_deploy(&s).await.unwrap_err();
+        assert_eq!(e.code(), "K3018", "{rel} k={k}: {e}");
+        let report = doctor(&s).await.unwrap();
+        let d = &report.diagnoses[0];
+        let expected = if k == 1 {
+            Classification::NotApplied
+        } else {
+            Classification::PartWay { applied: k - 1 }
+        };
+        // Steps that change no schema make neighbouring states equal; the ledger's count
+        // decides among them, so the classification is exact either way.
+        assert_eq!(
+            d.classification, expected,
+            "{rel} k={k}: {:?}",
+            d.matching_states
+        );
+        repair(
+            &s,
+            &m.name,
+            RepairOptions {
+                direction: RepairDirection::Revert,
+                allow_data_loss: true,
+                dry_run: false,
+            },
+            &mut |_| true,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{rel} k={k}: revert: {e}"));
+        let after = introspect(&db.url).await;
+        let dd = diff(dialect, &pre, &after);
+        assert!(
+            dd.is_empty(),
+            "{rel} k={k}: after revert: {:?}",
+            keel_core::schema::summary::summarize(&dd)
+        );
+        cases += 1;
+    }
+    // Last: fail part-way, fix the file, finish.
+    let k = *positions.last().unwrap();
+    write(dir, &m.name, &script(Some(k)));
+    run_deploy(&s).await.unwrap_err();
+    write(dir, &m.name, &script(None));
+    repair(
+        &s,
+        &m.name,
+        RepairOptions {
+            direction: RepairDirection::Finish,
+            allow_data_loss: false,
+            dry_run: false,
+        },
+        &mut |_| true,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{rel}: finish: {e}"));
+    let reference = TestDb::new(backend).await;
+    let rt = tempfile::tempdir().unwrap();
+    for h in &src.migrations[..mi] {
+        write(rt.path(), &h.name, &h.script);
+    }
+    write(rt.path(), &m.name, &script(None));
+    run_deploy(&settings(&reference.url, rt.path()))
+        .await
+        .unwrap();
+    let dd = diff(
+        dialect,
+        &introspect(&reference.url).await,
+        &introspect(&db.url).await,
+    );
+    assert!(
+        dd.is_empty(),
+        "{rel}: after finish: {:?}",
+        keel_core::schema::summary::summarize(&dd)
+    );
+    assert_eq!(status(&s).await.unwrap().exit_code(), 0);
+    cases += 1;
+    println!(
+        "repair matrix corpus {rel}: {cases} of {cases} cases pass ({} steps in {})",
+        n, m.name
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_postgres_rallly() {
+    corpus_history(
+        Backend::Postgres,
+        "lukevella__rallly/packages/database/prisma/migrations",
+    )
+    .await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_postgres_hoppscotch() {
+    corpus_history(
+        Backend::Postgres,
+        "hoppscotch__hoppscotch/packages/hoppscotch-backend/prisma/migrations",
+    )
+    .await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_mysql_flipt() {
+    corpus_history(Backend::Mysql, "flipt-io__flipt/config/migrations/mysql").await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_sqlite_pingvin() {
+    corpus_history(
+        Backend::Sqlite,
+        "stonith404__pingvin-share/backend/prisma/migrations",
+    )
+    .await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corpus_sqlite_teable() {
+    corpus_history(
+        Backend::Sqlite,
+        "teableio__teable/packages/db-main-prisma/prisma/sqlite/migrations",
+    )
+    .await;
+}

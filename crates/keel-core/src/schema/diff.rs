@@ -290,13 +290,18 @@ fn diff_table(
         .enumerate()
         .filter(|(_, i)| i.table == to_id)
         .collect();
-    // Names the database generates (SQLite's `sqlite_autoindex_*`) say nothing: such indexes
-    // match by definition only.
-    let generated = |n: &str| n.starts_with("sqlite_autoindex_");
+    // Names the database generates say nothing: such indexes match by definition only.
+    // SQLite's `sqlite_autoindex_*`, and MySQL/MariaDB's index for a foreign key (named after
+    // the constraint or its first column, and renamed by the server when the key is added
+    // again).
+    let generated = |s: &Schema, i: &Index| {
+        i.name.starts_with("sqlite_autoindex_")
+            || (dialect == Dialect::Mysql && mysql_fk_index(s, i))
+    };
     for (ti, t) in &tidx {
-        let same = if generated(&t.name) {
+        let same = if generated(to, t) {
             fidx.iter()
-                .find(|(_, f)| generated(&f.name) && index_key(from, f) == index_key(to, t))
+                .find(|(_, f)| generated(from, f) && index_key(from, f) == index_key(to, t))
         } else {
             fidx.iter().find(|(_, f)| f.name == t.name)
         };
@@ -310,9 +315,9 @@ fn diff_table(
         }
     }
     for (fi, f) in &fidx {
-        let kept = if generated(&f.name) {
+        let kept = if generated(from, f) {
             tidx.iter()
-                .any(|(_, t)| generated(&t.name) && index_key(from, f) == index_key(to, t))
+                .any(|(_, t)| generated(to, t) && index_key(from, f) == index_key(to, t))
         } else {
             tidx.iter().any(|(_, t)| t.name == f.name)
         };
@@ -398,6 +403,29 @@ fn column_changes(a: &Column, b: &Column) -> ColumnChanges {
         collation: a.collation != b.collation,
         comment: a.comment != b.comment,
     }
+}
+
+/// Whether `i` is the index MySQL/MariaDB creates for a foreign key: not unique, on exactly
+/// the key's columns, named after the constraint or after its first column.
+fn mysql_fk_index(s: &Schema, i: &Index) -> bool {
+    if i.unique || i.predicate.is_some() {
+        return false;
+    }
+    let cols: Option<Vec<ColumnId>> = i
+        .columns
+        .iter()
+        .map(|c| match c.part {
+            IndexPart::Column(id) => Some(id),
+            IndexPart::Expression(_) => None,
+        })
+        .collect();
+    let Some(cols) = cols else { return false };
+    s.foreign_keys.iter().any(|fk| {
+        fk.table == i.table
+            && fk.columns == cols
+            && (fk.name.as_deref() == Some(i.name.as_str())
+                || fk.columns.first().map(|c| s.column(*c).name.as_str()) == Some(i.name.as_str()))
+    })
 }
 
 /// An index's definition in names, for comparison across schemas.
