@@ -77,6 +77,22 @@ pub enum Command {
     Doctor,
     /// Take a failed migration to the state after it (--finish) or before it (--revert), verified by introspection, then record the ledger
     Repair(RepairArgs),
+    /// Write the next migration and its down.sql from the desired schema (schema.sql), verified in a shadow; then deploy it unless --create-only
+    Plan(PlanArgs),
+    /// Run the down.sql of the latest applied migrations, newest first, and mark them rolled back
+    Rollback(RollbackArgs),
+    /// For CI: the migrations reproduce schema.sql and every down.sql undoes its migration; exit 2 otherwise
+    Check {
+        /// The desired schema
+        #[arg(long, value_name = "FILE", default_value = "schema.sql")]
+        schema: std::path::PathBuf,
+    },
+    /// Print the live schema: SQL DDL, JSON (the model), or a Mermaid ER diagram
+    Inspect {
+        /// Output format
+        #[arg(long, value_enum, default_value = "sql")]
+        format: InspectFormat,
+    },
     /// Compare two schemas: SRC is empty, a database URL, migrations[=DIR], schema=FILE or ledger
     Diff(DiffArgs),
 }
@@ -144,6 +160,50 @@ pub struct RepairArgs {
     #[arg(long)]
     pub allow_data_loss: bool,
     /// Print the diagnosis and the SQL; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InspectFormat {
+    /// SQL DDL that recreates the schema
+    Sql,
+    /// keel's schema model
+    Json,
+    /// A Mermaid erDiagram (tables, key columns, foreign keys)
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The migration's name: lowercase letters, digits and underscores
+    pub name: String,
+    /// The desired schema
+    #[arg(long, value_name = "FILE", default_value = "schema.sql")]
+    pub schema: PathBuf,
+    /// Write the files only; do not deploy to --database-url
+    #[arg(long)]
+    pub create_only: bool,
+    /// A rename: OLD=NEW for a table, TABLE.OLD=NEW for a column (repeatable)
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// How many of the latest applied migrations [default: 1]
+    #[arg(long, conflicts_with = "to")]
+    pub steps: Option<usize>,
+    /// Roll back every migration applied after this version or name
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Run without asking (needed when not on a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Run even when a down.sql drops tables or columns holding data
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// Print what would run; change nothing
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -204,6 +204,52 @@ pub enum Error {
         /// target → live.
         differences: Vec<String>,
     },
+    /// A `--rename` is malformed or names no pair in the plan.
+    #[error("bad --rename `{given}`")]
+    BadRename {
+        /// What was given, and why it is wrong.
+        given: String,
+    },
+    /// A table or column disappears while one of the same shape appears, and keel could not
+    /// ask whether it is a rename.
+    #[error("probable rename: {rename}; keel does not guess (a drop and an add loses the data)")]
+    AmbiguousRename {
+        /// The candidate.
+        rename: String,
+        /// The flag that states it.
+        flag: String,
+    },
+    /// The migration or down.sql keel wrote does not do what it must, replayed in a shadow.
+    #[error("{what}; nothing was written. Differences: {}", differences.join("; "))]
+    PlanVerifyFailed {
+        /// Which check failed.
+        what: String,
+        /// What differs.
+        differences: Vec<String>,
+    },
+    /// A migration to roll back has no down script.
+    #[error("cannot roll back `{name}`: it has no down.sql")]
+    NoDownScript {
+        /// The migration.
+        name: String,
+    },
+    /// A rollback's down script would drop data.
+    #[error("rolling back would drop data: {}", losses.join(", "))]
+    RollbackWouldLoseData {
+        /// What, with row counts.
+        losses: Vec<String>,
+    },
+    /// The rollback was not confirmed.
+    #[error("rollback not confirmed; nothing changed")]
+    RollbackNotConfirmed,
+    /// A down script failed, or did not restore the schema before its migration.
+    #[error("rolling back `{name}` failed: {message}")]
+    RollbackFailed {
+        /// The migration.
+        name: String,
+        /// What happened, and what is known of the state.
+        message: String,
+    },
     /// `--to VERSION` names no migration.
     #[error("`--to {target}` matches no migration version or name in `{}`", dir.display())]
     TargetNotFound {
@@ -300,6 +346,13 @@ impl Error {
             Error::NotFailed { .. } => "K3012",
             Error::TargetNotFound { .. } => "K4004",
             Error::RepairNeedsFixedFile { .. } => "K4050",
+            Error::BadRename { .. } => "K4060",
+            Error::AmbiguousRename { .. } => "K4061",
+            Error::PlanVerifyFailed { .. } => "K4062",
+            Error::NoDownScript { .. } => "K4063",
+            Error::RollbackWouldLoseData { .. } => "K4064",
+            Error::RollbackNotConfirmed => "K4065",
+            Error::RollbackFailed { .. } => "K4066",
             Error::RepairWouldLoseData { .. } => "K4051",
             Error::RepairNotConfirmed { .. } => "K4052",
             Error::RepairStepFailed { .. } => "K4053",
@@ -356,6 +409,13 @@ impl Error {
             Error::AlreadyApplied { .. } => "nothing to do; `keel status` shows the ledger".into(),
             Error::NotFailed { .. } => "only a failed migration can be marked rolled back; `keel status` shows the states".into(),
             Error::TargetNotFound { .. } => "give a version or a name that `keel status` lists".into(),
+            Error::BadRename { .. } => "use --rename OLD=NEW for a table or --rename TABLE.OLD=NEW for a column, naming a table or column that disappears and one that appears".into(),
+            Error::AmbiguousRename { flag, .. } => format!("say which it is: `{flag}` (a rename), or run `keel plan` on a terminal and answer; to drop and add instead, answer no there"),
+            Error::PlanVerifyFailed { .. } => "the schema holds something keel's model cannot express yet (see the differences); write this migration by hand (`keel new NAME`)".into(),
+            Error::NoDownScript { name } => format!("write `{name}`'s down.sql by hand (the SQL that undoes it), or revert with a new migration"),
+            Error::RollbackWouldLoseData { .. } => "keep the data first (copy the rows elsewhere), or accept the loss with `keel rollback --allow-data-loss`".into(),
+            Error::RollbackNotConfirmed => "run `keel rollback` on a terminal and confirm, or add --yes".into(),
+            Error::RollbackFailed { .. } => "fix the down.sql; `keel status` and `keel doctor` show where the database stands".into(),
             Error::RepairNeedsFixedFile { name, step, .. } => format!("fix step {step} of `{name}` (it fails whatever the data), then run `keel repair {name} --finish` again; or `keel repair {name} --revert`"),
             Error::RepairWouldLoseData { name, flag, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `keel repair {name} {flag} --allow-data-loss`"),
             Error::RepairNotConfirmed { name, flag } => format!("run `keel repair {name} {flag}` on a terminal and confirm, or add --yes"),

@@ -79,15 +79,7 @@ pub fn init(settings: &Settings, project: &Path) -> Result<InitReport, Error> {
 /// # Errors
 /// [`Error::InvalidName`] (K4010) unless `name` matches `[a-z0-9_]+`; [`Error::Write`].
 pub fn new_migration(settings: &Settings, name: &str) -> Result<PathBuf, Error> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Err(Error::InvalidName {
-            name: name.to_string(),
-        });
-    }
+    check_name(name)?;
     let dir = &settings.migrations_dir;
     let existing = keel_core::migrations::read_dir(dir)?;
     let mut t = chrono::Utc::now();
@@ -109,4 +101,21 @@ pub fn new_migration(settings: &Settings, name: &str) -> Result<PathBuf, Error> 
         source,
     })?;
     Ok(file)
+}
+
+/// Checks a migration name: `[a-z0-9_]+`.
+///
+/// # Errors
+/// [`Error::InvalidName`] (K4010).
+pub(crate) fn check_name(name: &str) -> Result<(), Error> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Error::InvalidName {
+            name: name.to_string(),
+        });
+    }
+    Ok(())
 }

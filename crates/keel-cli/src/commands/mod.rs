@@ -5,6 +5,7 @@ mod diff;
 mod doctor;
 mod drift;
 mod init;
+mod plan;
 mod resolve;
 mod status;
 
@@ -38,6 +39,10 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
         Command::Drift => drift::run(&settings, g.json).await,
+        Command::Plan(a) => plan::plan(&settings, a, g.json).await,
+        Command::Rollback(a) => plan::rollback(&settings, a, g.json).await,
+        Command::Check { schema } => plan::check(&settings, schema, g.json).await,
+        Command::Inspect { format } => plan::inspect(&settings, *format, g.json).await,
         Command::Doctor => doctor::doctor(&settings, g.json).await,
         Command::Repair(a) => doctor::repair(&settings, a, g.json).await,
         Command::Baseline { name } => drift::baseline(&settings, name, g.json).await,

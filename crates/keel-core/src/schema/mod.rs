@@ -375,6 +375,7 @@ impl Schema {
 pub type SchemaDialect = Dialect;
 
 pub mod diff;
+pub mod mermaid;
 pub mod plan;
 pub mod render;
 pub mod summary;

@@ -1,0 +1,201 @@
+//! `keel plan`, `keel rollback`, `keel check`, `keel inspect`.
+
+use crate::args::{InspectFormat, PlanArgs, RollbackArgs};
+use keel::{Error, PlanOptions, Rename, RollbackOptions, RollbackReport, Settings};
+use keel_core::redact::redact_in;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+fn interactive(json: bool) -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json
+}
+
+fn ask_yes(question: &str) -> bool {
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    matches!(line.trim(), "y" | "yes")
+}
+
+pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, Error> {
+    let renames = a
+        .rename
+        .iter()
+        .map(|r| r.parse::<Rename>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = PlanOptions {
+        name: a.name.clone(),
+        schema_file: a.schema.clone(),
+        renames,
+        create_only: a.create_only,
+    };
+    let tty = interactive(json);
+    let mut ask = |r: &Rename| -> Option<bool> {
+        tty.then(|| {
+            ask_yes(&format!(
+                "Is {r} a rename? (a drop and an add loses the data) [y/N]"
+            ))
+        })
+    };
+    let r = keel::plan(settings, &options, &mut ask).await?;
+    if json {
+        println!(
+            "{}",
+            redact_in(
+                &serde_json::to_string(&r).unwrap_or_default(),
+                &settings.database_url
+            )
+        );
+        return Ok(0);
+    }
+    let Some(dir) = &r.dir else {
+        println!(
+            "nothing to do: the migrations already produce {}",
+            a.schema.display()
+        );
+        return Ok(0);
+    };
+    println!(
+        "wrote {} (migration.sql and down.sql, verified in {})",
+        dir.display(),
+        r.shadows
+            .last()
+            .map(String::as_str)
+            .unwrap_or("a shadow database")
+    );
+    for l in &r.summary {
+        println!("  {l}");
+    }
+    for l in &r.losses {
+        println!("warning: drops {l}");
+    }
+    if r.deployed {
+        println!(
+            "deployed to {}",
+            redact_in(&settings.database_url, &settings.database_url)
+        );
+    }
+    Ok(0)
+}
+
+fn print_rollback(r: &RollbackReport) {
+    for it in &r.items {
+        println!(
+            "-- roll back {} ({})",
+            it.name,
+            if it.transactional {
+                "in one transaction with the ledger write"
+            } else {
+                "statement by statement"
+            }
+        );
+        print!("{}", it.down);
+        if !it.down.ends_with('\n') {
+            println!();
+        }
+        for l in &it.losses {
+            println!("--   drops {l}");
+        }
+    }
+}
+
+pub async fn rollback(settings: &Settings, a: &RollbackArgs, json: bool) -> Result<u8, Error> {
+    let options = RollbackOptions {
+        steps: a.steps,
+        to: a.to.clone(),
+        allow_data_loss: a.allow_data_loss,
+        dry_run: a.dry_run,
+    };
+    let tty = interactive(json);
+    let yes = a.yes;
+    let mut confirm = |r: &RollbackReport| -> bool {
+        if !json {
+            print_rollback(r);
+        }
+        yes || (tty && ask_yes("Run this rollback? Type `yes` to continue:"))
+    };
+    let r = keel::rollback(settings, &options, &mut confirm).await?;
+    if json {
+        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        return Ok(0);
+    }
+    if r.items.is_empty() {
+        println!("nothing to roll back");
+    } else if !r.executed {
+        print_rollback(&r);
+        println!("dry run: nothing changed");
+    } else {
+        for it in &r.items {
+            println!(
+                "rolled back {} (schema verified; ledger: rolled back)",
+                it.name
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<u8, Error> {
+    let r = keel::check(settings, schema).await?;
+    let code = u8::try_from(r.exit_code()).unwrap_or(1);
+    if json {
+        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        return Ok(code);
+    }
+    match &r.schema_file {
+        Some(f) if r.schema_differences.is_empty() => {
+            println!("ok: the migrations reproduce {}", f.display())
+        }
+        Some(f) => {
+            println!(
+                "error: the migrations do not reproduce {} (run `keel plan NAME`):",
+                f.display()
+            );
+            for d in &r.schema_differences {
+                println!("  {d}");
+            }
+        }
+        None => println!("skipped: no {} to compare with", schema.display()),
+    }
+    let mut without = 0;
+    for d in &r.downs {
+        match &d.differences {
+            None => without += 1,
+            Some(v) if v.is_empty() => println!("ok: {}/down.sql undoes it", d.name),
+            Some(v) => {
+                println!("error: {}/down.sql does not undo it:", d.name);
+                for l in v {
+                    println!("  {l}");
+                }
+            }
+        }
+    }
+    if without > 0 {
+        println!("note: {without} migration(s) have no down.sql (they cannot be rolled back)");
+    }
+    println!("note: lint of pending migrations: `keel lint` is not available yet (issue #5)");
+    Ok(code)
+}
+
+pub async fn inspect(settings: &Settings, format: InspectFormat, json: bool) -> Result<u8, Error> {
+    let schema = keel::inspect(settings).await?;
+    let dialect = keel_driver::parse_url(&settings.database_url)?.dialect();
+    let format = if json { InspectFormat::Json } else { format };
+    match format {
+        InspectFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&schema).unwrap_or_default()
+        ),
+        InspectFormat::Mermaid => print!("{}", keel_core::schema::mermaid::render(&schema)),
+        InspectFormat::Sql => {
+            let plan = keel_core::schema::diff::diff(
+                dialect,
+                &keel_core::schema::Schema::default(),
+                &schema,
+            );
+            print!("{}", keel_core::schema::render::render_script(&plan)?);
+        }
+    }
+    Ok(0)
+}

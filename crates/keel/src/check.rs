@@ -1,0 +1,153 @@
+//! `keel check` for CI (issue #6, item 6): the migrations directory reproduces `schema.sql`,
+//! and every `down.sql` undoes its migration exactly (both replayed in a shadow database).
+//! Read-only: touches no target database.
+
+use crate::diff::{read_source, Source};
+use crate::shadow::Shadow;
+use crate::{Error, Settings};
+use keel_core::migrations::{self, Migration};
+use keel_core::schema::diff::diff as diff_schemas;
+use keel_core::schema::summary::summarize;
+use keel_driver::parse_url;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// One migration's down script, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct DownCheck {
+    /// The migration.
+    pub name: String,
+    /// `None` when it has no down.sql; else what differs after up + down from the schema
+    /// before it (empty = it undoes its migration exactly).
+    pub differences: Option<Vec<String>>,
+}
+
+/// What `keel check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The desired schema compared, when the file exists.
+    pub schema_file: Option<PathBuf>,
+    /// What differs from the replayed history to `schema.sql` (empty = reproduced).
+    pub schema_differences: Vec<String>,
+    /// Every migration, in order.
+    pub downs: Vec<DownCheck>,
+    /// The shadow databases used.
+    pub shadows: Vec<String>,
+}
+
+impl CheckReport {
+    /// 0 when the history reproduces `schema.sql` and every down.sql undoes its migration;
+    /// else 2. A migration without down.sql is listed, not a failure.
+    pub fn exit_code(&self) -> i32 {
+        let bad_down = self
+            .downs
+            .iter()
+            .any(|d| d.differences.as_ref().is_some_and(|v| !v.is_empty()));
+        if self.schema_differences.is_empty() && !bad_down {
+            0
+        } else {
+            2
+        }
+    }
+}
+
+/// Runs the checks. `schema_file` is skipped when it does not exist.
+///
+/// # Errors
+/// Shadow errors (K3014, K3006 when a migration or down script fails to run), migrations
+/// directory errors.
+pub async fn check(
+    settings: &Settings,
+    schema_file: &std::path::Path,
+) -> Result<CheckReport, Error> {
+    let dialect = parse_url(&settings.database_url)?.dialect();
+    let dir = migrations::read_dir(&settings.migrations_dir)?;
+    dir.check_provider(dialect)?;
+    let mut shadows = Vec::new();
+    let mut schema_differences = Vec::new();
+    let mut schema_used = None;
+    if schema_file.exists() {
+        let history =
+            read_source(settings, dialect, &Source::Migrations(None), &mut shadows).await?;
+        let desired = read_source(
+            settings,
+            dialect,
+            &Source::SchemaFile(schema_file.to_path_buf()),
+            &mut shadows,
+        )
+        .await?;
+        schema_differences = summarize(&diff_schemas(dialect, &history, &desired));
+        schema_used = Some(schema_file.to_path_buf());
+    }
+    let mut shadow = Shadow::open(settings, dialect).await?;
+    shadows.push(shadow.strategy.clone());
+    let downs = async {
+        let mut out = Vec::new();
+        let mut before = shadow.introspect().await?;
+        for m in &dir.migrations {
+            shadow.replay(&[m]).await?;
+            let after = shadow.introspect().await?;
+            let Some(path) = &m.down_path else {
+                out.push(DownCheck {
+                    name: m.name.clone(),
+                    differences: None,
+                });
+                before = after;
+                continue;
+            };
+            let bytes = std::fs::read(path).map_err(|source| {
+                Error::Migrations(keel_core::migrations::MigrationsError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            })?;
+            let down =
+                Migration::from_bytes(&format!("{}/down.sql", m.name), path.clone(), None, bytes)?;
+            if let Err(e) = shadow.replay(&[&down]).await {
+                out.push(DownCheck {
+                    name: m.name.clone(),
+                    differences: Some(vec![format!("down.sql fails: {e}")]),
+                });
+                break;
+            }
+            let undone = shadow.introspect().await?;
+            out.push(DownCheck {
+                name: m.name.clone(),
+                differences: Some(summarize(&diff_schemas(dialect, &before, &undone))),
+            });
+            // Apply it again, to go on with the history from the state it leaves (and to see
+            // that down.sql left nothing that stops it).
+            before = after;
+            if let Err(e) = shadow.replay(&[m]).await {
+                if let Some(last) = out.last_mut() {
+                    if let Some(d) = last.differences.as_mut() {
+                        d.push(format!(
+                            "the migration no longer applies after its down.sql: {e}"
+                        ));
+                    }
+                }
+                break;
+            }
+        }
+        Ok::<_, Error>(out)
+    }
+    .await;
+    shadow.close().await;
+    Ok(CheckReport {
+        schema_file: schema_used,
+        schema_differences,
+        downs: downs?,
+        shadows,
+    })
+}
+
+/// The live schema (read-only), for `keel inspect`.
+///
+/// # Errors
+/// Connection and server errors.
+pub async fn inspect(settings: &Settings) -> Result<keel_core::schema::Schema, Error> {
+    let mut d = keel_driver::connect(&settings.database_url).await?;
+    let r = d.introspect().await;
+    d.close().await;
+    Ok(r?)
+}

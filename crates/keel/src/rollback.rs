@@ -1,0 +1,362 @@
+//! `keel rollback [--steps N | --to VERSION]` (issue #6, item 4): runs the `down.sql` of the
+//! latest applied migrations, newest first, each in a transaction with its ledger write where
+//! the database allows, verifies each against the schema before that migration (replayed in a
+//! shadow), and marks it rolled back (Prisma's `rolled_back_at`).
+
+use crate::project::Project;
+use crate::repair::{losses, Loss};
+use crate::shadow::Shadow;
+use crate::{Error, Settings};
+use keel_core::ledger::State;
+use keel_core::migrations::Migration;
+use keel_core::schema::diff::diff as diff_schemas;
+use keel_core::schema::summary::summarize;
+use keel_core::schema::Schema;
+use keel_core::splitter;
+use keel_core::Dialect;
+use serde::Serialize;
+
+/// Which migrations to roll back.
+#[derive(Debug, Clone, Default)]
+pub struct RollbackOptions {
+    /// How many of the latest applied migrations (default 1).
+    pub steps: Option<usize>,
+    /// Roll back every applied migration after this version or name (it stays applied).
+    pub to: Option<String>,
+    /// Run even when a down script drops tables or columns holding data.
+    pub allow_data_loss: bool,
+    /// Compute and return the plan; change nothing.
+    pub dry_run: bool,
+}
+
+/// One migration to roll back.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackItem {
+    /// The migration.
+    pub name: String,
+    /// Its down script.
+    pub down: String,
+    /// What the down script drops, with the rows at stake on the target.
+    pub losses: Vec<Loss>,
+    /// Whether it runs in one transaction with the ledger write.
+    pub transactional: bool,
+}
+
+/// What was (or would be) rolled back.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    /// Newest first.
+    pub items: Vec<RollbackItem>,
+    /// Whether the down scripts ran.
+    pub executed: bool,
+}
+
+/// Rolls back under the deploy lock; `confirm` sees the plan first (return `false` to stop).
+///
+/// # Errors
+/// [`Error::FailedMigrations`] (K3009: repair first), [`Error::TargetNotFound`] (K4004),
+/// [`Error::NoDownScript`] (K4063), [`Error::RollbackWouldLoseData`] (K4064),
+/// [`Error::RollbackNotConfirmed`] (K4065), [`Error::RollbackFailed`] (K4066), lock, shadow
+/// and driver errors.
+pub async fn rollback(
+    settings: &Settings,
+    options: &RollbackOptions,
+    confirm: &mut (dyn FnMut(&RollbackReport) -> bool + Send),
+) -> Result<RollbackReport, Error> {
+    let mut project = Project::open(settings).await?;
+    let r = locked(&mut project, settings, options, confirm).await;
+    project.close().await;
+    r
+}
+
+async fn locked(
+    project: &mut Project,
+    settings: &Settings,
+    options: &RollbackOptions,
+    confirm: &mut (dyn FnMut(&RollbackReport) -> bool + Send),
+) -> Result<RollbackReport, Error> {
+    project.driver.lock(settings.lock_timeout).await?;
+    project.refresh().await?;
+    let (rows, reconciled) = project.reconcile().await?;
+    let failed: Vec<String> = reconciled
+        .with_state(State::Failed)
+        .map(|e| e.name.clone())
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::FailedMigrations { names: failed });
+    }
+    let applied: Vec<(String, Option<usize>)> = reconciled
+        .entries
+        .iter()
+        .filter(|e| matches!(e.state, State::Applied | State::Modified | State::Missing))
+        .map(|e| (e.name.clone(), e.file))
+        .collect();
+    let count = match &options.to {
+        Some(v) => {
+            let pos = applied
+                .iter()
+                .position(|(n, _)| n == v || n.split('_').next() == Some(v.as_str()))
+                .ok_or_else(|| Error::TargetNotFound {
+                    target: v.clone(),
+                    dir: project.dir.root.clone(),
+                })?;
+            applied.len() - pos - 1
+        }
+        None => options.steps.unwrap_or(1).min(applied.len()),
+    };
+    let chosen = &applied[applied.len() - count..];
+    let dialect = project.driver.dialect();
+    let mut files: Vec<Migration> = Vec::new();
+    for (name, file) in chosen {
+        let Some(m) = file.map(|i| project.dir.migrations[i].clone()) else {
+            return Err(Error::NoDownScript { name: name.clone() });
+        };
+        if m.down_path.is_none() {
+            return Err(Error::NoDownScript { name: name.clone() });
+        }
+        files.push(m);
+    }
+    let downs: Vec<String> = files
+        .iter()
+        .map(|m| {
+            let p = m
+                .down_path
+                .as_ref()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default();
+            std::fs::read_to_string(&p).map_err(|source| {
+                Error::Migrations(keel_core::migrations::MigrationsError::Io { path: p, source })
+            })
+        })
+        .collect::<Result<_, _>>()?;
+
+    // The schema before each chosen migration, and what its down drops: replay in a shadow.
+    let keep: Vec<&Migration> = applied[..applied.len() - count]
+        .iter()
+        .filter_map(|(_, f)| f.map(|i| &project.dir.migrations[i]))
+        .collect();
+    let mut shadow = Shadow::open(settings, dialect).await?;
+    let states = async {
+        shadow.replay(&keep).await?;
+        let mut befores = vec![shadow.introspect().await?];
+        for m in &files {
+            shadow.replay(&[m]).await?;
+            befores.push(shadow.introspect().await?);
+        }
+        Ok::<_, Error>(befores)
+    }
+    .await;
+    shadow.close().await;
+    let states: Vec<Schema> = states?;
+    // states[i] = before files[i]; states[i + 1] = after it.
+    let mut items = Vec::new();
+    for (i, m) in files.iter().enumerate().rev() {
+        let p = diff_schemas(dialect, &states[i + 1], &states[i]);
+        // A rename reads as a drop and an add in a schema diff; the down script says which.
+        let renamed = renamed_names(&downs[i]);
+        let l: Vec<Loss> = losses(project.driver.as_mut(), &p)
+            .await
+            .into_iter()
+            .filter(|l| {
+                let obj = l.object.replace(['"', '`'], "");
+                !renamed
+                    .iter()
+                    .any(|n| obj.ends_with(&format!(".{n}")) || obj == format!("table {n}"))
+            })
+            .collect();
+        let transactional = dialect != Dialect::Mysql
+            && splitter::split(&downs[i], dialect).iter().all(|s| {
+                let k = splitter::classify(s.sql(&downs[i]), dialect);
+                k.non_transactional.is_none() && !k.transaction_control
+            });
+        items.push(RollbackItem {
+            name: m.name.clone(),
+            down: downs[i].clone(),
+            losses: l,
+            transactional,
+        });
+    }
+    let mut report = RollbackReport {
+        items,
+        executed: false,
+    };
+    if options.dry_run || report.items.is_empty() {
+        return Ok(report);
+    }
+    let at_stake: Vec<String> = report
+        .items
+        .iter()
+        .flat_map(|it| it.losses.iter())
+        .filter(|l| l.rows.is_none_or(|n| n > 0))
+        .map(ToString::to_string)
+        .collect();
+    if !at_stake.is_empty() && !options.allow_data_loss {
+        return Err(Error::RollbackWouldLoseData { losses: at_stake });
+    }
+    if !confirm(&report) {
+        return Err(Error::RollbackNotConfirmed);
+    }
+    for (k, item) in report.items.iter().enumerate() {
+        let i = files.len() - 1 - k;
+        let target = &states[i];
+        run_down(project, item, target).await?;
+        let now = chrono::Utc::now();
+        if !item.transactional {
+            mark(project, &rows, &item.name, now).await?;
+        }
+    }
+    report.executed = true;
+    Ok(report)
+}
+
+async fn mark(
+    project: &mut Project,
+    rows: &[keel_core::ledger::LedgerRow],
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    for r in rows.iter().filter(|r| {
+        r.migration_name == name && r.finished_at.is_some() && r.rolled_back_at.is_none()
+    }) {
+        let mut r = r.clone();
+        r.rolled_back_at = Some(now);
+        project.driver.update_row(&project.ledger_table, &r).await?;
+    }
+    Ok(())
+}
+
+async fn run_down(
+    project: &mut Project,
+    item: &RollbackItem,
+    target: &Schema,
+) -> Result<(), Error> {
+    let dialect = project.driver.dialect();
+    let steps: Vec<String> = splitter::split(&item.down, dialect)
+        .iter()
+        .map(|s| s.sql(&item.down).to_string())
+        .collect();
+    let fail = |message: String| Error::RollbackFailed {
+        name: item.name.clone(),
+        message,
+    };
+    let fk_off = dialect == Dialect::Sqlite
+        && steps
+            .iter()
+            .any(|s| splitter::classify(s, dialect).sqlite_pragma_foreign_keys == Some(false));
+    if item.transactional {
+        if fk_off {
+            project.driver.execute("PRAGMA foreign_keys=OFF").await?;
+        }
+        project.driver.begin().await?;
+        let inner = async {
+            for (i, s) in steps.iter().enumerate() {
+                if fk_off
+                    && splitter::classify(s, dialect)
+                        .sqlite_pragma_foreign_keys
+                        .is_some()
+                {
+                    continue;
+                }
+                project.driver.execute(s).await.map_err(|e| {
+                    fail(format!(
+                        "statement {} of down.sql: {e}; it ran in a transaction: nothing changed",
+                        i + 1
+                    ))
+                })?;
+            }
+            verify(project, target, &item.name, true).await?;
+            let rows = project.rows().await?;
+            mark(project, &rows, &item.name, chrono::Utc::now()).await
+        }
+        .await;
+        let r = match inner {
+            Ok(()) => project.driver.commit().await.map_err(Error::from),
+            Err(e) => {
+                let _ = project.driver.rollback().await;
+                Err(e)
+            }
+        };
+        if fk_off {
+            let _ = project.driver.execute("PRAGMA foreign_keys=ON").await;
+        }
+        r
+    } else {
+        for (i, s) in steps.iter().enumerate() {
+            project.driver.execute(s).await.map_err(|e| {
+                fail(format!("statement {} of down.sql: {e}; the {i} before it took effect and the ledger still records the migration as applied", i + 1))
+            })?;
+        }
+        verify(project, target, &item.name, false).await
+    }
+}
+
+async fn verify(
+    project: &mut Project,
+    target: &Schema,
+    name: &str,
+    transactional: bool,
+) -> Result<(), Error> {
+    let dialect = project.driver.dialect();
+    if dialect == Dialect::Postgres {
+        let _ = project.driver.execute("RESET search_path").await;
+    }
+    let live = project.driver.introspect().await?;
+    let d = diff_schemas(dialect, target, &live);
+    if d.is_empty() {
+        return Ok(());
+    }
+    Err(Error::RollbackFailed {
+        name: name.to_string(),
+        message: format!(
+            "down.sql does not restore the schema before the migration ({}){}",
+            summarize(&d).join("; "),
+            if transactional {
+                "; it ran in a transaction: nothing changed"
+            } else {
+                "; the ledger still records it as applied"
+            }
+        ),
+    })
+}
+
+/// Names a script renames away (`RENAME COLUMN a TO b`, `RENAME TO b`, `RENAME TABLE a TO b`):
+/// the old names, unquoted.
+fn renamed_names(script: &str) -> Vec<String> {
+    let words: Vec<String> = script
+        .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches(|c| c == '"' || c == '`').to_string())
+        .collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if !w.eq_ignore_ascii_case("rename") {
+            continue;
+        }
+        match words.get(i + 1).map(|x| x.to_ascii_uppercase()).as_deref() {
+            Some("COLUMN" | "TABLE") => {
+                if let Some(old) = words.get(i + 2) {
+                    out.push(old.clone());
+                }
+            }
+            Some("TO") if i >= 1 => {
+                // ALTER TABLE old RENAME TO new: the table named before RENAME.
+                out.push(words[i - 1].rsplit('.').next().unwrap_or("").to_string());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renamed_names;
+
+    #[test]
+    fn finds_renamed_names() {
+        assert_eq!(
+            renamed_names("ALTER TABLE \"users\" RENAME COLUMN \"full_name\" TO \"name\";\nALTER TABLE \"p\" RENAME TO \"q\";\nRENAME TABLE `a` TO `b`;"),
+            vec!["full_name", "p", "a"]
+        );
+    }
+}
