@@ -6,6 +6,9 @@
 //! sqlite3) without a ledger; `keel baseline` then writes and records a first migration, after
 //! which `keel drift` finds nothing and `keel status --exit-code` exits 0.
 //!
+//! Plan: each corpus's final state (`keel inspect`) as schema.sql → `keel plan init` → `keel check` passes; the
+//! Mermaid diagram of each is snapshot-tested.
+//!
 //! Skipped, with a printed reason, when `KEEL_CORPORA` is unset. Not run (see README):
 //! `umami_mysql` (its `05_add_visit_id` uses MySQL-8-only functions, MariaDB rejects it),
 //! `kratos_*` (ory/popx layout: per-dialect `<version>_<name>.<dialect>.up.sql` overrides, which
@@ -188,6 +191,59 @@ async fn baseline_corpus(backend: Backend, rel: &str) {
     );
 }
 
+/// `keel plan init` from the corpus's final state as schema.sql (`keel inspect` of the
+/// deployed history) and an empty migrations directory writes one migration that reproduces
+/// it and a down.sql that undoes it (`keel check` exits 0); deployed, its Mermaid diagram is
+/// snapshot-tested.
+async fn plan_corpus(backend: Backend, rel: &str, snapshot: &str) {
+    let Some(root) = corpora() else { return };
+    let history = TestDb::new(backend).await;
+    let db = TestDb::new(backend).await;
+    let t = tempfile::tempdir().unwrap();
+    let mig = t.path().join("migrations");
+    std::fs::create_dir_all(&mig).unwrap();
+    let keel = |url: &str, dir: &std::path::Path, args: &[&str]| {
+        let mut c = Command::cargo_bin("keel").unwrap();
+        c.current_dir(t.path())
+            .env_remove("DATABASE_URL")
+            .arg("--database-url")
+            .arg(url)
+            .arg("--migrations")
+            .arg(dir)
+            .args(args);
+        c.output().unwrap()
+    };
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let src = root.join(rel);
+    let o = keel(&history.url, &src, &["deploy"]);
+    assert!(o.status.success(), "{rel}: deploy: {}", text(&o));
+    let o = keel(&history.url, &src, &["inspect"]);
+    assert!(o.status.success(), "{rel}: inspect: {}", text(&o));
+    std::fs::write(t.path().join("schema.sql"), &o.stdout).unwrap();
+    let o = keel(&db.url, &mig, &["plan", "init", "--create-only"]);
+    assert!(o.status.success(), "{rel}: plan: {}", text(&o));
+    assert_eq!(
+        std::fs::read_dir(&mig).unwrap().count(),
+        1,
+        "{rel}: one migration"
+    );
+    let o = keel(&db.url, &mig, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{rel}: check: {}", text(&o));
+    let o = keel(&db.url, &mig, &["deploy"]);
+    assert!(o.status.success(), "{rel}: deploy: {}", text(&o));
+    let o = keel(&db.url, &mig, &["inspect", "--format", "mermaid"]);
+    assert!(o.status.success(), "{rel}: inspect: {}", text(&o));
+    let diagram = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(diagram.starts_with("erDiagram\n"));
+    insta::assert_snapshot!(format!("mermaid_{snapshot}"), diagram);
+}
+
 macro_rules! corpus {
     ($name:ident, $backend:ident, $path:literal) => {
         mod $name {
@@ -199,6 +255,10 @@ macro_rules! corpus {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn baseline() {
                 baseline_corpus(Backend::$backend, $path).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn plan() {
+                plan_corpus(Backend::$backend, $path, stringify!($name)).await
             }
         }
     };

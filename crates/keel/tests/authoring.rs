@@ -79,7 +79,11 @@ async fn authoring_session(db: TestDb) {
               CREATE TABLE posts (id INT PRIMARY KEY, user_id INT NOT NULL REFERENCES users (id), title VARCHAR(100));\n\
               CREATE INDEX posts_title ON posts (title);\n";
     let r = step(&s, dir, "posts", v2, vec![]).await.unwrap();
-    assert!(r.summary.iter().any(|l| l.contains("posts")), "{:?}", r.summary);
+    assert!(
+        r.summary.iter().any(|l| l.contains("posts")),
+        "{:?}",
+        r.summary
+    );
     db.execute("INSERT INTO posts (id, user_id, title) VALUES (10, 1, 'hello')")
         .await;
     let after_v2 = introspect(&db.url).await;
@@ -95,12 +99,19 @@ async fn authoring_session(db: TestDb) {
     let e = step(&s, dir, "rename", v3, vec![]).await.unwrap_err();
     assert_eq!(e.code(), "K4061", "{e}");
     // … and a rename with it: the values move with the column.
-    let r = step(&s, dir, "rename", v3, vec!["users.email=mail".parse().unwrap()])
-        .await
-        .unwrap();
+    let r = step(
+        &s,
+        dir,
+        "rename",
+        v3,
+        vec!["users.email=mail".parse().unwrap()],
+    )
+    .await
+    .unwrap();
     assert_eq!(r.renames.len(), 1);
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM users WHERE mail = 'a@x'").await,
+        db.scalar("SELECT COUNT(*) FROM users WHERE mail = 'a@x'")
+            .await,
         1
     );
 
@@ -116,17 +127,28 @@ async fn authoring_session(db: TestDb) {
     assert!(r.executed);
     let now = introspect(&db.url).await;
     let dd = diff(d, &after_v2, &now);
-    assert!(dd.is_empty(), "{:?}", keel_core::schema::summary::summarize(&dd));
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM posts").await, 1, "untouched rows kept");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM users WHERE email = 'a@x'").await, 1);
+    assert!(
+        dd.is_empty(),
+        "{:?}",
+        keel_core::schema::summary::summarize(&dd)
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM posts").await,
+        1,
+        "untouched rows kept"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM users WHERE email = 'a@x'")
+            .await,
+        1
+    );
 
     // Roll back to the first migration: the posts table (one row) is at stake.
     let first = std::fs::read_dir(dir.join("migrations"))
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with("_init"))
-        .next()
+        .find(|n| n.ends_with("_init"))
         .unwrap();
     let e = rollback(
         &s,
@@ -152,9 +174,17 @@ async fn authoring_session(db: TestDb) {
     .await
     .unwrap();
     let dd = diff(d, &after_v1, &introspect(&db.url).await);
-    assert!(dd.is_empty(), "{:?}", keel_core::schema::summary::summarize(&dd));
+    assert!(
+        dd.is_empty(),
+        "{:?}",
+        keel_core::schema::summary::summarize(&dd)
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM users").await, 2);
     let st = status(&s).await.unwrap();
-    assert_eq!(st.exit_code(), 2, "rolled back migrations are pending again");
+    assert_eq!(
+        st.exit_code(),
+        2,
+        "rolled back migrations are pending again"
+    );
 }
 db_test!(authoring_session);

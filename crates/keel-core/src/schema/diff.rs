@@ -164,9 +164,8 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
             }
         }
     }
-    for (ti, t) in from.tables.iter().enumerate() {
-        let from_id = TableId(ti as u32);
-        if to.table_id(t.namespace.as_deref(), &t.name).is_none() {
+    for from_id in drop_order(dialect, from, to) {
+        {
             // Its foreign keys go first, so that tables dropped together drop in any order.
             if dialect != Dialect::Sqlite {
                 for (i, fk) in from.foreign_keys.iter().enumerate() {
@@ -185,6 +184,34 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
         to: to.clone(),
         changes,
     }
+}
+
+/// The tables of `from` missing in `to`, in the order to drop them: on SQLite (whose foreign
+/// keys are part of the table and act while it is dropped) a table after every dropped table
+/// that references it; elsewhere in schema order (their foreign keys are dropped first).
+fn drop_order(dialect: Dialect, from: &Schema, to: &Schema) -> Vec<TableId> {
+    let mut left: Vec<TableId> = from
+        .tables
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| to.table_id(t.namespace.as_deref(), &t.name).is_none())
+        .map(|(i, _)| TableId(i as u32))
+        .collect();
+    if dialect != Dialect::Sqlite {
+        return left;
+    }
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let free = left.iter().position(|t| {
+            !from
+                .foreign_keys
+                .iter()
+                .any(|fk| fk.referenced_table == *t && fk.table != *t && left.contains(&fk.table))
+        });
+        // A cycle: break it in schema order.
+        out.push(left.remove(free.unwrap_or(0)));
+    }
+    out
 }
 
 /// SQLite can add a column in place only when it is nullable or has a constant default, is not
