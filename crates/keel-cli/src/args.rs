@@ -87,6 +87,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE", default_value = "schema.sql")]
         schema: std::path::PathBuf,
     },
+    /// Check migrations (default: the pending ones) for destructive and locking changes, with row counts from the database; exit 1 on an error
+    Lint {
+        /// Migration names [default: the pending migrations]
+        #[arg(value_name = "MIGRATION")]
+        names: Vec<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: LintFormat,
+    },
+    /// Development only: drop everything in the database (refused unless keel.toml marks it disposable, or it is a SQLite file in the project)
+    Reset {
+        /// Run without typing the database name (needed when not on a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print the live schema: SQL DDL, JSON (the model), or a Mermaid ER diagram
     Inspect {
         /// Output format
@@ -130,6 +145,9 @@ pub struct DeployArgs {
     /// Apply pending migrations older than the newest applied one
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Apply migrations that drop tables or columns holding data, or narrow column types
+    #[arg(long)]
+    pub allow_data_loss: bool,
 }
 
 #[derive(Debug, Args)]
@@ -206,4 +224,14 @@ pub struct RollbackArgs {
     /// Print what would run; change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LintFormat {
+    /// Readable lines with the rule's doc
+    Human,
+    /// One JSON object
+    Json,
+    /// GitHub Actions annotations at file:line
+    Github,
 }

@@ -393,3 +393,107 @@ async fn doctor_names_the_lock_holder_and_a_database_without_ledger() {
     assert!(text.contains("keel baseline"), "{text}");
     holder.close().await;
 }
+
+#[tokio::test]
+async fn lint_formats_deploy_gate_and_reset() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let mig = dir.join("migrations");
+    write(
+        &mig,
+        "1_users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, phone TEXT);\n",
+    );
+    keel(dir, &db.url).arg("deploy").assert().success();
+    db.execute("INSERT INTO users (id, email, phone) VALUES (1, 'a@x', '555'), (2, 'b@x', NULL)")
+        .await;
+    write(
+        &mig,
+        "2_drop_phone",
+        "ALTER TABLE users DROP COLUMN phone;\n",
+    );
+    // lint: error with the exact count, exit 1; GitHub annotations at file:line.
+    let o = keel(dir, &db.url).arg("lint").output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains(
+            "error[drop-column]: drops column `users.phone`, which holds 1 non-NULL value"
+        ),
+        "{}",
+        out(&o)
+    );
+    let o = keel(dir, &db.url)
+        .args(["lint", "--format", "github"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.starts_with("::error file="), "{text}");
+    assert!(
+        text.contains("2_drop_phone/migration.sql,line=1,title=keel drop-column::"),
+        "{text}"
+    );
+    let o = keel(dir, &db.url)
+        .args(["--json", "lint"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"][0]["id"], "drop-column");
+    assert_eq!(v["findings"][0]["rows"], 1);
+    // The deploy gate: refused, nothing applied; --dry-run lists it; the flag accepts it.
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("error[K4070]"), "{}", out(&o));
+    assert!(db.has_column("users", "phone").await, "nothing applied");
+    let o = keel(dir, &db.url)
+        .args(["deploy", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        out(&o).contains("-- data loss (deploy refuses without --allow-data-loss): 2_drop_phone"),
+        "{}",
+        out(&o)
+    );
+    // An allow directive with a reason: lint lists it as allowed and exits 0; deploy goes on.
+    write(&mig, "2_drop_phone", "-- keel:allow drop-column reason=\"moved to profiles\"\nALTER TABLE users DROP COLUMN phone;\n");
+    let o = keel(dir, &db.url).arg("lint").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("allowed by `-- keel:allow drop-column`: moved to profiles"),
+        "{}",
+        out(&o)
+    );
+    keel(dir, &db.url).arg("deploy").assert().success();
+    assert!(!db.has_column("users", "phone").await);
+
+    // reset: a SQLite file outside the project is refused; inside, it needs --yes off a terminal.
+    let o = keel(dir, &db.url)
+        .args(["reset", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("error[K4071]"), "{}", out(&o));
+    let local = format!("sqlite://{}/dev.db?mode=rwc", dir.display());
+    keel(dir, &local).arg("deploy").assert().success();
+    let o = keel(dir, &local).arg("reset").output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("error[K4072]"), "{}", out(&o));
+    assert!(out(&o).contains("table users (0 rows)"), "{}", out(&o));
+    let o = keel(dir, &local).args(["reset", "--yes"]).output().unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    // A server database needs keel.toml's `[database] disposable = true`.
+    let pg = TestDb::new(Backend::Postgres).await;
+    let o = keel(dir, &pg.url)
+        .args(["reset", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out(&o).contains("error[K4071]"), "{}", out(&o));
+    std::fs::write(dir.join("keel.toml"), "[database]\ndisposable = true\n").unwrap();
+    pg.execute("CREATE TABLE t (id INT)").await;
+    let o = keel(dir, &pg.url)
+        .args(["reset", "--yes"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(!pg.has_table("t").await);
+}

@@ -43,6 +43,10 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
             continue;
         };
         let body = body.trim();
+        // `keel:allow <rule-id> reason="…"` belongs to lint (keel-lint reads it).
+        if body == "allow" || body.starts_with("allow ") {
+            continue;
+        }
         let (key, value) = match body.split_once('=') {
             Some((k, v)) => (k.trim(), Some(v.trim())),
             None => (body, None),
@@ -59,8 +63,6 @@ pub fn parse(script: &str) -> Result<Directives, DirectiveError> {
             ("statement-timeout", Some(v)) => {
                 d.statement_timeout = Some(parse_duration(v).map_err(err)?);
             }
-            // Directives owned by other parts of keel (lint's `keel:allow`) are not ours to judge.
-            ("allow", _) => {}
             _ => {
                 return Err(err(format!(
                     "unknown directive `keel:{body}` (known: keel:no-transaction, keel:lock-timeout=<duration>, keel:statement-timeout=<duration>)"

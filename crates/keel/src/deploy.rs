@@ -22,6 +22,9 @@ pub struct DeployOptions {
     pub allow_missing: bool,
     /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
+    /// Apply migrations that drop tables or columns holding data, or narrow types (the
+    /// data-loss lint rules; see `docs/rules/`).
+    pub allow_data_loss: bool,
 }
 
 /// What `deploy` did.
@@ -35,6 +38,9 @@ pub struct DeployReport {
     pub accepted: Vec<String>,
     /// The SQL a dry run would execute, in order, with the ledger writes.
     pub dry_run_sql: Option<String>,
+    /// Data-loss findings of the pending migrations (with row counts), shown by a dry run or
+    /// accepted by `allow_data_loss`.
+    pub data_loss: Vec<String>,
 }
 
 /// Applies every pending migration in order (DESIGN.md, `keel deploy`).
@@ -42,7 +48,8 @@ pub struct DeployReport {
 /// Takes the deploy lock (waiting up to `settings.lock_timeout`), creates the ledger when the
 /// database is empty, and refuses, before touching anything, when a migration is failed
 /// (K3009), modified (K4001), missing (K4002) or out of order (K4003) unless accepted by an
-/// option, or when the database has tables but no ledger (K3005).
+/// option, when the database has tables but no ledger (K3005), or when a pending migration
+/// would drop data (K4070) unless `allow_data_loss`.
 ///
 /// # Errors
 /// The refusals above; [`Error::MigrationFailed`] (K3018) when a migration fails (its ledger
@@ -72,7 +79,10 @@ async fn deploy_locked(
     }
     let dialect = project.driver.dialect();
     let mut sql = String::new();
+    // An empty database (no ledger, no tables) holds no data a migration could lose.
+    let mut fresh = false;
     if !project.ledger_exists {
+        fresh = true;
         let tables = project.driver.user_tables().await?;
         if !tables.is_empty() {
             return Err(Error::NonEmptyWithoutLedger {
@@ -114,6 +124,28 @@ async fn deploy_locked(
         };
         to_apply.retain(|m| compare_names(&m.name, &last.name).is_le());
     }
+    // The deploy gate: data-loss findings refuse the deploy unless accepted. Only migrations
+    // whose text may lose data are replayed in a shadow for it.
+    let names: Vec<String> = to_apply.iter().map(|m| m.name.clone()).collect();
+    let mut data_loss = Vec::new();
+    if !fresh && crate::lint::may_lose_data(&to_apply, dialect) {
+        let findings = crate::lint::data_loss(project, settings, &names).await?;
+        let at_stake: Vec<String> = findings
+            .iter()
+            .filter(|f| f.rows != Some(0))
+            .map(|f| {
+                format!(
+                    "{} (step {}, line {}): {}",
+                    f.migration, f.step, f.line, f.message
+                )
+            })
+            .collect();
+        if !at_stake.is_empty() && !options.allow_data_loss && !options.dry_run {
+            return Err(Error::DataLoss { findings: at_stake });
+        }
+        data_loss = at_stake;
+    }
+    let to_apply: Vec<&Migration> = names.iter().filter_map(|n| project.dir.get(n)).collect();
     on_event(&Event::Plan {
         pending: to_apply.iter().map(|m| m.name.clone()).collect(),
         ledger_table: project.ledger_table.clone(),
@@ -123,6 +155,7 @@ async fn deploy_locked(
         applied: Vec::new(),
         accepted,
         dry_run_sql: None,
+        data_loss,
     };
     let total = to_apply.len();
     for (k, m) in to_apply.into_iter().enumerate() {

@@ -205,7 +205,7 @@ pub enum Error {
         differences: Vec<String>,
     },
     /// A `--rename` is malformed or names no pair in the plan.
-    #[error("bad --rename `{given}`")]
+    #[error("bad --rename: {given}")]
     BadRename {
         /// What was given, and why it is wrong.
         given: String,
@@ -250,6 +250,22 @@ pub enum Error {
         /// What happened, and what is known of the state.
         message: String,
     },
+    /// Pending migrations drop data (the data-loss lint rules), and `--allow-data-loss` was
+    /// not given.
+    #[error("pending migrations would lose data; nothing was applied:\n{}", findings.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n"))]
+    DataLoss {
+        /// Each finding: migration, step, line, what and the rows at stake.
+        findings: Vec<String>,
+    },
+    /// `keel reset` on a database not marked disposable.
+    #[error("keel reset refused: {reason}")]
+    ResetRefused {
+        /// Why.
+        reason: String,
+    },
+    /// `keel reset` was not confirmed.
+    #[error("reset not confirmed; nothing was dropped")]
+    ResetNotConfirmed,
     /// `--to VERSION` names no migration.
     #[error("`--to {target}` matches no migration version or name in `{}`", dir.display())]
     TargetNotFound {
@@ -347,6 +363,9 @@ impl Error {
             Error::TargetNotFound { .. } => "K4004",
             Error::RepairNeedsFixedFile { .. } => "K4050",
             Error::BadRename { .. } => "K4060",
+            Error::DataLoss { .. } => "K4070",
+            Error::ResetRefused { .. } => "K4071",
+            Error::ResetNotConfirmed => "K4072",
             Error::AmbiguousRename { .. } => "K4061",
             Error::PlanVerifyFailed { .. } => "K4062",
             Error::NoDownScript { .. } => "K4063",
@@ -386,7 +405,7 @@ impl Error {
             Error::Render(_) => "write this change by hand in a migration".into(),
             Error::BaselineRefused { .. } => "use `keel resolve --applied NAME` for an existing first migration, or baseline a database that has tables and no ledger rows".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),
-            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, shadow_database_url)".into(),
+            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, shadow_database_url; table [database] with disposable)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
                 Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),
                 None => "create a first migration that captures the existing schema, then record it with `keel resolve --applied NAME`".into(),
@@ -409,6 +428,9 @@ impl Error {
             Error::AlreadyApplied { .. } => "nothing to do; `keel status` shows the ledger".into(),
             Error::NotFailed { .. } => "only a failed migration can be marked rolled back; `keel status` shows the states".into(),
             Error::TargetNotFound { .. } => "give a version or a name that `keel status` lists".into(),
+            Error::DataLoss { .. } => "keep the data first (copy it elsewhere); then accept with `keel deploy --allow-data-loss`, or record the decision in the migration: `-- keel:allow drop-column reason=\"…\"` (rule ids in docs/rules/)".into(),
+            Error::ResetRefused { .. } => "reset only development databases: add `[database]\ndisposable = true` to that project's keel.toml, or use a SQLite file inside the project".into(),
+            Error::ResetNotConfirmed => "run `keel reset` on a terminal and type the database name, or add --yes".into(),
             Error::BadRename { .. } => "use --rename OLD=NEW for a table or --rename TABLE.OLD=NEW for a column, naming a table or column that disappears and one that appears".into(),
             Error::AmbiguousRename { flag, .. } => format!("say which it is: `{flag}` (a rename), or run `keel plan` on a terminal and answer; to drop and add instead, answer no there"),
             Error::PlanVerifyFailed { .. } => "the schema holds something keel's model cannot express yet (see the differences); write this migration by hand (`keel new NAME`)".into(),

@@ -43,7 +43,7 @@ impl std::str::FromStr for Rename {
             return Err(bad());
         }
         match left.split_once('.') {
-            Some((t, c)) if !t.is_empty() && !c.is_empty() => Ok(Rename {
+            Some((t, c)) if !t.is_empty() && !c.is_empty() && !c.contains('.') => Ok(Rename {
                 table: Some(t.to_string()),
                 from: c.to_string(),
                 to: to.to_string(),
@@ -161,7 +161,7 @@ pub async fn plan(
     for r in &options.renames {
         if !applied.contains(r) {
             return Err(Error::BadRename {
-                given: format!("{r}: no such disappearing and appearing pair in the plan"),
+                given: format!("{r} names no table or column that disappears while one of the same shape appears"),
             });
         }
     }
@@ -506,7 +506,7 @@ mod tests {
         assert_eq!((r.from.as_str(), r.to.as_str()), ("name", "full_name"));
         let r: Rename = "people=persons".parse().unwrap();
         assert_eq!(r.table, None);
-        for bad in ["", "a", "=b", "a=", "t.=b", ".a=b", "a=b.c"] {
+        for bad in ["", "a", "=b", "a=", "t.=b", ".a=b", "a=b.c", "a.b.c=d"] {
             assert!(bad.parse::<Rename>().is_err(), "{bad}");
         }
     }

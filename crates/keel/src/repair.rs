@@ -62,10 +62,20 @@ pub struct Loss {
 impl std::fmt::Display for Loss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.rows {
-            Some(n) if self.object.starts_with("column") => {
-                write!(f, "{} ({} non-NULL values)", self.object, fmt_count(n))
-            }
-            Some(n) => write!(f, "{} ({} rows)", self.object, fmt_count(n)),
+            Some(n) if self.object.starts_with("column") => write!(
+                f,
+                "{} ({} non-NULL value{})",
+                self.object,
+                fmt_count(n),
+                if n == 1 { "" } else { "s" }
+            ),
+            Some(n) => write!(
+                f,
+                "{} ({} row{})",
+                self.object,
+                fmt_count(n),
+                if n == 1 { "" } else { "s" }
+            ),
             None => write!(f, "{} (rows not counted)", self.object),
         }
     }

@@ -42,11 +42,21 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// A database keel may empty and use as the shadow database. Never print it: redact.
     pub shadow_database_url: Option<String>,
+    /// keel.toml's `[database] disposable = true`: `keel reset` may empty the target.
+    pub disposable: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    #[serde(default)]
+    disposable: bool,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    database: Option<DatabaseSection>,
     database_url: Option<String>,
     migrations: Option<PathBuf>,
     ledger_table: Option<String>,
@@ -102,6 +112,7 @@ impl Settings {
                 .shadow_database_url
                 .filter(|u| !u.trim().is_empty())
                 .or(file.shadow_database_url),
+            disposable: file.database.is_some_and(|d| d.disposable),
         })
     }
 

@@ -98,8 +98,9 @@ async fn authoring_session(db: TestDb) {
               CREATE INDEX posts_title ON posts (title);\n";
     let e = step(&s, dir, "rename", v3, vec![]).await.unwrap_err();
     assert_eq!(e.code(), "K4061", "{e}");
-    // … and a rename with it: the values move with the column.
-    let r = step(
+    // … and a rename with it: the values move with the column. Dropping `age`, which holds a
+    // value, is refused by the deploy gate (K4070); the rename is not a loss.
+    let e = step(
         &s,
         dir,
         "rename",
@@ -107,8 +108,16 @@ async fn authoring_session(db: TestDb) {
         vec!["users.email=mail".parse().unwrap()],
     )
     .await
-    .unwrap();
-    assert_eq!(r.renames.len(), 1);
+    .unwrap_err();
+    assert_eq!(e.code(), "K4070", "{e}");
+    assert!(
+        e.to_string().contains("users.age") && !e.to_string().contains("users.email"),
+        "{e}"
+    );
+    db.execute("UPDATE users SET age = NULL").await;
+    keel::deploy(&s, &keel::DeployOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM users WHERE mail = 'a@x'")
             .await,

@@ -171,7 +171,19 @@ async fn probes_explain_type_and_not_null_failures(backend: Backend) {
         "ALTER TABLE t MODIFY a INT"
     };
     write(dir, "2_cast", &format!("{cast};\n"));
-    run_deploy(&s).await.unwrap_err();
+    // The deploy gate refuses the narrowing cast (K4070); accepted, it fails on the values.
+    assert_eq!(run_deploy(&s).await.unwrap_err().code(), "K4070");
+    let e = deploy(
+        &s,
+        &DeployOptions {
+            allow_data_loss: true,
+            ..Default::default()
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "K3018", "{e}");
     let d = diagnose(&s, None).await.unwrap();
     assert_eq!(d[0].classification, Classification::NotApplied);
     let causes = d[0].causes.join(" | ");

@@ -13,6 +13,7 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
         allow_modified: a.allow_modified,
         allow_missing: a.allow_missing,
         allow_out_of_order: a.allow_out_of_order,
+        allow_data_loss: a.allow_data_loss,
     };
     let tty = std::io::stderr().is_terminal() && !json;
     let mut bar: Option<ProgressBar> = None;
@@ -64,10 +65,13 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
         if json {
             println!(
                 "{}",
-                serde_json::json!({"event": "dry_run", "sql": sql, "migrations": report.applied})
+                serde_json::json!({"event": "dry_run", "sql": sql, "migrations": report.applied, "data_loss": report.data_loss})
             );
         } else {
             print!("{sql}");
+            for f in &report.data_loss {
+                println!("-- data loss (deploy refuses without --allow-data-loss): {f}");
+            }
             println!(
                 "-- dry run: {} migration(s) would be applied; nothing was changed",
                 report.applied.len()
@@ -78,9 +82,12 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
     if json {
         println!(
             "{}",
-            serde_json::json!({"event": "done", "applied": report.applied, "accepted": report.accepted})
+            serde_json::json!({"event": "done", "applied": report.applied, "accepted": report.accepted, "data_loss": report.data_loss})
         );
     } else {
+        for line in &report.data_loss {
+            println!("warning: data loss accepted (--allow-data-loss): {line}");
+        }
         for line in &report.accepted {
             println!("warning: {line}");
         }

@@ -70,6 +70,16 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
     for l in &r.losses {
         println!("warning: drops {l}");
     }
+    if let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) {
+        if let Ok(l) = keel::lint(settings, &[name]).await {
+            for f in &l.findings {
+                println!(
+                    "{}[{}]: {} (step {}; docs/rules/{}.md)",
+                    f.severity, f.id, f.message, f.step, f.id
+                );
+            }
+        }
+    }
     if r.deployed {
         println!(
             "deployed to {}",
@@ -174,7 +184,30 @@ pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<u8,
     if without > 0 {
         println!("note: {without} migration(s) have no down.sql (they cannot be rolled back)");
     }
-    println!("note: lint of pending migrations: `keel lint` is not available yet (issue #5)");
+    let mut code = code;
+    match keel::lint(settings, &[]).await {
+        Ok(l) => {
+            for f in l.findings.iter().filter(|f| f.allowed.is_none()) {
+                println!(
+                    "{}[{}]: {} ({} step {})",
+                    f.severity, f.id, f.message, f.migration, f.step
+                );
+            }
+            if l.exit_code() != 0 {
+                println!("error: pending migrations have lint errors (`keel lint` for details)");
+                code = 2;
+            } else {
+                println!(
+                    "ok: {} pending migration(s) lint clean of errors",
+                    l.migrations.len()
+                );
+            }
+        }
+        Err(e) => println!(
+            "note: pending migrations not linted: {}",
+            redact_in(&e.to_string(), &settings.database_url)
+        ),
+    }
     Ok(code)
 }
 

@@ -1,0 +1,124 @@
+//! `keel lint` and `keel reset`.
+
+use crate::args::LintFormat;
+use keel::{Error, Settings};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+pub async fn run(
+    settings: &Settings,
+    names: &[String],
+    format: LintFormat,
+    json: bool,
+) -> Result<u8, Error> {
+    let r = keel::lint(settings, names).await?;
+    let code = u8::try_from(r.exit_code()).unwrap_or(1);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let path = |name: &str| {
+        r.paths
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p.strip_prefix(&cwd).unwrap_or(p).display().to_string())
+            .unwrap_or_else(|| name.to_string())
+    };
+    match if json { LintFormat::Json } else { format } {
+        LintFormat::Json => println!("{}", serde_json::to_string(&r).unwrap_or_default()),
+        LintFormat::Github => {
+            for f in &r.findings {
+                let level = match (f.severity, &f.allowed) {
+                    (_, Some(_)) => "notice",
+                    (keel::keel_lint::Severity::Error, None) => "error",
+                    (keel::keel_lint::Severity::Warning, None) => "warning",
+                };
+                // Workflow commands: `%`, CR and LF escaped in the message.
+                let msg = f
+                    .message
+                    .replace('%', "%25")
+                    .replace('\r', "%0D")
+                    .replace('\n', "%0A");
+                println!(
+                    "::{level} file={},line={},title=keel {}::{msg}",
+                    path(&f.migration),
+                    f.line,
+                    f.id
+                );
+            }
+        }
+        LintFormat::Human => {
+            if r.migrations.is_empty() {
+                println!("nothing to lint: no pending migrations");
+                return Ok(0);
+            }
+            for f in &r.findings {
+                println!("{}[{}]: {}", f.severity, f.id, f.message);
+                println!("  --> {}:{} (step {})", path(&f.migration), f.line, f.step);
+                if let Some(reason) = &f.allowed {
+                    println!(
+                        "  = allowed by `-- keel:allow {}`{}",
+                        f.id,
+                        if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {reason}")
+                        }
+                    );
+                }
+                println!("  = docs: docs/rules/{}.md", f.id);
+            }
+            let errors = r
+                .findings
+                .iter()
+                .filter(|f| f.severity == keel::keel_lint::Severity::Error && f.allowed.is_none())
+                .count();
+            let warnings = r
+                .findings
+                .iter()
+                .filter(|f| f.severity == keel::keel_lint::Severity::Warning && f.allowed.is_none())
+                .count();
+            let allowed = r.findings.iter().filter(|f| f.allowed.is_some()).count();
+            println!(
+                "{} migration(s) linted: {errors} error(s), {warnings} warning(s), {allowed} allowed",
+                r.migrations.len()
+            );
+        }
+    }
+    Ok(code)
+}
+
+pub async fn reset(
+    settings: &Settings,
+    project: &Path,
+    yes: bool,
+    json: bool,
+) -> Result<u8, Error> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
+    let mut confirm = |plan: &keel::ResetPlan| -> bool {
+        if !json {
+            println!("keel reset will drop everything in {}:", plan.database);
+            for (t, rows) in &plan.tables {
+                println!(
+                    "  table {t} ({})",
+                    rows.map_or("rows not counted".to_string(), |n| format!("{n} rows"))
+                );
+            }
+        }
+        if yes {
+            return true;
+        }
+        if !interactive {
+            return false;
+        }
+        eprint!("Type the database name ({}) to confirm: ", plan.name);
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        line.trim() == plan.name
+    };
+    let r = keel::reset(settings, project, &mut confirm).await?;
+    if json {
+        println!("{}", serde_json::json!({"dropped_tables": r.tables.len()}));
+    } else {
+        println!("reset {}: {} table(s) dropped", r.database, r.tables.len());
+    }
+    Ok(0)
+}
