@@ -44,9 +44,7 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Rollback(a) => plan::rollback(&settings, a, g.json).await,
         Command::Check { schema } => plan::check(&settings, schema, g.json).await,
         Command::Inspect { format } => plan::inspect(&settings, *format, g.json).await,
-        Command::Lint { names, format } => {
-            lint::run(&settings, names, *format, g.json).await
-        }
+        Command::Lint { names, format } => lint::run(&settings, names, *format, g.json).await,
         Command::Reset { yes } => lint::reset(&settings, &cwd, *yes, g.json).await,
         Command::Doctor => doctor::doctor(&settings, g.json).await,
         Command::Repair(a) => doctor::repair(&settings, a, g.json).await,
