@@ -150,6 +150,15 @@ pub enum MigrationsError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A migration folder's name is not `<numeric version>_<name>`, or holds whitespace, `..`
+    /// or control characters.
+    #[error("`{path}` is not a valid migration name: {reason}")]
+    BadName {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A migration folder has no `migration.sql` (Prisma's P3015).
     #[error("migration folder `{path}` has no migration.sql")]
     MissingFile {
@@ -214,6 +223,7 @@ impl MigrationsError {
         match self {
             MigrationsError::Io { .. } => "K4012",
             MigrationsError::MissingFile { .. } => "K3015",
+            MigrationsError::BadName { .. } => "K4016",
             MigrationsError::NotUtf8 { .. } => "K4012",
             MigrationsError::Directive { .. } => "K4011",
             MigrationsError::DuplicateName { .. } => "K4013",
@@ -299,8 +309,20 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
         if file_name.starts_with('.') {
             continue;
         }
+        // A link that leads nowhere (or in a loop) is an error, not a file to skip.
+        if path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            std::fs::metadata(&path).map_err(io(&path))?;
+        }
         if path.is_dir() {
             let up = path.join("migration.sql");
+            if up.is_file() {
+                if let Some(reason) = bad_name(&file_name) {
+                    return Err(MigrationsError::BadName { path, reason });
+                }
+            }
             if !up.is_file() {
                 // A folder holding SQL files of another layout is not ours to judge; one
                 // that looks like a migration folder but lacks its script is Prisma's P3015.
@@ -351,6 +373,19 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
     };
     dir.migrations = found;
     Ok(dir)
+}
+
+/// Why a migration folder's name is not acceptable, if it is not.
+fn bad_name(name: &str) -> Option<&'static str> {
+    if !looks_like_migration_name(name) {
+        Some("it must start with a numeric version and `_` (e.g. 20260101000000_init)")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("it holds whitespace or control characters")
+    } else if name.contains("..") {
+        Some("it holds `..`")
+    } else {
+        None
+    }
 }
 
 fn looks_like_migration_name(name: &str) -> bool {

@@ -77,6 +77,20 @@ async fn deploy_locked(
         // Another deploy may have created the ledger while we waited.
         project.refresh().await?;
     }
+    // A bad `--to` is refused before anything is written (the ledger included).
+    if let Some(target) = &options.to {
+        if !project
+            .dir
+            .migrations
+            .iter()
+            .any(|m| &m.name == target || m.version == *target)
+        {
+            return Err(Error::TargetNotFound {
+                target: target.clone(),
+                dir: project.dir.root.clone(),
+            });
+        }
+    }
     let dialect = project.driver.dialect();
     let mut sql = String::new();
     // An empty database (no ledger, no tables) holds no data a migration could lose.

@@ -388,6 +388,7 @@ impl Error {
             Error::Migrations(MigrationsError::ProviderMismatch { .. } | MigrationsError::UnknownProvider { .. }) => "point --database-url at the database this history was written for, or start a new migrations directory for this one".into(),
             Error::Migrations(MigrationsError::Directive { .. }) => "fix the `-- keel:` comment (known: keel:no-transaction, keel:lock-timeout=5s, keel:statement-timeout=10min)".into(),
             Error::Migrations(MigrationsError::DuplicateName { .. }) => "keep one of the two files".into(),
+            Error::Migrations(MigrationsError::BadName { .. }) => "rename the folder to `<version>_<name>` with a numeric version and letters, digits and `_` (e.g. 20260101000000_add_users)".into(),
             Error::Migrations(MigrationsError::BadLockFile { .. }) => "restore migration_lock.toml to `provider = \"postgresql\"` (or mysql, sqlite)".into(),
             Error::Migrations(_) => "check the path and its permissions".into(),
             Error::Driver(DriverError::InvalidUrl { .. }) => "use postgres://USER:PASSWORD@HOST:5432/DB, mysql://USER:PASSWORD@HOST:3306/DB or sqlite://FILE".into(),

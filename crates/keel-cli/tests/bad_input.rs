@@ -1,0 +1,439 @@
+//! Bad input (issue #7, item 4): each case runs the `keel` binary on broken input and expects
+//! a coded error (`error[K####]`), exit 1, no panic, and no change to the database.
+#![allow(clippy::unwrap_used)]
+
+use assert_cmd::Command;
+use keel_test_support::{Backend, TestDb};
+use std::path::Path;
+
+fn write(dir: &Path, name: &str, sql: &[u8]) {
+    std::fs::create_dir_all(dir.join(name)).unwrap();
+    std::fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
+}
+
+/// A case: its name, how to set up the project directory, the database URL (`None` = the
+/// test's SQLite database), the arguments, and the expected code.
+struct Case {
+    name: &'static str,
+    setup: fn(&Path),
+    url: Option<String>,
+    args: Vec<&'static str>,
+    code: &'static str,
+}
+
+fn nothing(_: &Path) {}
+
+fn one_good(dir: &Path) {
+    write(
+        &dir.join("migrations"),
+        "1_init",
+        b"CREATE TABLE t (id INT);\n",
+    );
+}
+
+fn cases() -> Vec<Case> {
+    let c = |name, setup: fn(&Path), url: Option<&str>, args: Vec<&'static str>, code| Case {
+        name,
+        setup,
+        url: url.map(String::from),
+        args,
+        code,
+    };
+    vec![
+        c(
+            "malformed URL",
+            nothing,
+            Some("not a url"),
+            vec!["status"],
+            "K1013",
+        ),
+        c(
+            "unsupported scheme",
+            nothing,
+            Some("ftp://host/db"),
+            vec!["status"],
+            "K1013",
+        ),
+        c(
+            "bad IPv6 host",
+            nothing,
+            Some("postgres://postgres@[::1:5432/test"),
+            vec!["status"],
+            "K1013",
+        ),
+        c(
+            "bad port",
+            nothing,
+            Some("postgres://postgres@127.0.0.1:notaport/test"),
+            vec!["status"],
+            "K1013",
+        ),
+        c(
+            "unreachable host",
+            nothing,
+            Some("postgres://postgres@127.0.0.1:1/test"),
+            vec!["status"],
+            "K1001",
+        ),
+        c(
+            "unreachable MySQL",
+            nothing,
+            Some("mysql://root@127.0.0.1:1/test"),
+            vec!["deploy"],
+            "K1001",
+        ),
+        c(
+            "wrong password",
+            nothing,
+            Some("mysql://root:wrong-secret@127.0.0.1:3306/test"),
+            vec!["status"],
+            "K1001",
+        ),
+        c(
+            "unknown role",
+            nothing,
+            Some("postgres://keel_no_such_role@127.0.0.1:5432/test"),
+            vec!["status"],
+            "K1001",
+        ),
+        c(
+            "missing PostgreSQL database",
+            nothing,
+            Some("postgres://postgres@127.0.0.1:5432/keel_no_such_db"),
+            vec!["deploy"],
+            "K1003",
+        ),
+        c(
+            "missing MySQL database",
+            nothing,
+            Some("mysql://root@127.0.0.1:3306/keel_no_such_db"),
+            vec!["status"],
+            "K1003",
+        ),
+        c(
+            "SQLite in a missing directory",
+            nothing,
+            Some("sqlite:///keel_no_such_dir/x.db"),
+            vec!["status"],
+            "K1001",
+        ),
+        c(
+            "a file instead of a folder",
+            |d| std::fs::write(d.join("migrations"), "x").unwrap(),
+            None,
+            vec!["deploy"],
+            "K4012",
+        ),
+        c(
+            "non-UTF-8 SQL",
+            |d| write(&d.join("migrations"), "1_bad", b"SELECT '\xff\xfe';\n"),
+            None,
+            vec!["deploy"],
+            "K4012",
+        ),
+        c(
+            "folder without migration.sql",
+            |d| std::fs::create_dir_all(d.join("migrations/1_empty")).unwrap(),
+            None,
+            vec!["deploy"],
+            "K3015",
+        ),
+        c(
+            "duplicate migration names",
+            |d| {
+                std::fs::create_dir_all(d.join("migrations")).unwrap();
+                std::fs::write(d.join("migrations/1_a.sql"), "SELECT 1;").unwrap();
+                std::fs::write(d.join("migrations/1_a.up.sql"), "SELECT 1;").unwrap();
+            },
+            None,
+            vec!["deploy"],
+            "K4013",
+        ),
+        c(
+            "version that is not a number",
+            |d| write(&d.join("migrations"), "abc_init", b"SELECT 1;"),
+            None,
+            vec!["deploy"],
+            "K4016",
+        ),
+        c(
+            "name with a space",
+            |d| write(&d.join("migrations"), "1_a b", b"SELECT 1;"),
+            None,
+            vec!["deploy"],
+            "K4016",
+        ),
+        c(
+            "name with ..",
+            |d| write(&d.join("migrations"), "1_a..b", b"SELECT 1;"),
+            None,
+            vec!["deploy"],
+            "K4016",
+        ),
+        c(
+            "symlink loop",
+            |d| {
+                std::fs::create_dir_all(d.join("migrations")).unwrap();
+                std::os::unix::fs::symlink("loop", d.join("migrations/loop")).unwrap();
+            },
+            None,
+            vec!["deploy"],
+            "K4012",
+        ),
+        c(
+            "unknown directive",
+            |d| {
+                write(
+                    &d.join("migrations"),
+                    "1_a",
+                    b"-- keel:no-transction\nSELECT 1;",
+                )
+            },
+            None,
+            vec!["deploy"],
+            "K4011",
+        ),
+        c(
+            "bad directive duration",
+            |d| {
+                write(
+                    &d.join("migrations"),
+                    "1_a",
+                    b"-- keel:lock-timeout=soon\nSELECT 1;",
+                )
+            },
+            None,
+            vec!["deploy"],
+            "K4011",
+        ),
+        c(
+            "invalid migration_lock.toml",
+            |d| {
+                one_good(d);
+                std::fs::write(d.join("migrations/migration_lock.toml"), "provider = ").unwrap();
+            },
+            None,
+            vec!["deploy"],
+            "K4014",
+        ),
+        c(
+            "provider mismatch",
+            |d| {
+                one_good(d);
+                std::fs::write(
+                    d.join("migrations/migration_lock.toml"),
+                    "provider = \"postgresql\"\n",
+                )
+                .unwrap();
+            },
+            None,
+            vec!["deploy"],
+            "K3019",
+        ),
+        c(
+            "invalid keel.toml",
+            |d| std::fs::write(d.join("keel.toml"), "database_url = ").unwrap(),
+            None,
+            vec!["status"],
+            "K4020",
+        ),
+        c(
+            "unknown keel.toml key",
+            |d| std::fs::write(d.join("keel.toml"), "databse_url = \"x\"\n").unwrap(),
+            None,
+            vec!["status"],
+            "K4020",
+        ),
+        c(
+            "bad lock_timeout in keel.toml",
+            |d| std::fs::write(d.join("keel.toml"), "lock_timeout = \"soon\"\n").unwrap(),
+            None,
+            vec!["status"],
+            "K4020",
+        ),
+        c(
+            "bad --lock-timeout",
+            nothing,
+            None,
+            vec!["--lock-timeout", "soon", "status"],
+            "K4020",
+        ),
+        c(
+            "unterminated string",
+            |d| {
+                write(
+                    &d.join("migrations"),
+                    "1_a",
+                    b"CREATE TABLE t (id INT);\nINSERT INTO t VALUES ('oops);\n",
+                )
+            },
+            None,
+            vec!["deploy"],
+            "K3018",
+        ),
+        c(
+            "broken statement",
+            |d| {
+                write(
+                    &d.join("migrations"),
+                    "1_a",
+                    b"CREATE TABLE t (id INT);\nCREATE TABLEE u (id INT);\n",
+                )
+            },
+            None,
+            vec!["deploy"],
+            "K3018",
+        ),
+        c(
+            "resolve an unknown migration",
+            one_good,
+            None,
+            vec!["resolve", "--applied", "9_nope"],
+            "K3017",
+        ),
+        c(
+            "resolve --rolled-back a pending one",
+            one_good,
+            None,
+            vec!["resolve", "--rolled-back", "1_init"],
+            "K3012",
+        ),
+        c(
+            "deploy --to an unknown version",
+            one_good,
+            None,
+            vec!["deploy", "--to", "999"],
+            "K4004",
+        ),
+        c(
+            "bad diff source",
+            nothing,
+            None,
+            vec!["diff", "--from", "nonsense", "--to", "empty"],
+            "K4005",
+        ),
+        c(
+            "bad migration name for new",
+            nothing,
+            None,
+            vec!["new", "Bad Name"],
+            "K4010",
+        ),
+        c(
+            "repair a migration that is not failed",
+            one_good,
+            None,
+            vec!["repair", "1_init", "--finish", "--yes"],
+            "K3012",
+        ),
+        c(
+            "rollback without down.sql",
+            |d| {
+                one_good(d);
+            },
+            None,
+            vec!["rollback", "--yes"],
+            "K4063",
+        ),
+        c(
+            "baseline an empty database",
+            nothing,
+            None,
+            vec!["baseline"],
+            "K4030",
+        ),
+        c(
+            "bad --rename",
+            |d| std::fs::write(d.join("schema.sql"), "CREATE TABLE t (id INT);").unwrap(),
+            None,
+            vec!["plan", "x", "--rename", "a.b.c=d"],
+            "K4060",
+        ),
+        c(
+            "plan from a missing schema file",
+            nothing,
+            None,
+            vec!["plan", "x", "--schema", "nope.sql"],
+            "K4012",
+        ),
+        c(
+            "reset a server database not marked disposable",
+            nothing,
+            Some("postgres://postgres@127.0.0.1:5432/test"),
+            vec!["reset", "--yes"],
+            "K4071",
+        ),
+        c(
+            "lint an unknown migration",
+            one_good,
+            None,
+            vec!["lint", "9_nope"],
+            "K3017",
+        ),
+        c(
+            "shadow URL that is the target",
+            one_good,
+            None,
+            vec!["drift"],
+            "K3014",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_bad_input_is_a_coded_error_and_changes_nothing() {
+    let mut failures = Vec::new();
+    let cases = cases();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    for case in &cases {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        (case.setup)(dir);
+        // Cases that need a ledger and an applied migration to act on.
+        if matches!(case.code, "K4063") || case.name.starts_with("repair") {
+            Command::cargo_bin("keel")
+                .unwrap()
+                .current_dir(dir)
+                .env_remove("DATABASE_URL")
+                .args(["--database-url", &db.url, "deploy"])
+                .assert()
+                .success();
+        }
+        let before = db.scalar("SELECT COUNT(*) FROM sqlite_master").await;
+        let url = case.url.clone().unwrap_or_else(|| db.url.clone());
+        let mut cmd = Command::cargo_bin("keel").unwrap();
+        cmd.current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("SHADOW_DATABASE_URL")
+            .args(["--database-url", &url]);
+        if case.code == "K3014" {
+            cmd.args(["--shadow-database-url", &db.url]);
+        }
+        let o = cmd.args(&case.args).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let after = db.scalar("SELECT COUNT(*) FROM sqlite_master").await;
+        let tables_ok = case.code == "K3018" || before == after;
+        if o.status.code() != Some(1)
+            || !text.contains(&format!("error[{}]", case.code))
+            || text.contains("panicked")
+            || !tables_ok
+        {
+            failures.push(format!(
+                "{}: exit {:?}, schema objects {before} → {after}\n{text}",
+                case.name,
+                o.status.code()
+            ));
+        }
+    }
+    println!(
+        "bad input: {} of {} cases pass",
+        cases.len() - failures.len(),
+        cases.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
