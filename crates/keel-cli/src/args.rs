@@ -26,9 +26,18 @@ pub struct Global {
     /// Ledger table [default: _prisma_migrations in a Prisma project, else _keel_migrations]
     #[arg(long, global = true, value_name = "TABLE")]
     pub ledger_table: Option<String>,
-    /// How long to wait for the deploy lock, e.g. 10s, 500ms, 2min [default: 10s]
+    /// How long a migration step waits for a table lock before it is retried, e.g. 2s, 500ms [default: 2s]
     #[arg(long, global = true, value_name = "DURATION")]
     pub lock_timeout: Option<String>,
+    /// How many times a step that timed out waiting for a lock is tried [default: 5]
+    #[arg(long, global = true, value_name = "N")]
+    pub lock_attempts: Option<u32>,
+    /// The longest a migration step may run, e.g. 10min [default: the server's setting]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+    /// How long to wait for the deploy lock while another deploy holds it [default: 60s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub deploy_lock_timeout: Option<String>,
     /// Scratch database keel may empty, for replaying migrations [default: one keel creates and drops; SQLite: memory]
     #[arg(
         long,

@@ -213,8 +213,9 @@ fn init_and_new() {
     );
 }
 
-/// Four `keel deploy` processes at once on one database: every migration applied exactly once.
-async fn four_processes(backend: Backend) {
+/// Sixteen `keel deploy` processes at once on one database: every migration applied exactly
+/// once, and no process fails: the others wait for the deploy lock (issue #7).
+async fn sixteen_processes(backend: Backend) {
     let db = TestDb::new(backend).await;
     let t = tempfile::tempdir().unwrap();
     let mig = t.path().join("migrations");
@@ -226,12 +227,18 @@ async fn four_processes(backend: Backend) {
         );
     }
     let bin = assert_cmd::cargo::cargo_bin("keel");
-    let children: Vec<_> = (0..4)
+    let children: Vec<_> = (0..16)
         .map(|_| {
             std::process::Command::new(&bin)
                 .current_dir(t.path())
                 .env_remove("DATABASE_URL")
-                .args(["--database-url", &db.url, "--lock-timeout", "60s", "deploy"])
+                .args([
+                    "--database-url",
+                    &db.url,
+                    "--deploy-lock-timeout",
+                    "60s",
+                    "deploy",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -249,19 +256,24 @@ async fn four_processes(backend: Backend) {
     }
     assert_eq!(applied, 5);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM _keel_migrations").await, 5);
+    assert_eq!(
+        db.scalar("SELECT COUNT(DISTINCT migration_name) FROM _keel_migrations WHERE finished_at IS NOT NULL")
+            .await,
+        5
+    );
 }
 
 #[tokio::test]
-async fn four_processes_postgres() {
-    four_processes(Backend::Postgres).await
+async fn sixteen_processes_postgres() {
+    sixteen_processes(Backend::Postgres).await
 }
 #[tokio::test]
-async fn four_processes_mysql() {
-    four_processes(Backend::Mysql).await
+async fn sixteen_processes_mysql() {
+    sixteen_processes(Backend::Mysql).await
 }
 #[tokio::test]
-async fn four_processes_sqlite() {
-    four_processes(Backend::Sqlite).await
+async fn sixteen_processes_sqlite() {
+    sixteen_processes(Backend::Sqlite).await
 }
 
 /// `keel diff` between migrations, a live database and empty, on SQLite (shadow in memory).

@@ -268,6 +268,30 @@ pub fn find_dir(project: &Path) -> PathBuf {
     keel
 }
 
+/// One entry directly inside a migrations directory, read into memory: what
+/// [`from_entries`] builds a [`MigrationsDir`] from. The file-system reader ([`read_dir`]) and
+/// embedders (migrations compiled into a binary) both produce these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A folder: the bytes of its `migration.sql` when it has one, and whether it has a
+    /// `down.sql`.
+    Folder {
+        /// The folder's name.
+        name: String,
+        /// `migration.sql`'s bytes.
+        up: Option<Vec<u8>>,
+        /// Whether `down.sql` exists.
+        down: bool,
+    },
+    /// A file; its bytes when they matter (`.sql` up files and `migration_lock.toml`).
+    File {
+        /// The file's name.
+        name: String,
+        /// Its bytes, or `None` when not read.
+        bytes: Option<Vec<u8>>,
+    },
+}
+
 /// Reads the migrations directory at `root`. A directory that does not exist reads as empty
 /// (a new project), so that `status` can still report the ledger.
 ///
@@ -278,27 +302,17 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
         let path = path.to_path_buf();
         move |source| MigrationsError::Io { path, source }
     };
-    let mut dir = MigrationsDir {
-        root: root.to_path_buf(),
-        lock_provider: None,
-        has_lock_file: false,
-        layout: Layout::Empty,
-        migrations: Vec::new(),
-    };
     if !root.exists() {
-        return Ok(dir);
+        return from_entries(root, Vec::new());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(root)
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root)
         .map_err(io(root))?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()
         .map_err(io(root))?;
-    entries.sort();
-
-    let mut found: Vec<Migration> = Vec::new();
-    let mut folders = 0usize;
-    let mut flat = 0usize;
-    for path in entries {
+    paths.sort();
+    let mut entries = Vec::new();
+    for path in paths {
         let Some(file_name) = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -318,42 +332,104 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
         }
         if path.is_dir() {
             let up = path.join("migration.sql");
-            if up.is_file() {
-                if let Some(reason) = bad_name(&file_name) {
+            let up = if up.is_file() {
+                Some(std::fs::read(&up).map_err(io(&up))?)
+            } else {
+                None
+            };
+            entries.push(Entry::Folder {
+                name: file_name,
+                up,
+                down: path.join("down.sql").is_file(),
+            });
+        } else {
+            let wanted = file_name == LOCK_FILE || flat_up_name(&file_name).is_some();
+            let bytes = if wanted {
+                Some(std::fs::read(&path).map_err(io(&path))?)
+            } else {
+                None
+            };
+            entries.push(Entry::File {
+                name: file_name,
+                bytes,
+            });
+        }
+    }
+    from_entries(root, entries)
+}
+
+/// Builds the migrations directory `root` from its entries, read into memory: the same rules
+/// as [`read_dir`] (layouts, names, order, duplicates, the lock file). Entries whose name
+/// starts with `.` are skipped.
+///
+/// # Errors
+/// Every [`MigrationsError`] except the provider checks and I/O.
+pub fn from_entries(
+    root: &Path,
+    mut entries: Vec<Entry>,
+) -> Result<MigrationsDir, MigrationsError> {
+    let mut dir = MigrationsDir {
+        root: root.to_path_buf(),
+        lock_provider: None,
+        has_lock_file: false,
+        layout: Layout::Empty,
+        migrations: Vec::new(),
+    };
+    let entry_name = |e: &Entry| match e {
+        Entry::Folder { name, .. } | Entry::File { name, .. } => name.clone(),
+    };
+    entries.sort_by_key(entry_name);
+    let files: std::collections::HashSet<String> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::File { name, .. } => Some(name.clone()),
+            Entry::Folder { .. } => None,
+        })
+        .collect();
+    let mut found: Vec<Migration> = Vec::new();
+    let mut folders = 0usize;
+    let mut flat = 0usize;
+    for entry in entries {
+        match entry {
+            Entry::Folder { name, .. } | Entry::File { name, .. } if name.starts_with('.') => {}
+            Entry::Folder { name, up, down } => {
+                let path = root.join(&name);
+                let Some(bytes) = up else {
+                    // A folder holding SQL files of another layout is not ours to judge; one
+                    // that looks like a migration folder but lacks its script is Prisma's P3015.
+                    if looks_like_migration_name(&name) {
+                        return Err(MigrationsError::MissingFile { path });
+                    }
+                    continue;
+                };
+                if let Some(reason) = bad_name(&name) {
                     return Err(MigrationsError::BadName { path, reason });
                 }
+                found.push(Migration::from_bytes(
+                    &name,
+                    path.join("migration.sql"),
+                    down.then(|| path.join("down.sql")),
+                    bytes,
+                )?);
+                folders += 1;
             }
-            if !up.is_file() {
-                // A folder holding SQL files of another layout is not ours to judge; one
-                // that looks like a migration folder but lacks its script is Prisma's P3015.
-                if looks_like_migration_name(&file_name) {
-                    return Err(MigrationsError::MissingFile { path });
+            Entry::File { name, bytes } => {
+                let path = root.join(&name);
+                if name == LOCK_FILE {
+                    dir.has_lock_file = true;
+                    dir.lock_provider = Some(lock_provider(&path, &bytes.unwrap_or_default())?);
+                } else if let Some(m) = flat_up_name(&name) {
+                    let down_name = format!("{m}.down.sql");
+                    found.push(Migration::from_bytes(
+                        m,
+                        path.clone(),
+                        (name.ends_with(".up.sql") && files.contains(&down_name))
+                            .then(|| root.join(&down_name)),
+                        bytes.unwrap_or_default(),
+                    )?);
+                    flat += 1;
                 }
-                continue;
             }
-            let down = path.join("down.sql");
-            let bytes = std::fs::read(&up).map_err(io(&up))?;
-            found.push(Migration::from_bytes(
-                &file_name,
-                up,
-                down.is_file().then_some(down),
-                bytes,
-            )?);
-            folders += 1;
-        } else if file_name == LOCK_FILE {
-            dir.has_lock_file = true;
-            dir.lock_provider = Some(read_lock_provider(&path)?);
-        } else if let Some(name) = flat_up_name(&file_name) {
-            let down_name = format!("{name}.down.sql");
-            let down = root.join(&down_name);
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
-            found.push(Migration::from_bytes(
-                name,
-                path.clone(),
-                (file_name.ends_with(".up.sql") && down.is_file()).then_some(down),
-                bytes,
-            )?);
-            flat += 1;
         }
     }
     found.sort_by(|a, b| compare_names(&a.name, &b.name));
@@ -405,15 +481,12 @@ fn flat_up_name(file_name: &str) -> Option<&str> {
     looks_like_migration_name(name).then_some(name)
 }
 
-fn read_lock_provider(path: &Path) -> Result<String, MigrationsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MigrationsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+fn lock_provider(path: &Path, bytes: &[u8]) -> Result<String, MigrationsError> {
     let bad = |message: String| MigrationsError::BadLockFile {
         path: path.to_path_buf(),
         message,
     };
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
     let value: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;

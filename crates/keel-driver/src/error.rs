@@ -22,6 +22,16 @@ pub enum DriverError {
         /// The reason.
         message: String,
     },
+    /// A TLS connection could not be made (Prisma's P1011): the server offers no TLS while
+    /// the URL requires it, its certificate is not signed by the given CA or does not name
+    /// the host, or the CA file cannot be read.
+    #[error("cannot open a TLS connection to `{url}`: {message}")]
+    Tls {
+        /// The URL, redacted.
+        url: String,
+        /// The reason.
+        message: String,
+    },
     /// The database named in the URL does not exist (Prisma's P1003).
     #[error("database `{database}` does not exist on `{url}`")]
     DatabaseNotFound {
@@ -38,6 +48,11 @@ pub enum DriverError {
         /// Who holds it: session id, application, query, since when (when known).
         holder: Option<String>,
     },
+    /// The connection is not one server session: a pooler in transaction or statement mode
+    /// (PgBouncer, RDS Proxy, Supavisor) sits between keel and PostgreSQL, so the deploy lock
+    /// and session settings would not hold.
+    #[error("the database connection is not a stable session: the server backend changes between transactions (a connection pooler such as PgBouncer in transaction or statement mode), so the deploy lock would not protect this deploy; nothing was changed")]
+    PooledSession,
     /// The server rejected a statement.
     #[error("{message}")]
     Server {
@@ -68,11 +83,41 @@ impl DriverError {
         match self {
             DriverError::InvalidUrl { .. } => "K1013",
             DriverError::Connect { .. } => "K1001",
+            DriverError::Tls { .. } => "K1011",
             DriverError::DatabaseNotFound { .. } => "K1003",
             DriverError::LockTimeout { .. } => "K1002",
+            DriverError::PooledSession => "K1020",
             DriverError::Server { .. } => "K1009",
             DriverError::ConnectionLost { .. } => "K1017",
             DriverError::BadLedger { .. } => "K1010",
+        }
+    }
+
+    /// Converts a sqlx error from opening a connection to `url` (shown as `redacted`):
+    /// [`DriverError::Tls`] for TLS failures, else [`DriverError::Connect`]. The message
+    /// never holds the password.
+    pub(crate) fn connect_failed(e: &sqlx::Error, url: &str, redacted: &str) -> DriverError {
+        let message = keel_core::redact::redact_in(&e.to_string(), url);
+        let lower = message.to_ascii_lowercase();
+        let tls_file = ["sslrootcert", "sslcert", "sslkey", "ssl-ca", "ssl-cert", "ssl-key"]
+            .iter()
+            .any(|k| url.contains(k))
+            && lower.contains("no such file");
+        if matches!(e, sqlx::Error::Tls(_))
+            || tls_file
+            || lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("ssl")
+        {
+            DriverError::Tls {
+                url: redacted.to_string(),
+                message,
+            }
+        } else {
+            DriverError::Connect {
+                url: redacted.to_string(),
+                message,
+            }
         }
     }
 
@@ -89,6 +134,15 @@ impl DriverError {
                 DriverError::ConnectionLost {
                     message: db.message().to_string(),
                 }
+            }
+            // sqlx names its prepared statements `sqlx_s_N` per connection: one that already
+            // exists (42P05) or has vanished (26000) means the server session changed under
+            // the connection, i.e. a pooler in transaction mode.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("42P05" | "26000"))
+                    && db.message().contains("sqlx_s_") =>
+            {
+                DriverError::PooledSession
             }
             // MySQL/MariaDB: the error number (1205, 1062) users search for, not the SQLSTATE
             // (HY000, 23000) many errors share.

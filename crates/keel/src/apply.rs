@@ -1,12 +1,58 @@
 //! Applying one migration: in one transaction with its ledger row where the database allows,
 //! else step by step with `applied_steps_count` written after each step (issue #2, item 6).
 
-use crate::events::StepFailure;
+use crate::events::{Event, StepFailure};
+use crate::Settings;
 use keel_core::ledger::LedgerRow;
 use keel_core::migrations::Migration;
 use keel_core::splitter::{self, Step};
 use keel_core::Dialect;
 use keel_driver::{Driver, DriverError};
+use rand::Rng;
+use std::time::Duration;
+
+/// How a migration's steps wait for locks: the lock and statement timeouts (settings, then
+/// the migration's `-- keel:lock-timeout=` / `-- keel:statement-timeout=`), and how many
+/// times a step that timed out waiting for a lock is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LockPolicy {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub attempts: u32,
+}
+
+/// The first wait before a retry; it doubles on each attempt (at most [`MAX_BACKOFF`]), with
+/// jitter (50–100 % of it) so that concurrent deploys do not retry in step.
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+impl LockPolicy {
+    pub fn new(settings: &Settings, m: &Migration) -> LockPolicy {
+        LockPolicy {
+            lock_timeout: m.directives.lock_timeout.unwrap_or(settings.lock_timeout),
+            statement_timeout: m
+                .directives
+                .statement_timeout
+                .or(settings.statement_timeout),
+            attempts: settings.lock_attempts.max(1),
+        }
+    }
+
+    /// The wait after failed attempt `attempt` (1-based).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let full = BASE_BACKOFF
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
+            .min(MAX_BACKOFF);
+        full.mul_f64(rand::thread_rng().gen_range(0.5..1.0))
+    }
+}
+
+/// Whether a server error code says a statement gave up waiting for a lock: PostgreSQL 55P03
+/// (lock_not_available), MySQL/MariaDB 1205 (lock wait timeout) and 1213 (deadlock, the
+/// statement was rolled back), SQLite 5/6 (busy, locked).
+pub(crate) fn is_lock_wait(code: Option<&str>) -> bool {
+    matches!(code, Some("55P03" | "1205" | "1213" | "5" | "6"))
+}
 
 /// How a migration will run.
 #[derive(Debug, Clone)]
@@ -64,6 +110,17 @@ pub(crate) enum ApplyError {
     Step(StepFailure),
     /// The connection broke, or the ledger write failed.
     Driver(DriverError),
+    /// Every attempt timed out waiting for a lock and nothing of the migration took effect;
+    /// the ledger row records the last attempt as failed and rolled back, so the next deploy
+    /// tries again.
+    LockGaveUp {
+        /// The step that waited, with the server's error.
+        failure: StepFailure,
+        /// How many times it was tried.
+        attempts: u32,
+        /// The sessions holding locks on the step's tables, one line each.
+        holders: Vec<String>,
+    },
 }
 
 pub(crate) fn first_line(sql: &str) -> String {
@@ -126,18 +183,113 @@ fn uuid_v4() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Applies `m` according to `plan`, recording it in `table`.
+/// Applies `m` according to `plan`, recording it in `table`, under `policy`: each wait for a
+/// lock is bounded by its lock timeout, and a step (a transactional migration: the whole
+/// migration) that timed out is tried again after a backoff, up to `policy.attempts` times,
+/// reporting each wait as [`Event::LockWait`] with the sessions holding the locks.
 pub(crate) async fn apply(
     driver: &mut dyn Driver,
     table: &str,
     m: &Migration,
     plan: &ApplyPlan,
+    policy: LockPolicy,
+    on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<(), ApplyError> {
+    driver
+        .set_timeouts(policy.lock_timeout, policy.statement_timeout)
+        .await
+        .map_err(ApplyError::Driver)?;
     if plan.transactional() {
-        apply_transactional(driver, table, m, plan).await
+        apply_transactional(driver, table, m, plan, policy, on_event).await
     } else {
-        apply_step_by_step(driver, table, m, plan).await
+        apply_step_by_step(driver, table, m, plan, policy, on_event).await
     }
+}
+
+/// The tables a step names (after `TABLE`, `ON`, `INTO`, `UPDATE`, `FROM`, `REFERENCES`,
+/// `JOIN`), as written: whose locks it may wait for.
+pub(crate) fn tables_named(sql: &str) -> Vec<String> {
+    let words: Vec<&str> = sql
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';' || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let skip = [
+        "IF",
+        "NOT",
+        "EXISTS",
+        "ONLY",
+        "CONCURRENTLY",
+        "UNIQUE",
+        "TABLE",
+        "INDEX",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].to_ascii_uppercase();
+        if matches!(
+            w.as_str(),
+            "TABLE" | "ON" | "INTO" | "UPDATE" | "FROM" | "REFERENCES" | "JOIN"
+        ) {
+            let mut j = i + 1;
+            while j < words.len() && skip.contains(&words[j].to_ascii_uppercase().as_str()) {
+                j += 1;
+            }
+            if let Some(name) = words.get(j) {
+                let first = name.chars().next().unwrap_or(' ');
+                if (first.is_alphabetic() || first == '"' || first == '`' || first == '_')
+                    && !out.iter().any(|o| o == name)
+                {
+                    out.push((*name).to_string());
+                }
+            }
+            i = j;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Reports a lock wait and sleeps before the next attempt.
+async fn wait_before_retry(
+    driver: &mut dyn Driver,
+    m: &Migration,
+    f: &StepFailure,
+    sql: &str,
+    policy: LockPolicy,
+    attempt: u32,
+    on_event: &mut (dyn FnMut(&Event) + Send),
+) {
+    let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
+    let retry_in = policy.backoff(attempt);
+    on_event(&Event::LockWait {
+        name: m.name.clone(),
+        step: f.step,
+        attempt,
+        attempts: policy.attempts,
+        lock_timeout_ms: u64::try_from(policy.lock_timeout.as_millis()).unwrap_or(u64::MAX),
+        retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
+        holders,
+    });
+    tokio::time::sleep(retry_in).await;
+}
+
+fn lock_logs(name: &str, f: &StepFailure, policy: LockPolicy, holders: &[String]) -> String {
+    format!(
+        "{}
+Gave up after {} attempt{} (lock_timeout {} ms each); nothing of the migration took effect.
+Locks held by: {}
+",
+        logs_text(name, f),
+        policy.attempts,
+        if policy.attempts == 1 { "" } else { "s" },
+        policy.lock_timeout.as_millis(),
+        if holders.is_empty() {
+            "unknown".to_string()
+        } else {
+            holders.join("; ")
+        }
+    )
 }
 
 async fn apply_transactional(
@@ -145,32 +297,57 @@ async fn apply_transactional(
     table: &str,
     m: &Migration,
     plan: &ApplyPlan,
+    policy: LockPolicy,
+    on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<(), ApplyError> {
-    let mut row = new_row(m);
-    if plan.sqlite_fk_off {
-        driver
-            .execute("PRAGMA foreign_keys=OFF")
-            .await
-            .map_err(ApplyError::Driver)?;
-    }
-    let result = run_in_transaction(driver, table, m, plan, &mut row).await;
-    if plan.sqlite_fk_off {
-        // Restore the connection's setting whatever happened (sqlx opens SQLite with it ON).
-        let _ = driver.execute("PRAGMA foreign_keys=ON").await;
-    }
-    match result {
-        Ok(()) => Ok(()),
-        Err(ApplyError::Step(f)) => {
-            row.finished_at = None;
-            row.applied_steps_count = 0;
-            row.logs = Some(logs_text(&m.name, &f));
+    let mut attempt = 1;
+    loop {
+        let mut row = new_row(m);
+        if plan.sqlite_fk_off {
+            driver
+                .execute("PRAGMA foreign_keys=OFF")
+                .await
+                .map_err(ApplyError::Driver)?;
+        }
+        let result = run_in_transaction(driver, table, m, plan, &mut row).await;
+        if plan.sqlite_fk_off {
+            // Restore the connection's setting whatever happened (sqlx opens SQLite with it ON).
+            let _ = driver.execute("PRAGMA foreign_keys=ON").await;
+        }
+        let f = match result {
+            Ok(()) => return Ok(()),
+            Err(ApplyError::Step(f)) => f,
+            Err(e) => return Err(e),
+        };
+        row.finished_at = None;
+        row.applied_steps_count = 0;
+        let step_sql = plan.steps[f.step - 1].sql(&m.script);
+        if is_lock_wait(f.server_code.as_deref()) {
+            // The transaction was rolled back: nothing took effect, a retry is safe.
+            if attempt < policy.attempts {
+                wait_before_retry(driver, m, &f, step_sql, policy, attempt, on_event).await;
+                attempt += 1;
+                continue;
+            }
+            let holders = crate::probe::lock_holders(driver, &tables_named(step_sql)).await;
+            row.logs = Some(lock_logs(&m.name, &f, policy, &holders));
+            row.rolled_back_at = Some(chrono::Utc::now());
             driver
                 .insert_row(table, &row)
                 .await
                 .map_err(ApplyError::Driver)?;
-            Err(ApplyError::Step(f))
+            return Err(ApplyError::LockGaveUp {
+                failure: f,
+                attempts: policy.attempts,
+                holders,
+            });
         }
-        Err(e) => Err(e),
+        row.logs = Some(logs_text(&m.name, &f));
+        driver
+            .insert_row(table, &row)
+            .await
+            .map_err(ApplyError::Driver)?;
+        return Err(ApplyError::Step(f));
     }
 }
 
@@ -314,6 +491,8 @@ async fn apply_step_by_step(
     table: &str,
     m: &Migration,
     plan: &ApplyPlan,
+    policy: LockPolicy,
+    on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<(), ApplyError> {
     let mut row = new_row(m);
     driver
@@ -324,20 +503,59 @@ async fn apply_step_by_step(
     // ledger count stays at what was committed before it, and a failed statement (which
     // aborts that transaction) is followed by a ROLLBACK before the ledger is written.
     let mut open_transaction = false;
-    for (i, step) in plan.steps.iter().enumerate() {
-        let sql = step.sql(&m.script);
+    let mut i = 0;
+    let mut attempt = 1;
+    while i < plan.steps.len() {
+        let sql = plan.steps[i].sql(&m.script);
         if let Err(e) = driver.execute(sql).await {
             if open_transaction {
                 let _ = driver.rollback().await;
             }
             let f = failure(plan, m, i, e).map_err(ApplyError::Driver)?;
-            row.logs = Some(logs_text(&m.name, &f));
+            // A statement that timed out waiting for a lock did nothing (the server rolls
+            // the statement back): outside the migration's own transaction it is retried.
+            let lock_wait = is_lock_wait(f.server_code.as_deref()) && !open_transaction;
+            if lock_wait && attempt < policy.attempts {
+                wait_before_retry(driver, m, &f, sql, policy, attempt, on_event).await;
+                attempt += 1;
+                continue;
+            }
+            if lock_wait && row.applied_steps_count == 0 {
+                let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
+                row.logs = Some(lock_logs(&m.name, &f, policy, &holders));
+                row.rolled_back_at = Some(chrono::Utc::now());
+                driver
+                    .update_row(table, &row)
+                    .await
+                    .map_err(ApplyError::Driver)?;
+                return Err(ApplyError::LockGaveUp {
+                    failure: f,
+                    attempts: policy.attempts,
+                    holders,
+                });
+            }
+            let mut logs = logs_text(&m.name, &f);
+            if lock_wait {
+                let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
+                logs.push_str(&format!(
+                    "\nGave up after {} attempts (lock_timeout {} ms each). Locks held by: {}\n",
+                    policy.attempts,
+                    policy.lock_timeout.as_millis(),
+                    if holders.is_empty() {
+                        "unknown".to_string()
+                    } else {
+                        holders.join("; ")
+                    }
+                ));
+            }
+            row.logs = Some(logs);
             driver
                 .update_row(table, &row)
                 .await
                 .map_err(ApplyError::Driver)?;
             return Err(ApplyError::Step(f));
         }
+        attempt = 1;
         match transaction_keyword(sql) {
             Some(true) => open_transaction = true,
             Some(false) => open_transaction = false,
@@ -350,6 +568,7 @@ async fn apply_step_by_step(
                 .await
                 .map_err(ApplyError::Driver)?;
         }
+        i += 1;
     }
     row.finished_at = Some(chrono::Utc::now());
     row.applied_steps_count = u32::try_from(plan.steps.len()).unwrap_or(u32::MAX);
@@ -375,5 +594,56 @@ fn transaction_keyword(sql: &str) -> Option<bool> {
         "START" if rest.starts_with("TRANSACTION") => Some(true),
         "COMMIT" | "END" | "ROLLBACK" if !rest.starts_with("TO") => Some(false),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_named_by_a_step() {
+        assert_eq!(tables_named("ALTER TABLE t ADD COLUMN w INT"), vec!["t"]);
+        assert_eq!(
+            tables_named(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON \"public\".\"T\" (a)"
+            ),
+            vec!["\"public\".\"T\""]
+        );
+        assert_eq!(
+            tables_named("ALTER TABLE IF EXISTS ONLY o ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users(id)"),
+            vec!["o", "users"]
+        );
+        assert_eq!(
+            tables_named("INSERT INTO a SELECT * FROM b JOIN c USING (id)"),
+            vec!["a", "b", "c"]
+        );
+        assert!(tables_named("SELECT 1").is_empty());
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_a_cap() {
+        let p = LockPolicy {
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: None,
+            attempts: 5,
+        };
+        for attempt in 1..=40 {
+            let full = BASE_BACKOFF
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(MAX_BACKOFF);
+            let d = p.backoff(attempt);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn lock_wait_codes() {
+        for c in ["55P03", "1205", "1213", "5", "6"] {
+            assert!(is_lock_wait(Some(c)));
+        }
+        assert!(!is_lock_wait(Some("23505")));
+        assert!(!is_lock_wait(None));
     }
 }

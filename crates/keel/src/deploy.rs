@@ -1,6 +1,6 @@
 //! `keel deploy`: applies pending migrations in order under the deploy lock.
 
-use crate::apply::{self, ApplyError, ApplyPlan};
+use crate::apply::{self, ApplyError, ApplyPlan, LockPolicy};
 use crate::events::Event;
 use crate::project::Project;
 use crate::{Error, Settings};
@@ -45,7 +45,7 @@ pub struct DeployReport {
 
 /// Applies every pending migration in order (DESIGN.md, `keel deploy`).
 ///
-/// Takes the deploy lock (waiting up to `settings.lock_timeout`), creates the ledger when the
+/// Takes the deploy lock (waiting up to `settings.deploy_lock_timeout`), creates the ledger when the
 /// database is empty, and refuses, before touching anything, when a migration is failed
 /// (K3009), modified (K4001), missing (K4002) or out of order (K4003) unless accepted by an
 /// option, when the database has tables but no ledger (K3005), or when a pending migration
@@ -59,7 +59,17 @@ pub async fn deploy(
     options: &DeployOptions,
     on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<DeployReport, Error> {
-    let mut project = Project::open(settings).await?;
+    let project = Project::open(settings).await?;
+    deploy_project(project, settings, options, on_event).await
+}
+
+/// [`deploy`] on an opened project; closes it.
+pub(crate) async fn deploy_project(
+    mut project: Project,
+    settings: &Settings,
+    options: &DeployOptions,
+    on_event: &mut (dyn FnMut(&Event) + Send),
+) -> Result<DeployReport, Error> {
     let result = deploy_locked(&mut project, settings, options, on_event).await;
     project.close().await;
     result
@@ -73,7 +83,7 @@ async fn deploy_locked(
 ) -> Result<DeployReport, Error> {
     if !options.dry_run {
         on_event(&Event::WaitingForLock);
-        project.driver.lock(settings.lock_timeout).await?;
+        project.driver.lock(settings.deploy_lock_timeout).await?;
         // Another deploy may have created the ledger while we waited.
         project.refresh().await?;
     }
@@ -186,8 +196,20 @@ async fn deploy_locked(
             transactional: plan.transactional(),
             steps: plan.steps.len(),
         });
+        // Still the session that holds the deploy lock (a pooler may hand it around).
+        project.driver.verify_session().await?;
         let started = Instant::now();
-        match apply::apply(project.driver.as_mut(), &project.ledger_table, m, &plan).await {
+        let policy = LockPolicy::new(settings, m);
+        match apply::apply(
+            project.driver.as_mut(),
+            &project.ledger_table,
+            m,
+            &plan,
+            policy,
+            on_event,
+        )
+        .await
+        {
             Ok(()) => {
                 on_event(&Event::MigrationApplied {
                     index: k + 1,
@@ -209,6 +231,19 @@ async fn deploy_locked(
                     transactional: plan.transactional(),
                     applied_before: report.applied,
                 });
+            }
+            Err(ApplyError::LockGaveUp {
+                failure,
+                attempts,
+                holders,
+            }) => {
+                return Err(Error::LockWaitGaveUp {
+                    name: m.name.clone(),
+                    failure: Box::new(failure),
+                    attempts,
+                    lock_timeout: policy.lock_timeout,
+                    holders,
+                })
             }
             Err(ApplyError::Driver(source)) => {
                 return Err(Error::Interrupted {

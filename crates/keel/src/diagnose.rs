@@ -430,7 +430,7 @@ fn server_message(logs: &str) -> Option<String> {
 /// MySQL/MariaDB 1205 (lock wait timeout) and 1213 (deadlock), SQLite 5/6 (busy, locked), or a
 /// message that says so.
 pub(crate) fn is_lock_timeout(code: Option<&str>, logs: Option<&str>) -> bool {
-    matches!(code, Some("55P03" | "1205" | "1213" | "5" | "6"))
+    crate::apply::is_lock_wait(code)
         || logs.is_some_and(|l| {
             let l = l.to_ascii_lowercase();
             l.contains("lock timeout")

@@ -50,6 +50,22 @@ pub enum Error {
         /// Migrations this deploy applied before it.
         applied_before: Vec<String>,
     },
+    /// Every attempt of a step timed out waiting for a lock held by other sessions; nothing of
+    /// the migration took effect, and the ledger records the attempt as failed and rolled
+    /// back, so the next deploy tries again.
+    #[error("migration `{name}` gave up after {attempts} attempt{} waiting for a lock (lock_timeout {} ms each) at step {} of {} (line {}: `{}`); nothing of it took effect{}", if *attempts == 1 { "" } else { "s" }, lock_timeout.as_millis(), failure.step, failure.steps, failure.line, failure.first_line, if holders.is_empty() { String::new() } else { format!("\nlocks held by:\n{}", holders.iter().map(|h| format!("  - {h}")).collect::<Vec<_>>().join("\n")) })]
+    LockWaitGaveUp {
+        /// The migration.
+        name: String,
+        /// The step that waited (boxed: keeps `Error` small).
+        failure: Box<StepFailure>,
+        /// How many times it was tried.
+        attempts: u32,
+        /// The lock timeout of each attempt.
+        lock_timeout: std::time::Duration,
+        /// The sessions holding the locks, one line each.
+        holders: Vec<String>,
+    },
     /// The database connection (or a ledger write) failed while a migration was being applied.
     #[error("{source}\nwhile applying `{name}`. {}", interrupted_state(*transactional))]
     Interrupted {
@@ -354,6 +370,7 @@ impl Error {
             Error::NonEmptyWithoutLedger { .. } => "K3005",
             Error::FailedMigrations { .. } => "K3009",
             Error::MigrationFailed { .. } => "K3018",
+            Error::LockWaitGaveUp { .. } => "K4080",
             Error::Modified { .. } => "K4001",
             Error::Missing { .. } => "K4002",
             Error::OutOfOrder { .. } => "K4003",
@@ -393,8 +410,25 @@ impl Error {
             Error::Migrations(_) => "check the path and its permissions".into(),
             Error::Driver(DriverError::InvalidUrl { .. }) => "use postgres://USER:PASSWORD@HOST:5432/DB, mysql://USER:PASSWORD@HOST:3306/DB or sqlite://FILE".into(),
             Error::Driver(DriverError::Connect { .. }) => "check that the server is running and reachable, and the user and password".into(),
+            Error::Driver(DriverError::Tls { message, .. }) => {
+                let m = message.to_ascii_lowercase();
+                if m.contains("not valid for name") {
+                    "connect with the host name the server's certificate names (see the message), or use sslmode=verify-ca (PostgreSQL) / ssl-mode=VERIFY_CA (MySQL), which checks the CA but not the name".into()
+                } else if m.contains("causedasendentity") {
+                    "the server presents a CA certificate as its own: give the server a certificate signed by a CA (CA:FALSE), or use sslmode=require / ssl-mode=REQUIRED, which encrypts without checking it".into()
+                } else if m.contains("unknownissuer") || m.contains("unknown issuer") {
+                    "point sslrootcert= (PostgreSQL) / ssl-ca= (MySQL) at the CA certificate that signed the server's certificate".into()
+                } else if m.contains("does not support tls") || m.contains("does not support ssl") {
+                    "enable TLS on the server (PostgreSQL ssl = on; MariaDB ssl_cert/ssl_key), or, on a network you trust, lower the URL's sslmode / ssl-mode to prefer".into()
+                } else if m.contains("no such file") {
+                    "the certificate file named in the URL does not exist: fix the sslrootcert= / ssl-ca= path".into()
+                } else {
+                    "check the URL's TLS options (PostgreSQL sslmode, sslrootcert; MySQL ssl-mode, ssl-ca) against the server's certificate".into()
+                }
+            }
             Error::Driver(DriverError::DatabaseNotFound { database, .. }) => format!("create the database first (e.g. `CREATE DATABASE {database}`)"),
-            Error::Driver(DriverError::LockTimeout { .. }) => "wait for the other deploy to finish, or raise --lock-timeout; if the holder is stuck, end that session".into(),
+            Error::Driver(DriverError::LockTimeout { .. }) => "wait for the other deploy to finish, or raise --deploy-lock-timeout; if the holder is stuck, end that session".into(),
+            Error::Driver(DriverError::PooledSession) => "give keel a direct connection to the server for migrations (Prisma's `directUrl`): the server's own host and port (5432), not the pooler's; or a PgBouncer database with `pool_mode=session`".into(),
             Error::Driver(DriverError::ConnectionLost { .. }) => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
             Error::Driver(_) => "see the database's message above".into(),
             Error::Interrupted { name, transactional: false, .. } => format!("run `keel status`: if `{name}` shows failed, check which of its steps took effect, then `keel resolve --rolled-back {name}` or `--applied {name}`; if it shows pending or applied, `keel deploy` again"),
@@ -406,7 +440,7 @@ impl Error {
             Error::Render(_) => "write this change by hand in a migration".into(),
             Error::BaselineRefused { .. } => "use `keel resolve --applied NAME` for an existing first migration, or baseline a database that has tables and no ledger rows".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),
-            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, shadow_database_url; table [database] with disposable)".into(),
+            Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, lock_attempts, statement_timeout, deploy_lock_timeout, shadow_database_url; table [database] with disposable)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
                 Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),
                 None => "create a first migration that captures the existing schema, then record it with `keel resolve --applied NAME`".into(),
@@ -422,6 +456,7 @@ impl Error {
                     format!("`keel doctor` shows which steps took effect and why it failed; fix the cause, then `keel repair {name} --finish` (runs the rest) or `keel repair {name} --revert` (undoes what took effect)")
                 }
             }
+            Error::LockWaitGaveUp { .. } => "the holders above block the step: wait for them to finish (or end them: `SELECT pg_terminate_backend(pid)` / `KILL id`) and run `keel deploy` again; or allow longer waits with --lock-timeout / --lock-attempts (keel.toml lock_timeout, lock_attempts; -- keel:lock-timeout= in the migration)".into(),
             Error::Modified { .. } => "restore the files as they were applied (git checkout), put the change in a new migration (`keel new NAME`), or accept with `keel deploy --allow-modified`".into(),
             Error::Missing { .. } => "restore the folders (git checkout), or accept with `keel deploy --allow-missing`".into(),
             Error::OutOfOrder { .. } => "give the migrations a version newer than the newest applied one (rename the folders), or apply them anyway with `keel deploy --allow-out-of-order`".into(),

@@ -64,6 +64,25 @@ pub enum Event {
         /// Steps run.
         steps: usize,
     },
+    /// A step timed out waiting for a lock (`lock_timeout`); it is tried again after
+    /// `retry_in_ms` (a transactional migration: the whole migration, rolled back meanwhile).
+    LockWait {
+        /// The migration.
+        name: String,
+        /// 1-based number of the step that waited.
+        step: usize,
+        /// 1-based number of the attempt that timed out.
+        attempt: u32,
+        /// How many attempts are allowed.
+        attempts: u32,
+        /// The lock timeout of each attempt, in milliseconds.
+        lock_timeout_ms: u64,
+        /// The wait before the next attempt, in milliseconds.
+        retry_in_ms: u64,
+        /// The sessions holding locks on the step's tables (pid or connection id,
+        /// application, state, transaction age, query), one line each.
+        holders: Vec<String>,
+    },
     /// A migration failed.
     MigrationFailed {
         /// The migration's name.

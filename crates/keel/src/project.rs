@@ -18,7 +18,18 @@ impl Project {
     /// database and decides which ledger table to use.
     pub async fn open(settings: &Settings) -> Result<Project, Error> {
         let dir = migrations::read_dir(&settings.migrations_dir)?;
-        let mut driver = keel_driver::connect(&settings.database_url).await?;
+        let driver = keel_driver::connect(&settings.database_url).await?;
+        Project::with(dir, driver, settings).await
+    }
+
+    /// [`Project::open`] with the migrations already read and a connection made (the
+    /// embedding API: migrations compiled into the binary, a connection from the
+    /// application's pool).
+    pub async fn with(
+        dir: MigrationsDir,
+        mut driver: Box<dyn Driver>,
+        settings: &Settings,
+    ) -> Result<Project, Error> {
         if let Err(e) = dir.check_provider(driver.dialect()) {
             driver.close().await;
             return Err(e.into());

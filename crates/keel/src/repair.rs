@@ -152,7 +152,7 @@ async fn repair_locked(
     options: RepairOptions,
     confirm: &mut (dyn FnMut(&RepairPlan) -> bool + Send),
 ) -> Result<RepairReport, Error> {
-    project.driver.lock(settings.lock_timeout).await?;
+    project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
     let (rows, reconciled) = project.reconcile().await?;
     let diagnosis = diagnose_in(project, settings, &rows, &reconciled, name).await?;

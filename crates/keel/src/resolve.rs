@@ -35,7 +35,7 @@ async fn resolve_locked(
     settings: &Settings,
     action: &ResolveAction,
 ) -> Result<State, Error> {
-    project.driver.lock(settings.lock_timeout).await?;
+    project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
     let (rows, reconciled) = project.reconcile().await?;
     let name = match action {

@@ -75,7 +75,7 @@ async fn locked(
     options: &RollbackOptions,
     confirm: &mut (dyn FnMut(&RollbackReport) -> bool + Send),
 ) -> Result<RollbackReport, Error> {
-    project.driver.lock(settings.lock_timeout).await?;
+    project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
     let (rows, reconciled) = project.reconcile().await?;
     let failed: Vec<String> = reconciled

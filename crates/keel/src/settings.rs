@@ -10,8 +10,15 @@ use std::time::Duration;
 pub const CONFIG_FILE: &str = "keel.toml";
 /// The database used when nothing else is configured: SQLite, embedded.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://keel.db";
-/// How long deploy waits for the deploy lock by default.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a migration step waits for a table lock before it gives up and is retried
+/// (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout` / `innodb_lock_wait_timeout`, SQLite
+/// `busy_timeout`), by default: the application's queries queue behind a waiting DDL step for
+/// at most this long.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many times a step that timed out waiting for a lock is tried, by default.
+pub const DEFAULT_LOCK_ATTEMPTS: u32 = 5;
+/// How long deploy waits for the deploy lock (another deploy running) by default.
+pub const DEFAULT_DEPLOY_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Settings given by flags or environment variables; `None` falls through to `keel.toml`.
 #[derive(Debug, Clone, Default)]
@@ -22,8 +29,14 @@ pub struct SettingsInput {
     pub migrations: Option<PathBuf>,
     /// `--ledger-table NAME`.
     pub ledger_table: Option<String>,
-    /// `--lock-timeout DURATION` (e.g. `10s`).
+    /// `--lock-timeout DURATION` (e.g. `2s`): a step's wait for a table lock.
     pub lock_timeout: Option<String>,
+    /// `--lock-attempts N`: tries of a step that timed out waiting for a lock.
+    pub lock_attempts: Option<u32>,
+    /// `--statement-timeout DURATION`: a step's longest run.
+    pub statement_timeout: Option<String>,
+    /// `--deploy-lock-timeout DURATION`: the wait for the deploy lock.
+    pub deploy_lock_timeout: Option<String>,
     /// `--shadow-database-url` / `SHADOW_DATABASE_URL`.
     pub shadow_database_url: Option<String>,
 }
@@ -38,8 +51,18 @@ pub struct Settings {
     /// The ledger table; `None` = decide (`_prisma_migrations` in a Prisma project, else
     /// `_keel_migrations`).
     pub ledger_table: Option<String>,
-    /// How long to wait for the deploy lock.
+    /// How long one migration step waits for a table lock before it is retried (default
+    /// [`DEFAULT_LOCK_TIMEOUT`]); a migration's `-- keel:lock-timeout=` overrides it.
     pub lock_timeout: Duration,
+    /// How many times a step (or a transactional migration) that timed out waiting for a lock
+    /// is tried before deploy gives up (default [`DEFAULT_LOCK_ATTEMPTS`], at least 1).
+    pub lock_attempts: u32,
+    /// The longest a step may run (`None` = the server's setting); a migration's
+    /// `-- keel:statement-timeout=` overrides it.
+    pub statement_timeout: Option<Duration>,
+    /// How long to wait for the deploy lock while another deploy holds it (default
+    /// [`DEFAULT_DEPLOY_LOCK_TIMEOUT`]).
+    pub deploy_lock_timeout: Duration,
     /// A database keel may empty and use as the shadow database. Never print it: redact.
     pub shadow_database_url: Option<String>,
     /// keel.toml's `[database] disposable = true`: `keel reset` may empty the target.
@@ -61,6 +84,9 @@ struct ConfigFile {
     migrations: Option<PathBuf>,
     ledger_table: Option<String>,
     lock_timeout: Option<String>,
+    lock_attempts: Option<u32>,
+    statement_timeout: Option<String>,
+    deploy_lock_timeout: Option<String>,
     shadow_database_url: Option<String>,
 }
 
@@ -73,17 +99,33 @@ impl Settings {
     /// bad duration.
     pub fn resolve(input: SettingsInput, project: &Path) -> Result<Settings, Error> {
         let path = project.join(CONFIG_FILE);
-        let file = if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+        let text = if path.is_file() {
+            Some(std::fs::read_to_string(&path).map_err(|e| Error::Config {
                 path: path.clone(),
                 message: e.to_string(),
-            })?;
-            toml::from_str::<ConfigFile>(&text).map_err(|e| Error::Config {
+            })?)
+        } else {
+            None
+        };
+        Settings::resolve_text(input, project, text.as_deref())
+    }
+
+    /// [`Settings::resolve`] with the text of `keel.toml` given (`None`: no file).
+    ///
+    /// # Errors
+    /// [`Error::Config`] (K4020) for an unknown key, a bad value or a bad duration.
+    pub fn resolve_text(
+        input: SettingsInput,
+        project: &Path,
+        config: Option<&str>,
+    ) -> Result<Settings, Error> {
+        let path = project.join(CONFIG_FILE);
+        let file = match config {
+            Some(text) => toml::from_str::<ConfigFile>(text).map_err(|e| Error::Config {
                 path: path.clone(),
                 message: e.message().to_string(),
-            })?
-        } else {
-            ConfigFile::default()
+            })?,
+            None => ConfigFile::default(),
         };
         let migrations_dir = match input
             .migrations
@@ -92,13 +134,36 @@ impl Settings {
             Some(p) => p,
             None => keel_core::migrations::find_dir(project),
         };
-        let lock_timeout = match input.lock_timeout.or(file.lock_timeout) {
-            Some(v) => parse_duration(&v).map_err(|message| Error::Config {
-                path: path.clone(),
-                message: format!("lock_timeout: {message}"),
-            })?,
-            None => DEFAULT_LOCK_TIMEOUT,
+        let duration = |key: &str, v: Option<String>| -> Result<Option<Duration>, Error> {
+            v.map(|v| {
+                parse_duration(&v).map_err(|message| Error::Config {
+                    path: path.clone(),
+                    message: format!("{key}: {message}"),
+                })
+            })
+            .transpose()
         };
+        let lock_timeout = duration("lock_timeout", input.lock_timeout.or(file.lock_timeout))?
+            .unwrap_or(DEFAULT_LOCK_TIMEOUT);
+        let statement_timeout = duration(
+            "statement_timeout",
+            input.statement_timeout.or(file.statement_timeout),
+        )?;
+        let deploy_lock_timeout = duration(
+            "deploy_lock_timeout",
+            input.deploy_lock_timeout.or(file.deploy_lock_timeout),
+        )?
+        .unwrap_or(DEFAULT_DEPLOY_LOCK_TIMEOUT);
+        let lock_attempts = input
+            .lock_attempts
+            .or(file.lock_attempts)
+            .unwrap_or(DEFAULT_LOCK_ATTEMPTS);
+        if lock_attempts == 0 {
+            return Err(Error::Config {
+                path,
+                message: "lock_attempts: must be at least 1".into(),
+            });
+        }
         Ok(Settings {
             database_url: input
                 .database_url
@@ -108,6 +173,9 @@ impl Settings {
             migrations_dir,
             ledger_table: input.ledger_table.or(file.ledger_table),
             lock_timeout,
+            lock_attempts,
+            statement_timeout,
+            deploy_lock_timeout,
             shadow_database_url: input
                 .shadow_database_url
                 .filter(|u| !u.trim().is_empty())

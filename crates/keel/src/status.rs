@@ -72,7 +72,12 @@ impl StatusReport {
 /// # Errors
 /// Driver and migrations-directory errors.
 pub async fn status(settings: &Settings) -> Result<StatusReport, Error> {
-    let mut project = Project::open(settings).await?;
+    let project = Project::open(settings).await?;
+    status_project(project).await
+}
+
+/// [`status`] on an opened project; closes it.
+pub(crate) async fn status_project(mut project: Project) -> Result<StatusReport, Error> {
     let result = async {
         let (_, reconciled) = project.reconcile().await?;
         let unmanaged_tables = if project.ledger_exists {

@@ -18,7 +18,7 @@ fn settings(db: &TestDb, dir: &Path) -> Settings {
         SettingsInput {
             database_url: Some(db.url.clone()),
             migrations: Some(dir.join("migrations")),
-            lock_timeout: Some("10s".into()),
+            deploy_lock_timeout: Some("10s".into()),
             ..Default::default()
         },
         dir,

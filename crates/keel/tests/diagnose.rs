@@ -21,7 +21,7 @@ fn settings(db: &TestDb, dir: &Path) -> Settings {
         SettingsInput {
             database_url: Some(db.url.clone()),
             migrations: Some(dir.to_path_buf()),
-            lock_timeout: Some("10s".into()),
+            deploy_lock_timeout: Some("10s".into()),
             ..Default::default()
         },
         dir,

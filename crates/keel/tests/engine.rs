@@ -18,7 +18,7 @@ fn settings(db: &TestDb, dir: &Path) -> Settings {
         SettingsInput {
             database_url: Some(db.url.clone()),
             migrations: Some(dir.to_path_buf()),
-            lock_timeout: Some("5s".into()),
+            deploy_lock_timeout: Some("5s".into()),
             ..Default::default()
         },
         dir,
@@ -209,7 +209,7 @@ async fn lock_timeout_names_the_holder(db: TestDb) {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "1_a", "CREATE TABLE a (id INT);");
     let mut s = settings(&db, t.path());
-    s.lock_timeout = Duration::from_millis(300);
+    s.deploy_lock_timeout = Duration::from_millis(300);
     let mut holder = keel_driver::connect(&db.url).await.unwrap();
     holder.lock(Duration::from_secs(1)).await.unwrap();
     let e = run(&s).await.unwrap_err();

@@ -53,6 +53,28 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                 ),
             },
             Event::LedgerCreated { table } if !tty => println!("created ledger table {table}"),
+            Event::LockWait {
+                name,
+                step,
+                attempt,
+                attempts,
+                lock_timeout_ms,
+                retry_in_ms,
+                holders,
+            } => {
+                // On stderr: waits are progress, not results.
+                let line = format!(
+                    "{name}: step {step} waited {lock_timeout_ms} ms for a lock (attempt {attempt} of {attempts}); retrying in {retry_in_ms} ms{}",
+                    holders
+                        .iter()
+                        .map(|h| format!("\n  {h}"))
+                        .collect::<String>()
+                );
+                match &bar {
+                    Some(pb) => pb.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
             _ => {}
         }
     };

@@ -23,6 +23,9 @@ pub async fn run(cli: Cli) -> u8 {
         migrations: g.migrations.clone(),
         ledger_table: g.ledger_table.clone(),
         lock_timeout: g.lock_timeout.clone(),
+        lock_attempts: g.lock_attempts,
+        statement_timeout: g.statement_timeout.clone(),
+        deploy_lock_timeout: g.deploy_lock_timeout.clone(),
         shadow_database_url: g.shadow_database_url.clone(),
     };
     let raw_url = g.database_url.clone().unwrap_or_default();

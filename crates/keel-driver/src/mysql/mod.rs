@@ -27,7 +27,7 @@ impl MySqlDriver {
                 message: keel_core::redact::redact_in(&e.to_string(), url.as_str()),
             })?;
         let database = opts.get_database().unwrap_or_default().to_string();
-        let mut conn = opts.connect().await.map_err(|e| match &e {
+        let conn = opts.connect().await.map_err(|e| match &e {
             sqlx::Error::Database(db)
                 if db.code().as_deref() == Some("42000")
                     && db.message().contains("Unknown database") =>
@@ -37,14 +37,20 @@ impl MySqlDriver {
                     database: database.clone(),
                 }
             }
-            _ => DriverError::Connect {
-                url: redacted.clone(),
-                message: keel_core::redact::redact_in(&e.to_string(), url.as_str()),
-            },
+            _ => DriverError::connect_failed(&e, url.as_str(), &redacted),
         })?;
+        MySqlDriver::from_conn(conn, redacted).await
+    }
+
+    /// A driver on an open connection (e.g. taken from an application's pool).
+    pub(crate) async fn from_conn(
+        mut conn: MySqlConnection,
+        redacted: String,
+    ) -> Result<MySqlDriver, DriverError> {
         // Ledger timestamps are UTC, as Prisma writes them.
-        sqlx::raw_sql("SET time_zone = '+00:00'")
-            .execute(&mut conn)
+        // (`Executor::execute` rather than `raw_sql(..).execute`: the latter makes rustc unable
+        // to prove this future `Send`, which an application's `tokio::spawn` needs.)
+        sqlx::Executor::execute(&mut conn, "SET time_zone = '+00:00'")
             .await
             .map_err(DriverError::from_sqlx)?;
         Ok(MySqlDriver {
@@ -111,6 +117,27 @@ impl Driver for MySqlDriver {
             waited: start.elapsed(),
             holder: self.lock_holder().await,
         })
+    }
+
+    async fn set_timeouts(
+        &mut self,
+        lock: Duration,
+        statement: Option<Duration>,
+    ) -> Result<(), DriverError> {
+        let secs = lock.as_millis().div_ceil(1000).max(1);
+        self.execute(&format!(
+            "SET SESSION lock_wait_timeout = {secs}, SESSION innodb_lock_wait_timeout = {secs}"
+        ))
+        .await?;
+        let ms = statement.map_or(0, |d| d.as_millis().max(1));
+        // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time
+        // (ms, SELECT only). 0 = no limit.
+        let mariadb = format!("SET SESSION max_statement_time = {}", ms as f64 / 1000.0);
+        if self.execute(&mariadb).await.is_err() {
+            self.execute(&format!("SET SESSION max_execution_time = {ms}"))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn unlock(&mut self) -> Result<(), DriverError> {

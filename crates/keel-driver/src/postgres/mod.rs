@@ -16,7 +16,18 @@ use std::time::{Duration, Instant};
 pub(crate) struct PgDriver {
     conn: PgConnection,
     url: String,
+    /// For the second connection of the session check (see [`PgDriver::check_session`]).
+    opts: PgConnectOptions,
+    /// While the deploy lock is held: the backend pid that took it and the marker this
+    /// connection left in the session (`keel.session`), to tell that it is still there.
+    session: Option<(i32, String)>,
 }
+
+/// How long the session check's second connection may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The session setting keel marks its locking session with.
+const SESSION_MARK: &str = "keel.session";
 
 impl PgDriver {
     pub(crate) async fn connect(url: &DatabaseUrl) -> Result<PgDriver, DriverError> {
@@ -28,22 +39,126 @@ impl PgDriver {
             })?
             .application_name("keel");
         let database = opts.get_database().unwrap_or_default().to_string();
-        let conn = opts.connect().await.map_err(|e| match &e {
+        let conn = opts.clone().connect().await.map_err(|e| match &e {
             sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => {
                 DriverError::DatabaseNotFound {
                     url: redacted.clone(),
                     database: database.clone(),
                 }
             }
-            _ => DriverError::Connect {
-                url: redacted.clone(),
-                message: keel_core::redact::redact_in(&e.to_string(), url.as_str()),
-            },
+            _ => DriverError::connect_failed(&e, url.as_str(), &redacted),
         })?;
-        Ok(PgDriver {
+        Ok(PgDriver::from_conn(conn, redacted, opts))
+    }
+
+    /// A driver on an open connection (e.g. taken from an application's pool); `opts` opens
+    /// the second connection of the session check.
+    pub(crate) fn from_conn(
+        conn: PgConnection,
+        redacted: String,
+        opts: PgConnectOptions,
+    ) -> PgDriver {
+        PgDriver {
             conn,
             url: redacted,
+            opts,
+            session: None,
+        }
+    }
+
+    async fn backend_pid(conn: &mut PgConnection) -> Result<i32, DriverError> {
+        // Simple protocol (no prepared statement), which works through any pooler.
+        let row = sqlx::Executor::fetch_one(&mut *conn, "SELECT pg_backend_pid()")
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        row.try_get::<i32, _>(0).map_err(DriverError::from_sqlx)
+    }
+
+    /// Whether this connection still runs on backend `pid` with this driver's session marker.
+    async fn same_session(&mut self, pid: i32) -> Result<bool, DriverError> {
+        let Some((_, mark)) = &self.session else {
+            return Ok(true);
+        };
+        let row = sqlx::Executor::fetch_one(
+            &mut self.conn,
+            format!(
+                "SELECT pg_backend_pid(), coalesce(current_setting('{SESSION_MARK}', true), '')"
+            )
+            .as_str(),
+        )
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        let now: i32 = row.try_get(0).map_err(DriverError::from_sqlx)?;
+        let seen: String = row.try_get(1).map_err(DriverError::from_sqlx)?;
+        Ok(now == pid && &seen == mark)
+    }
+
+    /// Marks this connection's server session (`keel.session`) and checks that the
+    /// connection is one stable session, as the session-level deploy lock needs; run before
+    /// the lock is taken, so that a refusal leaves no lock behind. Behind a pooler in
+    /// transaction or statement mode (PgBouncer, RDS Proxy, Supavisor) the backend changes
+    /// between transactions: the session already carries another connection's marker, or a
+    /// second connection, in an open transaction, is handed the backend this one just left
+    /// (poolers reuse the most recently used server), or this connection comes back on
+    /// another backend. Then session settings (`lock_timeout`) would not stay put either.
+    ///
+    /// # Errors
+    /// [`DriverError::PooledSession`]; a server or connection error.
+    async fn check_session(&mut self) -> Result<(), DriverError> {
+        let row = sqlx::Executor::fetch_one(
+            &mut self.conn,
+            format!("SELECT coalesce(current_setting('{SESSION_MARK}', true), '')").as_str(),
+        )
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        let before: String = row.try_get(0).map_err(DriverError::from_sqlx)?;
+        let ours = self.session.as_ref().is_some_and(|(_, m)| *m == before);
+        if !before.is_empty() && !ours {
+            return Err(DriverError::PooledSession);
+        }
+        let mark = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let row = sqlx::Executor::fetch_one(
+            &mut self.conn,
+            format!("SELECT pg_backend_pid(), set_config('{SESSION_MARK}', '{mark}', false)")
+                .as_str(),
+        )
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        let pid: i32 = row.try_get(0).map_err(DriverError::from_sqlx)?;
+        self.session = Some((pid, mark));
+        let mut probe = match tokio::time::timeout(PROBE_TIMEOUT, self.opts.clone().connect()).await
+        {
+            Ok(Ok(c)) => c,
+            // No second connection (connection limit): the check cannot run; carry on,
+            // as every other tool does.
+            _ => return Ok(()),
+        };
+        let stable = tokio::time::timeout(PROBE_TIMEOUT, async {
+            sqlx::Executor::execute(&mut probe, "BEGIN")
+                .await
+                .map_err(DriverError::from_sqlx)?;
+            if Self::backend_pid(&mut probe).await? == pid {
+                return Ok(false);
+            }
+            self.same_session(pid).await
         })
+        .await
+        // A pooler with no server free for the probe: the check cannot run; carry on.
+        .unwrap_or(Ok(true));
+        let _ = sqlx::Executor::execute(&mut probe, "ROLLBACK").await;
+        let _ = probe.close().await;
+        if stable? {
+            Ok(())
+        } else {
+            self.session = None;
+            Err(DriverError::PooledSession)
+        }
     }
 
     async fn lock_holder(&mut self) -> Option<String> {
@@ -93,14 +208,33 @@ impl Driver for PgDriver {
     async fn lock(&mut self, timeout: Duration) -> Result<(), DriverError> {
         let start = Instant::now();
         let mut wait = Duration::from_millis(20);
+        self.check_session().await?;
+        let Some((pid, mark)) = self.session.clone() else {
+            return Err(DriverError::PooledSession);
+        };
         loop {
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                .bind(PG_LOCK_KEY)
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(DriverError::from_sqlx)?;
-            if got {
-                return Ok(());
+            // The lock is taken only on the checked session (simple protocol: no prepared
+            // statement to lose behind a pooler); on any other, nothing is locked.
+            let row = sqlx::Executor::fetch_one(
+                &mut self.conn,
+                format!(
+                    "SELECT CASE WHEN pg_backend_pid() = {pid} AND current_setting('{SESSION_MARK}', true) = '{mark}' \
+                     THEN pg_try_advisory_lock({PG_LOCK_KEY}) END"
+                )
+                .as_str(),
+            )
+            .await
+            .map_err(DriverError::from_sqlx)?;
+            match row
+                .try_get::<Option<bool>, _>(0)
+                .map_err(DriverError::from_sqlx)?
+            {
+                Some(true) => return Ok(()),
+                Some(false) => {}
+                None => {
+                    self.session = None;
+                    return Err(DriverError::PooledSession);
+                }
             }
             if start.elapsed() >= timeout {
                 return Err(DriverError::LockTimeout {
@@ -114,11 +248,16 @@ impl Driver for PgDriver {
     }
 
     async fn unlock(&mut self) -> Result<(), DriverError> {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(PG_LOCK_KEY)
-            .execute(&mut self.conn)
-            .await
-            .map_err(DriverError::from_sqlx)?;
+        sqlx::Executor::execute(
+            &mut self.conn,
+            format!(
+                "SELECT pg_advisory_unlock({PG_LOCK_KEY}), set_config('{SESSION_MARK}', '', false)"
+            )
+            .as_str(),
+        )
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        self.session = None;
         Ok(())
     }
 
@@ -263,6 +402,33 @@ impl Driver for PgDriver {
             .await
             .map_err(DriverError::from_sqlx)?;
         Ok(rows.iter().map(crate::rows::row_text).collect())
+    }
+
+    async fn verify_session(&mut self) -> Result<(), DriverError> {
+        let Some((pid, _)) = self.session.clone() else {
+            return Ok(());
+        };
+        if self.same_session(pid).await? {
+            Ok(())
+        } else {
+            Err(DriverError::PooledSession)
+        }
+    }
+
+    async fn set_timeouts(
+        &mut self,
+        lock: Duration,
+        statement: Option<Duration>,
+    ) -> Result<(), DriverError> {
+        let statement = match statement {
+            Some(d) => format!("'{}ms'", d.as_millis().max(1)),
+            None => "DEFAULT".into(),
+        };
+        self.execute(&format!(
+            "SET lock_timeout = '{}ms'; SET statement_timeout = {statement}",
+            lock.as_millis().max(1)
+        ))
+        .await
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DriverError> {

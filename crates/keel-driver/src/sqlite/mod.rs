@@ -49,12 +49,21 @@ impl SqliteDriver {
             url: redacted.clone(),
             message: e.to_string(),
         })?;
-        Ok(SqliteDriver {
+        Ok(SqliteDriver::from_conn(conn, redacted, path.clone()))
+    }
+
+    /// A driver on an open connection to the file `path` (`None`: in memory).
+    pub(crate) fn from_conn(
+        conn: SqliteConnection,
+        redacted: String,
+        path: Option<PathBuf>,
+    ) -> SqliteDriver {
+        SqliteDriver {
             conn,
             url: redacted,
-            path: path.clone(),
+            path,
             lock_file: None,
-        })
+        }
     }
 }
 
@@ -147,6 +156,18 @@ impl Driver for SqliteDriver {
             tokio::time::sleep(wait.min(timeout.saturating_sub(start.elapsed()))).await;
             wait = (wait * 2).min(Duration::from_millis(250));
         }
+    }
+
+    async fn set_timeouts(
+        &mut self,
+        lock: Duration,
+        _statement: Option<Duration>,
+    ) -> Result<(), DriverError> {
+        self.execute(&format!(
+            "PRAGMA busy_timeout = {}",
+            lock.as_millis().max(1)
+        ))
+        .await
     }
 
     async fn unlock(&mut self) -> Result<(), DriverError> {
