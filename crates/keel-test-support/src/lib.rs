@@ -9,6 +9,8 @@
 //! An unreachable server fails the test loudly with how to start it; it never passes silently.
 #![allow(clippy::unwrap_used)]
 
+pub mod proxy;
+
 use rand::Rng;
 use sqlx::{Connection, Row};
 
