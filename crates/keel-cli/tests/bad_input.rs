@@ -19,6 +19,15 @@ struct Case {
     url: Option<String>,
     args: Vec<&'static str>,
     code: &'static str,
+    /// SQL run on the test database first (e.g. a broken ledger table).
+    prepare: &'static str,
+}
+
+impl Case {
+    fn prepare(mut self, sql: &'static str) -> Case {
+        self.prepare = sql;
+        self
+    }
 }
 
 fn nothing(_: &Path) {}
@@ -38,6 +47,7 @@ fn cases() -> Vec<Case> {
         url: url.map(String::from),
         args,
         code,
+        prepare: "",
     };
     vec![
         c(
@@ -371,6 +381,86 @@ fn cases() -> Vec<Case> {
             "K3017",
         ),
         c(
+            "named migrations directory that does not exist",
+            nothing,
+            None,
+            vec!["--migrations", "no/such/dir", "deploy"],
+            "K4012",
+        ),
+        c(
+            "keel.toml migrations directory that does not exist",
+            |d| std::fs::write(d.join("keel.toml"), "migrations = \"db/migrations\"\n").unwrap(),
+            None,
+            vec!["status"],
+            "K4012",
+        ),
+        c(
+            "a 50 MB migration that breaks at its end",
+            |d| {
+                let mut sql = String::from("CREATE TABLE big (id INT, v TEXT);\n");
+                let row = format!("INSERT INTO big VALUES (1, '{}');\n", "x".repeat(1000));
+                while sql.len() < 50 * 1024 * 1024 {
+                    sql.push_str(&row);
+                }
+                sql.push_str("INSERT INTO no_such_table VALUES (1);\n");
+                write(&d.join("migrations"), "1_big", sql.as_bytes());
+            },
+            None,
+            vec!["deploy"],
+            "K3018",
+        ),
+        c(
+            "ledger table with unexpected columns",
+            one_good,
+            None,
+            vec!["status"],
+            "K1010",
+        )
+        .prepare("CREATE TABLE _keel_migrations (id TEXT PRIMARY KEY, version INTEGER)"),
+        c(
+            "ledger row for a migration that is not on disk",
+            one_good,
+            None,
+            vec!["deploy"],
+            "K4002",
+        )
+        .prepare("CREATE TABLE _keel_migrations (id TEXT PRIMARY KEY NOT NULL, checksum TEXT NOT NULL, finished_at DATETIME, migration_name TEXT NOT NULL, logs TEXT, rolled_back_at DATETIME, started_at DATETIME NOT NULL DEFAULT current_timestamp, applied_steps_count INTEGER UNSIGNED NOT NULL DEFAULT 0); INSERT INTO _keel_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ('x', 'abc', 1700000000000, '0_gone', 1700000000000, 1)"),
+        c(
+            "TLS required but the server has none",
+            nothing,
+            Some("mysql://root@127.0.0.1:3306/test?ssl-mode=REQUIRED"),
+            vec!["status"],
+            "K1011",
+        ),
+        c(
+            "CA file that does not exist",
+            nothing,
+            Some("postgres://postgres@localhost:5432/test?sslmode=verify-full&sslrootcert=/no/such/ca.pem"),
+            vec!["status"],
+            "K1011",
+        ),
+        c(
+            "--lock-attempts 0",
+            nothing,
+            None,
+            vec!["--lock-attempts", "0", "status"],
+            "K4020",
+        ),
+        c(
+            "bad --statement-timeout",
+            nothing,
+            None,
+            vec!["--statement-timeout", "forever", "status"],
+            "K4020",
+        ),
+        c(
+            "bad --deploy-lock-timeout",
+            nothing,
+            None,
+            vec!["--deploy-lock-timeout=-3s", "deploy"],
+            "K4020",
+        ),
+        c(
             "shadow URL that is the target",
             one_good,
             None,
@@ -399,6 +489,9 @@ async fn every_bad_input_is_a_coded_error_and_changes_nothing() {
                 .args(["--database-url", &db.url, "deploy"])
                 .assert()
                 .success();
+        }
+        if !case.prepare.is_empty() {
+            db.execute(case.prepare).await;
         }
         let before = db.scalar("SELECT COUNT(*) FROM sqlite_master").await;
         let url = case.url.clone().unwrap_or_else(|| db.url.clone());
@@ -436,4 +529,61 @@ async fn every_bad_input_is_a_coded_error_and_changes_nothing() {
         cases.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
+
+/// PostgreSQL: an unterminated dollar quote swallows the rest of the script into one step,
+/// which the server rejects; the migration ran in one transaction, so nothing remains but the
+/// failed ledger row.
+#[tokio::test]
+async fn unterminated_dollar_quote_on_postgres() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    write(
+        &t.path().join("migrations"),
+        "1_fn",
+        b"CREATE TABLE t (id INT);\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\nCREATE TABLE u (id INT);\n",
+    );
+    let o = Command::cargo_bin("keel")
+        .unwrap()
+        .current_dir(t.path())
+        .env_remove("DATABASE_URL")
+        .args(["--database-url", &db.url, "deploy"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("error[K3018]"), "{text}");
+    assert!(text.contains("unterminated dollar-quoted string"), "{text}");
+    assert!(!text.contains("panicked"));
+    assert!(!db.has_table("t").await);
+    assert!(!db.has_table("u").await);
+}
+
+/// Not errors: an empty and a comment-only migration apply as no-ops and are recorded, as
+/// Prisma applies them (`prisma migrate dev --create-only` writes "-- This is an empty
+/// migration."), so existing Prisma histories deploy unchanged.
+#[tokio::test]
+async fn empty_and_comment_only_migrations_apply_as_no_ops() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let t = tempfile::tempdir().unwrap();
+    let mig = t.path().join("migrations");
+    write(&mig, "1_empty", b"");
+    write(&mig, "2_comment", b"-- This is an empty migration.\n");
+    let o = Command::cargo_bin("keel")
+        .unwrap()
+        .current_dir(t.path())
+        .env_remove("DATABASE_URL")
+        .args(["--database-url", &db.url, "deploy"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM _keel_migrations WHERE finished_at IS NOT NULL AND applied_steps_count = 0")
+            .await,
+        2
+    );
 }

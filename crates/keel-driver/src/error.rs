@@ -99,9 +99,16 @@ impl DriverError {
     pub(crate) fn connect_failed(e: &sqlx::Error, url: &str, redacted: &str) -> DriverError {
         let message = keel_core::redact::redact_in(&e.to_string(), url);
         let lower = message.to_ascii_lowercase();
-        let tls_file = ["sslrootcert", "sslcert", "sslkey", "ssl-ca", "ssl-cert", "ssl-key"]
-            .iter()
-            .any(|k| url.contains(k))
+        let tls_file = [
+            "sslrootcert",
+            "sslcert",
+            "sslkey",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+        ]
+        .iter()
+        .any(|k| url.contains(k))
             && lower.contains("no such file");
         if matches!(e, sqlx::Error::Tls(_))
             || tls_file
@@ -118,6 +125,20 @@ impl DriverError {
                 url: redacted.to_string(),
                 message,
             }
+        }
+    }
+
+    /// Converts a sqlx error from reading the ledger `table`: a table that exists without
+    /// the ledger's columns is [`DriverError::BadLedger`], not a server error.
+    pub(crate) fn ledger_unreadable(table: &str, e: sqlx::Error) -> DriverError {
+        match DriverError::from_sqlx(e) {
+            DriverError::Server { message, .. } => DriverError::BadLedger {
+                table: table.to_string(),
+                message: format!(
+                    "{message}; a ledger has Prisma's columns (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)"
+                ),
+            },
+            other => other,
         }
     }
 

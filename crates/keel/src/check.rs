@@ -5,7 +5,7 @@
 use crate::diff::{read_source, Source};
 use crate::shadow::Shadow;
 use crate::{Error, Settings};
-use keel_core::migrations::{self, Migration};
+use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::summary::summarize;
 use keel_driver::parse_url;
@@ -61,7 +61,7 @@ pub async fn check(
     schema_file: &std::path::Path,
 ) -> Result<CheckReport, Error> {
     let dialect = parse_url(&settings.database_url)?.dialect();
-    let dir = migrations::read_dir(&settings.migrations_dir)?;
+    let dir = settings.read_migrations()?;
     dir.check_provider(dialect)?;
     let mut shadows = Vec::new();
     let mut schema_differences = Vec::new();

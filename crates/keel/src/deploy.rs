@@ -182,6 +182,7 @@ async fn deploy_locked(
         data_loss,
     };
     let total = to_apply.len();
+    let mut session_policy = None;
     for (k, m) in to_apply.into_iter().enumerate() {
         let plan = ApplyPlan::new(m, dialect);
         if options.dry_run {
@@ -206,6 +207,7 @@ async fn deploy_locked(
             m,
             &plan,
             policy,
+            &mut session_policy,
             on_event,
         )
         .await

@@ -141,7 +141,7 @@ pub async fn read_source(
             let r = project.reconcile().await;
             project.close().await;
             let (_, reconciled) = r?;
-            let dir = migrations::read_dir(&settings.migrations_dir)?;
+            let dir = settings.read_migrations()?;
             let applied: Vec<&Migration> = reconciled
                 .entries
                 .iter()

@@ -49,13 +49,23 @@ impl Migrator {
     }
 
     /// Reads the migrations directory at `path` (Prisma folders or flat files, as
-    /// `keel deploy` does). A directory that does not exist reads as empty.
+    /// `keel deploy` does).
     ///
     /// # Errors
-    /// [`Error::Migrations`]: an unreadable file, a bad name, a duplicate, a bad directive
-    /// (K4011–K4016, K3015).
+    /// [`Error::Migrations`]: the directory does not exist or a file cannot be read (K4012),
+    /// a bad name, a duplicate, a bad directive (K4011–K4016, K3015).
     pub fn from_dir(path: impl AsRef<Path>) -> Result<Migrator, Error> {
-        Ok(Migrator::new(migrations::read_dir(path.as_ref())?))
+        let path = path.as_ref();
+        if !path.is_dir() {
+            return Err(Error::Migrations(migrations::MigrationsError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the migrations directory does not exist",
+                ),
+            }));
+        }
+        Ok(Migrator::new(migrations::read_dir(path)?))
     }
 
     /// Migrations embedded in the binary with `include_dir!` (see [`embed_migrations!`]):
@@ -207,6 +217,7 @@ fn unreachable_settings(root: &Path) -> Settings {
     Settings {
         database_url: crate::DEFAULT_DATABASE_URL.to_string(),
         migrations_dir: root.to_path_buf(),
+        migrations_named: true,
         ledger_table: None,
         lock_timeout: crate::settings::DEFAULT_LOCK_TIMEOUT,
         lock_attempts: crate::settings::DEFAULT_LOCK_ATTEMPTS,

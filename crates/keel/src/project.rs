@@ -2,7 +2,7 @@
 
 use crate::{Error, Settings};
 use keel_core::ledger::{self, LedgerRow, Reconciled, KEEL_TABLE, PRISMA_TABLE};
-use keel_core::migrations::{self, MigrationsDir};
+use keel_core::migrations::MigrationsDir;
 use keel_driver::Driver;
 
 /// An opened project: migrations read, database connected, ledger table chosen.
@@ -17,7 +17,7 @@ impl Project {
     /// Reads the migrations directory, connects, checks `migration_lock.toml` against the
     /// database and decides which ledger table to use.
     pub async fn open(settings: &Settings) -> Result<Project, Error> {
-        let dir = migrations::read_dir(&settings.migrations_dir)?;
+        let dir = settings.read_migrations()?;
         let driver = keel_driver::connect(&settings.database_url).await?;
         Project::with(dir, driver, settings).await
     }

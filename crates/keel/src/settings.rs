@@ -48,6 +48,9 @@ pub struct Settings {
     pub database_url: String,
     /// The migrations directory.
     pub migrations_dir: PathBuf,
+    /// Whether the directory was named (flag or keel.toml) rather than found by default: a
+    /// named directory that does not exist is an error (K4012), a default one reads as empty.
+    pub migrations_named: bool,
     /// The ledger table; `None` = decide (`_prisma_migrations` in a Prisma project, else
     /// `_keel_migrations`).
     pub ledger_table: Option<String>,
@@ -127,6 +130,7 @@ impl Settings {
             })?,
             None => ConfigFile::default(),
         };
+        let migrations_named = input.migrations.is_some() || file.migrations.is_some();
         let migrations_dir = match input
             .migrations
             .or(file.migrations.map(|p| project.join(p)))
@@ -171,6 +175,7 @@ impl Settings {
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             migrations_dir,
+            migrations_named,
             ledger_table: input.ledger_table.or(file.ledger_table),
             lock_timeout,
             lock_attempts,
@@ -182,6 +187,26 @@ impl Settings {
                 .or(file.shadow_database_url),
             disposable: file.database.is_some_and(|d| d.disposable),
         })
+    }
+
+    /// Reads the migrations directory.
+    ///
+    /// # Errors
+    /// [`Error::Migrations`]: K4012 when the directory was named (flag or keel.toml) and does
+    /// not exist, and every error of reading it.
+    pub fn read_migrations(&self) -> Result<keel_core::migrations::MigrationsDir, Error> {
+        if self.migrations_named && !self.migrations_dir.exists() {
+            return Err(Error::Migrations(
+                keel_core::migrations::MigrationsError::Io {
+                    path: self.migrations_dir.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "the migrations directory does not exist",
+                    ),
+                },
+            ));
+        }
+        Ok(keel_core::migrations::read_dir(&self.migrations_dir)?)
     }
 
     /// The database URL with its password replaced by `***`.

@@ -80,18 +80,25 @@ async fn waits_are_bounded_and_retried(backend: Backend, lock_timeout_ms: u64) {
     let holder = hold(&db.url).await;
     let stop = Arc::new(AtomicBool::new(false));
     let app = application(db.url.clone(), stop.clone());
-    // The holder commits after 3 s.
+    // The holder commits 1.5 s after keel first reported waiting for it (however long keel
+    // took to get there on a loaded machine), so keel waits at least twice.
+    let (waited_tx, waited_rx) = tokio::sync::oneshot::channel::<()>();
     let release = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(30), waited_rx).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let mut h = holder;
         h.execute("COMMIT").await.unwrap();
         h.close().await;
     });
+    let mut waited_tx = Some(waited_tx);
     let mut waits = Vec::new();
     let started = Instant::now();
     let r = deploy(&s, &DeployOptions::default(), &mut |e| {
         if let Event::LockWait { holders, .. } = e {
             waits.push(holders.clone());
+            if let Some(tx) = waited_tx.take() {
+                let _ = tx.send(());
+            }
         }
     })
     .await;

@@ -188,7 +188,7 @@ impl Driver for MySqlDriver {
         let rows = sqlx::query(&sql)
             .fetch_all(&mut self.conn)
             .await
-            .map_err(DriverError::from_sqlx)?;
+            .map_err(|e| DriverError::ledger_unreadable(table, e))?;
         rows.iter()
             .map(|r| {
                 let bad = |e: sqlx::Error| DriverError::BadLedger {

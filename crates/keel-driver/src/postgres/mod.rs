@@ -296,7 +296,7 @@ impl Driver for PgDriver {
         let rows = sqlx::query(&sql)
             .fetch_all(&mut self.conn)
             .await
-            .map_err(DriverError::from_sqlx)?;
+            .map_err(|e| DriverError::ledger_unreadable(table, e))?;
         rows.iter()
             .map(|r| {
                 let bad = |e: sqlx::Error| DriverError::BadLedger {
