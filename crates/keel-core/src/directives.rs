@@ -100,7 +100,7 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("`{value}` is not a duration"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{value}` is too long a duration"))
 }
 
 #[cfg(test)]
@@ -134,5 +134,18 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn too_long_durations_are_errors_not_panics() {
+        // Found by fuzzing (fuzz/fuzz_targets/directives.rs): more seconds than a `Duration`
+        // holds made `Duration::from_secs_f64` panic.
+        assert!(parse_duration("66666666666666666666").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
+        assert!(parse("-- keel:lock-timeout=66666666666666666666\n").is_err());
+        assert_eq!(
+            parse_duration("10000000000000000000"),
+            Ok(Duration::from_secs(10_000_000_000_000_000_000))
+        );
     }
 }

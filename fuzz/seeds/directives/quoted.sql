@@ -1,0 +1,2 @@
+-- keel:statement-timeout="2"
+SELECT 1;

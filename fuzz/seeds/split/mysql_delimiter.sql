@@ -1,0 +1,8 @@
+DELIMITER $$
+CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW
+BEGIN
+  IF NEW.a IS NULL THEN SET NEW.a = 1; END IF;
+END$$
+DELIMITER ;
+INSERT INTO x VALUES (1, 'a;b', "c;d", `e;f`); -- tail ; comment
+/*! SET @x = 1 */;
