@@ -283,22 +283,35 @@ async fn wait_before_retry(
     tokio::time::sleep(retry_in).await;
 }
 
-fn lock_logs(name: &str, f: &StepFailure, policy: LockPolicy, holders: &[String]) -> String {
-    format!(
-        "{}
-Gave up after {} attempt{} (lock_timeout {} ms each); nothing of the migration took effect.
-Locks held by: {}
-",
-        logs_text(name, f),
+/// After the last attempt of a step that waited for a lock: the sessions holding locks on
+/// its tables, and the ledger's `logs` text saying what happened.
+async fn gave_up(
+    driver: &mut dyn Driver,
+    m: &Migration,
+    f: &StepFailure,
+    sql: &str,
+    policy: LockPolicy,
+    nothing_took_effect: bool,
+) -> (Vec<String>, String) {
+    let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
+    let logs = format!(
+        "{}\nGave up after {} attempt{} (lock_timeout {} ms each){}.\nLocks held by: {}\n",
+        logs_text(&m.name, f),
         policy.attempts,
         if policy.attempts == 1 { "" } else { "s" },
         policy.lock_timeout.as_millis(),
+        if nothing_took_effect {
+            "; nothing of the migration took effect"
+        } else {
+            ""
+        },
         if holders.is_empty() {
             "unknown".to_string()
         } else {
             holders.join("; ")
         }
-    )
+    );
+    (holders, logs)
 }
 
 async fn apply_transactional(
@@ -338,8 +351,8 @@ async fn apply_transactional(
                 attempt += 1;
                 continue;
             }
-            let holders = crate::probe::lock_holders(driver, &tables_named(step_sql)).await;
-            row.logs = Some(lock_logs(&m.name, &f, policy, &holders));
+            let (holders, logs) = gave_up(driver, m, &f, step_sql, policy, true).await;
+            row.logs = Some(logs);
             row.rolled_back_at = Some(chrono::Utc::now());
             driver
                 .insert_row(table, &row)
@@ -558,35 +571,25 @@ async fn apply_step_by_step(
                 attempt += 1;
                 continue;
             }
-            if lock_wait && row.applied_steps_count == 0 {
-                let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
-                row.logs = Some(lock_logs(&m.name, &f, policy, &holders));
-                row.rolled_back_at = Some(chrono::Utc::now());
-                driver
-                    .update_row(table, &row)
-                    .await
-                    .map_err(ApplyError::Driver)?;
-                return Err(ApplyError::LockGaveUp {
-                    failure: f,
-                    attempts: policy.attempts,
-                    holders,
-                });
-            }
-            let mut logs = logs_text(&m.name, &f);
             if lock_wait {
-                let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
-                logs.push_str(&format!(
-                    "\nGave up after {} attempts (lock_timeout {} ms each). Locks held by: {}\n",
-                    policy.attempts,
-                    policy.lock_timeout.as_millis(),
-                    if holders.is_empty() {
-                        "unknown".to_string()
-                    } else {
-                        holders.join("; ")
-                    }
-                ));
+                let nothing = row.applied_steps_count == 0;
+                let (holders, logs) = gave_up(driver, m, &f, sql, policy, nothing).await;
+                row.logs = Some(logs);
+                if nothing {
+                    row.rolled_back_at = Some(chrono::Utc::now());
+                    driver
+                        .update_row(table, &row)
+                        .await
+                        .map_err(ApplyError::Driver)?;
+                    return Err(ApplyError::LockGaveUp {
+                        failure: f,
+                        attempts: policy.attempts,
+                        holders,
+                    });
+                }
+            } else {
+                row.logs = Some(logs_text(&m.name, &f));
             }
-            row.logs = Some(logs);
             driver
                 .update_row(table, &row)
                 .await
