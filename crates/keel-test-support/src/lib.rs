@@ -25,6 +25,15 @@ pub enum Backend {
     Sqlite,
 }
 
+/// Writes `<dir>/<name>/migration.sql` with `sql` (a Prisma-layout migration folder).
+///
+/// # Panics
+/// When the file cannot be written.
+pub fn write_migration(dir: &std::path::Path, name: &str, sql: &str) {
+    std::fs::create_dir_all(dir.join(name)).unwrap();
+    std::fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
+}
+
 /// A fresh, uniquely named database, dropped when this value is dropped.
 pub struct TestDb {
     /// The backend.

@@ -430,6 +430,7 @@ impl Error {
             Error::Driver(DriverError::LockTimeout { .. }) => "wait for the other deploy to finish, or raise --deploy-lock-timeout; if the holder is stuck, end that session".into(),
             Error::Driver(DriverError::PooledSession) => "give keel a direct connection to the server for migrations (Prisma's `directUrl`): the server's own host and port (5432), not the pooler's; or a PgBouncer database with `pool_mode=session`".into(),
             Error::Driver(DriverError::ConnectionLost { .. }) => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
+            Error::Driver(DriverError::BadLedger { table, .. }) => format!("`{table}` is not a ledger keel can read: if another tool owns that table, give keel its own with --ledger-table; else restore Prisma's columns (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)"),
             Error::Driver(_) => "see the database's message above".into(),
             Error::Interrupted { name, transactional: false, .. } => format!("run `keel status`: if `{name}` shows failed, check which of its steps took effect, then `keel resolve --rolled-back {name}` or `--applied {name}`; if it shows pending or applied, `keel deploy` again"),
             Error::Interrupted { .. } => "run `keel status` to see what was recorded, then `keel deploy` again".into(),

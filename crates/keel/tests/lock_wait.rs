@@ -14,10 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn write(dir: &Path, name: &str, sql: &str) {
-    std::fs::create_dir_all(dir.join(name)).unwrap();
-    std::fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
-}
+use keel_test_support::write_migration as write;
 
 fn settings(url: &str, dir: &Path, lock_timeout: &str, attempts: u32) -> Settings {
     Settings::resolve(

@@ -16,10 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-fn write(dir: &Path, name: &str, sql: &str) {
-    std::fs::create_dir_all(dir.join(name)).unwrap();
-    std::fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
-}
+use keel_test_support::write_migration as write;
 
 fn settings(url: &str, dir: &Path) -> Settings {
     Settings::resolve(
