@@ -1,9 +1,10 @@
 //! `keel`: the command-line interface. Parses arguments, calls the engine, prints. Nothing else
 //! (STYLE.md habit 1): every command's logic lives in the `keel` crate.
 
+#[macro_use]
+mod output;
 mod args;
 mod commands;
-mod output;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -16,18 +17,35 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error[K1000]: cannot start the async runtime: {e}");
+            err!("error[K1000]: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     let code = runtime.block_on(async {
+        // SIGTERM is what CI runners and Kubernetes send; SIGINT is Ctrl-C. Either way, leave
+        // nothing behind: drop the shadow databases and stop the private clusters this run
+        // created (issue #13, item 13).
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             code = commands::run(cli) => code,
             _ = tokio::signal::ctrl_c() => {
-                // Leave nothing behind: drop the shadow databases this run created.
                 keel::shadow::drop_all_created().await;
-                eprintln!("interrupted");
+                err!("interrupted");
                 130
+            }
+            _ = terminated => {
+                keel::shadow::drop_all_created().await;
+                err!("terminated");
+                143
             }
         }
     });

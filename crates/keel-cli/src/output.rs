@@ -1,7 +1,73 @@
 //! How errors are shown: `error[K3009]: …` then `  fix: …`, or one JSON object with `--json`.
 //! Every message passes through URL redaction before it is printed.
+//!
+//! Everything keel prints goes through [`out!`]/[`err!`] (issue #13, items 10 and 12):
+//! terminal control characters from ledger rows, server errors or statements are escaped, and a
+//! closed or failing stdout/stderr (`keel deploy | head -3`) is ignored instead of panicking, so
+//! that what a command does to the database never depends on who reads its output.
 
 use keel_core::redact::redact_in;
+use std::borrow::Cow;
+use std::io::Write;
+
+/// Prints a line to stdout, escaped with [`escape_controls`]; write errors are ignored.
+macro_rules! out {
+    () => { $crate::output::write_text(false, "\n") };
+    ($($t:tt)*) => { $crate::output::write_text(false, &format!("{}\n", format_args!($($t)*))) };
+}
+
+/// Prints a line to stderr, escaped with [`escape_controls`]; write errors are ignored.
+macro_rules! err {
+    () => { $crate::output::write_text(true, "\n") };
+    ($($t:tt)*) => { $crate::output::write_text(true, &format!("{}\n", format_args!($($t)*))) };
+}
+
+/// [`out!`] without the newline (SQL scripts that end in their own).
+macro_rules! out_part {
+    ($($t:tt)*) => { $crate::output::write_text(false, &format!($($t)*)) };
+}
+
+/// [`err!`] without the newline (a prompt).
+macro_rules! err_part {
+    ($($t:tt)*) => { $crate::output::write_text(true, &format!($($t)*)) };
+}
+
+/// Writes `text` (escaped) to stderr when `to_stderr`, else stdout, and flushes; errors such as
+/// a closed pipe (EPIPE) are ignored.
+pub fn write_text(to_stderr: bool, text: &str) {
+    let text = escape_controls(text);
+    if to_stderr {
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(text.as_bytes());
+        let _ = e.flush();
+    } else {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(text.as_bytes());
+        let _ = o.flush();
+    }
+}
+
+/// `text` with every control character but newline and tab shown as `\u{..}` (C0, DEL, C1,
+/// and the Unicode bidirectional overrides), so that an `ESC[2J` or an OSC title in a ledger
+/// row, a server message or a statement is shown, not obeyed.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut s = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if bad(c) {
+            s.push_str(&c.escape_unicode().to_string());
+        } else {
+            s.push(c);
+        }
+    }
+    Cow::Owned(s)
+}
 
 /// Prints `e` to stderr and returns the exit status for it: 3 when a failed migration needs
 /// repair (K3009), else 1.
@@ -10,14 +76,28 @@ pub fn report_error(e: &keel::Error, url: &str, json: bool) -> u8 {
     let fix = redact_in(&e.fix(), url);
     if json {
         let v = serde_json::json!({"error": {"code": e.code(), "message": message, "fix": fix}});
-        println!("{v}");
+        out!("{v}");
     } else {
-        eprintln!("error[{}]: {message}", e.code());
-        eprintln!("  fix: {fix}");
-        eprintln!("  docs: docs/errors.md#{}", e.code().to_ascii_lowercase());
+        err!("error[{}]: {message}", e.code());
+        err!("  fix: {fix}");
+        err!("  docs: docs/errors.md#{}", e.code().to_ascii_lowercase());
     }
     match e {
         keel::Error::FailedMigrations { .. } => 3,
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_sequences_are_shown_not_obeyed() {
+        assert_eq!(escape_controls("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            escape_controls("a\u{1b}[2Jb\u{1b}]0;title\u{7}c\rd\u{202e}"),
+            "a\\u{1b}[2Jb\\u{1b}]0;title\\u{7}c\\u{d}d\\u{202e}"
+        );
     }
 }

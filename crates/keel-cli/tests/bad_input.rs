@@ -50,6 +50,58 @@ fn cases() -> Vec<Case> {
         prepare: "",
     };
     vec![
+        // Issue #13: targets nobody named, and a monorepo root.
+        c(
+            "no migrations directory (deploy)",
+            nothing,
+            None,
+            vec!["deploy"],
+            "K4012",
+        ),
+        c(
+            "no migrations directory (status)",
+            nothing,
+            None,
+            vec!["status"],
+            "K4012",
+        ),
+        c("blank URL", one_good, Some("  "), vec!["deploy"], "K1013"),
+        c("postgres:// alone", one_good, Some("postgres://"), vec!["deploy"], "K1013"),
+        c(
+            "PostgreSQL URL without a database",
+            one_good,
+            Some("postgres://postgres@127.0.0.1:5432"),
+            vec!["deploy"],
+            "K1013",
+        ),
+        c(
+            "template1",
+            one_good,
+            Some("postgres://postgres@127.0.0.1:5432/template1"),
+            vec!["deploy"],
+            "K1013",
+        ),
+        c(
+            "MySQL URL without a database",
+            one_good,
+            Some("mysql://root@127.0.0.1:3306"),
+            vec!["deploy"],
+            "K1013",
+        ),
+        c(
+            "password with an unencoded slash",
+            one_good,
+            Some("postgres://u:Zq9rt/secret@127.0.0.1:5432/db"),
+            vec!["deploy"],
+            "K1013",
+        ),
+        c(
+            "libpq keyword string",
+            one_good,
+            Some("host=127.0.0.1 password=secret dbname=x"),
+            vec!["deploy"],
+            "K1013",
+        ),
         c(
             "malformed URL",
             nothing,
@@ -480,6 +532,14 @@ async fn every_bad_input_is_a_coded_error_and_changes_nothing() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path();
         (case.setup)(dir);
+        // Every case but the missing-directory ones runs in a project with a history, even an
+        // empty one: without one keel stops before connecting (K4012, issue #13 item 3).
+        if !case.name.starts_with("no migrations directory")
+            && !dir.join("migrations").exists()
+            && !dir.join("prisma").exists()
+        {
+            std::fs::create_dir_all(dir.join("migrations")).unwrap();
+        }
         // Cases that need a ledger and an applied migration to act on.
         if matches!(case.code, "K4063") || case.name.starts_with("repair") {
             Command::cargo_bin("keel")

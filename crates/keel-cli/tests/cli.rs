@@ -156,6 +156,7 @@ async fn deploy_json_events_and_dry_run() {
 #[test]
 fn bad_url_is_coded_and_never_prints_the_password() {
     let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("migrations")).unwrap();
     for url in [
         "postgres://app:hunter2@127.0.0.1:1/db",
         "postgres://app:hunter2@[bad",
@@ -434,6 +435,8 @@ async fn baseline_existing_database(backend: Backend) {
         .await;
     db.execute("INSERT INTO users VALUES (1, 'a@example.com')")
         .await;
+    // An existing, empty history (without one, deploy stops earlier: K4012, issue #13).
+    std::fs::create_dir_all(t.path().join("migrations")).unwrap();
     let o = keel(t.path(), &db.url).arg("deploy").output().unwrap();
     assert!(stderr(&o).contains("K3005"), "{}", stderr(&o));
     let o = keel(t.path(), &db.url).arg("baseline").output().unwrap();

@@ -473,6 +473,8 @@ async fn lint_formats_deploy_gate_and_reset() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(out(&o).contains("error[K4071]"), "{}", out(&o));
+    // The project is the directory of keel.toml (issue #13, item 2).
+    std::fs::write(dir.join("keel.toml"), "").unwrap();
     let local = format!("sqlite://{}/dev.db?mode=rwc", dir.display());
     keel(dir, &local).arg("deploy").assert().success();
     let o = keel(dir, &local).arg("reset").output().unwrap();
@@ -488,7 +490,15 @@ async fn lint_formats_deploy_gate_and_reset() {
         .output()
         .unwrap();
     assert!(out(&o).contains("error[K4071]"), "{}", out(&o));
-    std::fs::write(dir.join("keel.toml"), "[database]\ndisposable = true\n").unwrap();
+    // The mark binds to keel.toml's own database_url (issue #13, item 2).
+    std::fs::write(
+        dir.join("keel.toml"),
+        format!(
+            "database_url = \"{}\"\n[database]\ndisposable = true\n",
+            pg.url
+        ),
+    )
+    .unwrap();
     pg.execute("CREATE TABLE t (id INT)").await;
     let o = keel(dir, &pg.url)
         .args(["reset", "--yes"])

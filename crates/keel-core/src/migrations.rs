@@ -55,6 +55,7 @@ impl Migration {
         let alt_checksum = checksum::swapped_line_endings_sha256_hex(&bytes);
         let script = String::from_utf8(bytes)
             .map_err(|_| MigrationsError::NotUtf8 { path: path.clone() })?;
+        check_nul(&path, &script)?;
         let directives =
             directives::parse(&script).map_err(|source| MigrationsError::Directive {
                 path: path.clone(),
@@ -171,6 +172,18 @@ pub enum MigrationsError {
         /// The file.
         path: PathBuf,
     },
+    /// A SQL file holds a NUL byte: the servers take statements as C strings (PostgreSQL
+    /// breaks the connection, SQLite stops parsing there and, through sqlx, spins), so it is
+    /// refused before anything runs.
+    #[error("`{path}` line {line}, column {column}: a NUL byte (\\0); SQL text cannot hold one")]
+    NulByte {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+    },
     /// A `-- keel:` directive could not be read.
     #[error("`{path}`: {source}")]
     Directive {
@@ -225,6 +238,7 @@ impl MigrationsError {
             MigrationsError::MissingFile { .. } => "K3015",
             MigrationsError::BadName { .. } => "K4016",
             MigrationsError::NotUtf8 { .. } => "K4012",
+            MigrationsError::NulByte { .. } => "K4017",
             MigrationsError::Directive { .. } => "K4011",
             MigrationsError::DuplicateName { .. } => "K4013",
             MigrationsError::BadLockFile { .. } => "K4014",
@@ -252,6 +266,25 @@ fn compare_versions(a: &str, b: &str) -> Ordering {
     let a = a.trim_start_matches('0');
     let b = b.trim_start_matches('0');
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// Refuses a NUL byte anywhere in the SQL text `script` read from `path` (comments included:
+/// SQLite's parser stops at it, so a NUL in a comment would hide the rest of the file).
+///
+/// # Errors
+/// [`MigrationsError::NulByte`] (K4017) with the line and column of the first one.
+pub fn check_nul(path: &Path, script: &str) -> Result<(), MigrationsError> {
+    let Some(at) = script.find('\0') else {
+        return Ok(());
+    };
+    let before = &script[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Err(MigrationsError::NulByte {
+        path: path.to_path_buf(),
+        line,
+        column,
+    })
 }
 
 /// Finds the migrations directory of a project rooted at `project`: `migrations/` if it

@@ -12,9 +12,10 @@ pub(crate) const COLUMNS: &str =
 
 /// `CREATE TABLE` for the ledger named `table` in `dialect`.
 pub(crate) fn create_table(dialect: Dialect, table: &str) -> String {
+    let table = quote(dialect, table);
     match dialect {
         Dialect::Postgres => format!(
-            r#"CREATE TABLE IF NOT EXISTS "{table}" (
+            r#"CREATE TABLE IF NOT EXISTS {table} (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
     "finished_at"           TIMESTAMPTZ,
@@ -26,7 +27,7 @@ pub(crate) fn create_table(dialect: Dialect, table: &str) -> String {
 )"#
         ),
         Dialect::Mysql => format!(
-            r#"CREATE TABLE IF NOT EXISTS `{table}` (
+            r#"CREATE TABLE IF NOT EXISTS {table} (
     id                      VARCHAR(36) PRIMARY KEY NOT NULL,
     checksum                VARCHAR(64) NOT NULL,
     finished_at             DATETIME(3),
@@ -38,7 +39,7 @@ pub(crate) fn create_table(dialect: Dialect, table: &str) -> String {
 ) DEFAULT CHARACTER SET utf8mb4"#
         ),
         Dialect::Sqlite => format!(
-            r#"CREATE TABLE IF NOT EXISTS "{table}" (
+            r#"CREATE TABLE IF NOT EXISTS {table} (
     "id"                    TEXT PRIMARY KEY NOT NULL,
     "checksum"              TEXT NOT NULL,
     "finished_at"           DATETIME,

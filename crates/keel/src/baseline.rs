@@ -34,7 +34,7 @@ pub struct BaselineReport {
 /// [`Error::BaselineRefused`] (K4030), [`Error::BaselineMismatch`] (K4031), K3014 and K3006
 /// from the shadow, [`Error::Render`], [`Error::Write`], driver errors.
 pub async fn baseline(settings: &Settings, name: &str) -> Result<BaselineReport, Error> {
-    let mut project = Project::open(settings).await?;
+    let mut project = Project::open_allow_missing(settings).await?;
     let checked = async {
         let rows = project.rows().await?;
         if !rows.is_empty() {

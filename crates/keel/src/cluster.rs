@@ -8,10 +8,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Data directories of clusters started and not yet stopped, for Ctrl-C.
+/// Data directories of clusters started (or being started) and not yet stopped, for Ctrl-C
+/// and SIGTERM.
 static STARTED: Mutex<Vec<(PathBuf, PathBuf, bool)>> = Mutex::new(Vec::new());
+
+/// Set when the process is interrupted: a cluster still starting does not run `pg_ctl start`.
+static ABORT: AtomicBool = AtomicBool::new(false);
+
+/// Cluster start-ups (`initdb` + `pg_ctl start`) in progress, which [`stop_all_started`]
+/// waits for, so that a postmaster that comes up during the interruption is stopped too.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
 
 /// A running private cluster.
 #[derive(Debug)]
@@ -97,6 +106,11 @@ impl Cluster {
             bindir: bindir.clone(),
             as_postgres,
         };
+        // Known from the moment the directory exists: an interruption during start-up stops
+        // and removes it too.
+        if let Ok(mut v) = STARTED.lock() {
+            v.push((cluster.dir.clone(), cluster.bindir.clone(), as_postgres));
+        }
         if as_postgres {
             let ok = Command::new("chown")
                 .args(["postgres:postgres"])
@@ -113,8 +127,13 @@ impl Cluster {
         }
         let data = dir.join("data");
         let (d, s) = (data.display().to_string(), dir.display().to_string());
+        STARTING.fetch_add(1, Ordering::SeqCst);
         let started = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let _done = Starting;
             run(&bindir, as_postgres, "initdb", &["-D", &d, "-A", "trust", "-U", "keel", "-E", "UTF8", "--no-sync", "--no-locale"])?;
+            if ABORT.load(Ordering::SeqCst) {
+                return Err("interrupted".into());
+            }
             let opts = format!("-c listen_addresses='' -k {s} -c fsync=off -c full_page_writes=off -c max_connections=20");
             run(&bindir, as_postgres, "pg_ctl", &["-D", &d, "-o", &opts, "-w", "-t", "30", "-l", &format!("{s}/log"), "start"])
         })
@@ -124,9 +143,6 @@ impl Cluster {
         if let Err(e) = started {
             cluster.stop();
             return Err(e);
-        }
-        if let Ok(mut v) = STARTED.lock() {
-            v.push((cluster.dir.clone(), cluster.bindir.clone(), as_postgres));
         }
         Ok(cluster)
     }
@@ -157,6 +173,15 @@ impl Cluster {
     }
 }
 
+/// Counts down [`STARTING`] when a start-up ends, however it ends.
+struct Starting;
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        STARTING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn stop_dir(dir: &Path, bindir: &Path, as_postgres: bool) {
     let data = dir.join("data");
     if data.join("postmaster.pid").exists() {
@@ -179,6 +204,12 @@ fn stop_dir(dir: &Path, bindir: &Path, as_postgres: bool) {
 
 /// Stops every cluster this process started (Ctrl-C).
 pub(crate) fn stop_all_started() {
+    ABORT.store(true, Ordering::SeqCst);
+    // A start-up in progress finishes (or gives up) within pg_ctl's own 30 s wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    while STARTING.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let pending: Vec<(PathBuf, PathBuf, bool)> = match STARTED.lock() {
         Ok(mut v) => std::mem::take(&mut *v),
         Err(_) => return,

@@ -22,6 +22,22 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Two `.env` files (the project's and `prisma/.env`) set one variable to different values.
+    #[error("`{key}` is set differently in `{}` and `{}`; keel will not guess which database you mean", first.display(), second.display())]
+    DotEnvConflict {
+        /// The variable.
+        key: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second file.
+        second: PathBuf,
+    },
+    /// Neither `migrations/` nor `prisma/migrations/` exists and none was named.
+    #[error("no migrations directory here; looked for {}", looked.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(" and "))]
+    NoMigrationsDir {
+        /// The directories looked for.
+        looked: Vec<PathBuf>,
+    },
     /// The database has tables but no ledger (Prisma's P3005).
     #[error("the database is not empty ({} table{}: {}) and has no ledger table `{ledger_table}`", tables.len(), if tables.len() == 1 { "" } else { "s" }, list(tables, 5))]
     NonEmptyWithoutLedger {
@@ -359,6 +375,8 @@ impl Error {
             Error::Migrations(e) => e.code(),
             Error::Driver(e) => e.code(),
             Error::Config { .. } => "K4020",
+            Error::DotEnvConflict { .. } => "K4021",
+            Error::NoMigrationsDir { .. } => "K4012",
             Error::BaselineRefused { .. } => "K4030",
             Error::BaselineMismatch { .. } => "K4031",
             Error::ShadowUnavailable { .. } => "K3014",
@@ -407,6 +425,7 @@ impl Error {
             Error::Migrations(MigrationsError::DuplicateName { .. }) => "keep one of the two files".into(),
             Error::Migrations(MigrationsError::BadName { .. }) => "rename the folder to `<version>_<name>` with a numeric version and letters, digits and `_` (e.g. 20260101000000_add_users)".into(),
             Error::Migrations(MigrationsError::BadLockFile { .. }) => "restore migration_lock.toml to `provider = \"postgresql\"` (or mysql, sqlite)".into(),
+            Error::Migrations(MigrationsError::NulByte { .. }) => "remove the NUL byte from the file (SQL text cannot hold one); nothing was run".into(),
             Error::Migrations(_) => "check the path and its permissions".into(),
             Error::Driver(DriverError::InvalidUrl { .. }) => "use postgres://USER:PASSWORD@HOST:5432/DB, mysql://USER:PASSWORD@HOST:3306/DB or sqlite://FILE".into(),
             Error::Driver(DriverError::Connect { .. }) => "check that the server is running and reachable, and the user and password".into(),
@@ -441,6 +460,8 @@ impl Error {
             Error::Render(_) => "write this change by hand in a migration".into(),
             Error::BaselineRefused { .. } => "use `keel resolve --applied NAME` for an existing first migration, or baseline a database that has tables and no ledger rows".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),
+            Error::DotEnvConflict { key, .. } => format!("keep `{key}` in one of the two files (Prisma refuses the same conflict), or set it in the environment, which wins over both"),
+            Error::NoMigrationsDir { .. } => "run keel in the project directory (where migrations/ or prisma/migrations/ is), pass --migrations DIR, or create the directory with `keel init`".into(),
             Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, lock_attempts, statement_timeout, deploy_lock_timeout, shadow_database_url; table [database] with disposable)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
                 Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),
@@ -466,7 +487,7 @@ impl Error {
             Error::NotFailed { .. } => "only a failed migration can be marked rolled back; `keel status` shows the states".into(),
             Error::TargetNotFound { .. } => "give a version or a name that `keel status` lists".into(),
             Error::DataLoss { .. } => "keep the data first (copy it elsewhere); then accept with `keel deploy --allow-data-loss`, or record the decision in the migration: `-- keel:allow drop-column reason=\"…\"` (rule ids in docs/rules/)".into(),
-            Error::ResetRefused { .. } => "reset only development databases: add `[database]\ndisposable = true` to that project's keel.toml, or use a SQLite file inside the project".into(),
+            Error::ResetRefused { .. } => "reset only development databases: in that project's keel.toml, set its `database_url` and add `[database]` with `disposable = true`; or use a SQLite file inside the directory of keel.toml".into(),
             Error::ResetNotConfirmed => "run `keel reset` on a terminal and type the database name, or add --yes".into(),
             Error::BadRename { .. } => "use --rename OLD=NEW for a table or --rename TABLE.OLD=NEW for a column, naming a table or column that disappears and one that appears".into(),
             Error::AmbiguousRename { flag, .. } => format!("say which it is: `{flag}` (a rename), or run `keel plan` on a terminal and answer; to drop and add instead, answer no there"),

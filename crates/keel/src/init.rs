@@ -20,7 +20,14 @@ pub struct InitReport {
 /// # Errors
 /// [`Error::Driver`] (K1013) for an unparseable URL; [`Error::Write`] (K4015).
 pub fn init(settings: &Settings, project: &Path) -> Result<InitReport, Error> {
-    let dialect = parse_url(&settings.database_url)?.dialect();
+    // A new project with no URL configured gets SQLite, written into keel.toml where it is
+    // seen; no other command assumes it.
+    let url = if settings.database_url_source == "nowhere" {
+        crate::DEFAULT_DATABASE_URL.to_string()
+    } else {
+        settings.database_url.clone()
+    };
+    let dialect = parse_url(&url)?.dialect();
     let mut report = InitReport::default();
     let write = |path: PathBuf, text: String, report: &mut InitReport| -> Result<(), Error> {
         if path.exists() {
@@ -49,7 +56,7 @@ pub fn init(settings: &Settings, project: &Path) -> Result<InitReport, Error> {
             "# keel settings; each also has a flag and DATABASE_URL overrides database_url.\n\
              # Do not put a production password here: use the DATABASE_URL environment variable.\n\
              database_url = \"{}\"\nmigrations = \"{}\"\n",
-            settings.redacted_url(),
+            keel_core::redact::redact_url(&url),
             rel_dir.display()
         ),
         &mut report,

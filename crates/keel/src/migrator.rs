@@ -215,7 +215,10 @@ impl Migrator {
 /// Settings without a file cannot fail to resolve; this is the same value spelled out.
 fn unreachable_settings(root: &Path) -> Settings {
     Settings {
-        database_url: crate::DEFAULT_DATABASE_URL.to_string(),
+        database_url: String::new(),
+        database_url_source: "the embedding application".into(),
+        disposable_url: None,
+        config_dir: None,
         migrations_dir: root.to_path_buf(),
         migrations_named: true,
         ledger_table: None,

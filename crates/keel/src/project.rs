@@ -16,8 +16,32 @@ pub(crate) struct Project {
 impl Project {
     /// Reads the migrations directory, connects, checks `migration_lock.toml` against the
     /// database and decides which ledger table to use.
+    ///
+    /// # Errors
+    /// [`Error::NoMigrationsDir`] (K4012) when there is no migrations directory; the
+    /// migrations' errors; K1013 for a bad URL; K4015 when `migration_lock.toml` names another
+    /// provider than the URL, checked before connecting (so that no SQLite file is created for a
+    /// PostgreSQL history); connection errors.
     pub async fn open(settings: &Settings) -> Result<Project, Error> {
+        keel_driver::parse_url(&settings.database_url)?;
         let dir = settings.read_migrations()?;
+        Project::connect(dir, settings).await
+    }
+
+    /// [`Project::open`] where a missing default migrations directory reads as empty
+    /// (`keel baseline` writes the first migration).
+    ///
+    /// # Errors
+    /// As [`Project::open`], without [`Error::NoMigrationsDir`].
+    pub async fn open_allow_missing(settings: &Settings) -> Result<Project, Error> {
+        keel_driver::parse_url(&settings.database_url)?;
+        let dir = settings.read_migrations_allow_missing()?;
+        Project::connect(dir, settings).await
+    }
+
+    async fn connect(dir: MigrationsDir, settings: &Settings) -> Result<Project, Error> {
+        let url = keel_driver::parse_url(&settings.database_url)?;
+        dir.check_provider(url.dialect())?;
         let driver = keel_driver::connect(&settings.database_url).await?;
         Project::with(dir, driver, settings).await
     }

@@ -340,7 +340,7 @@ async fn verify(
     if dialect == Dialect::Postgres {
         // As the shadow's states were read: a fresh session's view (a step may have changed
         // search_path).
-        let _ = driver.execute("RESET search_path").await;
+        let _ = driver.restore_search_path().await;
     }
     let live = driver.introspect().await?;
     let d = diff_schemas(dialect, target, &live);

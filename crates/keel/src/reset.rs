@@ -1,6 +1,8 @@
-//! `keel reset` (issue #5, item 6): empties a development database. Refused unless keel.toml
-//! marks the target disposable (`[database] disposable = true`) or it is a SQLite file inside
-//! the project directory; shows what it drops (tables, row counts) and needs confirmation.
+//! `keel reset` (issue #5, item 6): empties a development database. Refused unless the target
+//! is the database keel.toml's own `database_url` names and keel.toml marks it disposable
+//! (`[database] disposable = true`), or it is a SQLite file inside the project directory (the
+//! directory of keel.toml; symlinks resolved); shows what it drops (tables, row counts) and
+//! needs confirmation. With PostgreSQL's `?schema=`, only that schema is emptied.
 
 use crate::probe::count;
 use crate::{Error, Settings};
@@ -25,25 +27,50 @@ pub struct ResetPlan {
 /// [`Error::ResetNotConfirmed`] (K4072), driver errors.
 pub async fn reset(
     settings: &Settings,
-    project: &Path,
+    _project: &Path,
     confirm: &mut (dyn FnMut(&ResetPlan) -> bool + Send),
 ) -> Result<ResetPlan, Error> {
     let url = parse_url(&settings.database_url)?;
+    // The mark binds to the database keel.toml's own `database_url` names (issue #13, item 2):
+    // a DATABASE_URL pointing elsewhere is never disposable because of it.
+    let marked = settings.disposable
+        && settings
+            .disposable_url
+            .as_deref()
+            .and_then(|u| parse_url(u).ok())
+            .is_some_and(|m| m.dialect() == url.dialect() && m.identity() == url.identity());
+    let not_marked = || {
+        if !settings.disposable {
+            "keel.toml does not mark this database disposable ([database] disposable = true)"
+                .to_string()
+        } else if settings.disposable_url.is_none() {
+            "keel.toml marks a database disposable but names none: put the development database's `database_url` beside `[database] disposable = true`".to_string()
+        } else {
+            format!(
+                "keel.toml marks {} disposable, not this database ({}, from {})",
+                settings
+                    .disposable_url
+                    .as_deref()
+                    .map(keel_core::redact::redact_url)
+                    .unwrap_or_default(),
+                url.redacted(),
+                settings.database_url_source
+            )
+        }
+    };
     let name = match &url {
         DatabaseUrl::Sqlite { path, .. } => {
-            let inside = path.as_ref().is_some_and(|p| {
-                let abs = if p.is_absolute() {
-                    p.clone()
-                } else {
-                    std::env::current_dir().unwrap_or_default().join(p)
-                };
-                let dir = abs.parent().and_then(|d| d.canonicalize().ok());
-                let proj = project.canonicalize().ok();
-                matches!((dir, proj), (Some(d), Some(p)) if d.starts_with(&p))
-            });
-            if !inside && !settings.disposable {
+            let inside = match (path, &settings.config_dir) {
+                (Some(p), Some(dir)) => inside_project(p, dir),
+                _ => false,
+            };
+            if !inside && !marked {
                 return Err(Error::ResetRefused {
-                    reason: "the SQLite file is outside the project directory and keel.toml does not mark it disposable".into(),
+                    reason: if settings.config_dir.is_none() {
+                        "there is no keel.toml here, so there is no project the SQLite file could belong to".into()
+                    } else {
+                        format!("the SQLite file is outside the project directory (where keel.toml is), and {}", not_marked())
+                    },
                 });
             }
             path.as_ref()
@@ -52,9 +79,9 @@ pub async fn reset(
                 .unwrap_or_else(|| ":memory:".into())
         }
         DatabaseUrl::Postgres(u) | DatabaseUrl::Mysql(u) => {
-            if !settings.disposable {
+            if !marked {
                 return Err(Error::ResetRefused {
-                    reason: "keel.toml does not mark this database disposable ([database] disposable = true)".into(),
+                    reason: not_marked(),
                 });
             }
             url::Url::parse(u)
@@ -89,4 +116,29 @@ pub async fn reset(
     .await;
     driver.close().await;
     r
+}
+
+/// Whether the SQLite file `path` (relative to the working directory) is inside `project`,
+/// judged on canonical paths with symlinks resolved: a link inside the project to a file
+/// elsewhere is outside.
+fn inside_project(path: &Path, project: &Path) -> bool {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let real = match abs.canonicalize() {
+        Ok(p) => p,
+        // Not there yet: judge its directory.
+        Err(_) => match (
+            abs.parent().and_then(|d| d.canonicalize().ok()),
+            abs.file_name(),
+        ) {
+            (Some(d), Some(f)) => d.join(f),
+            _ => return false,
+        },
+    };
+    project
+        .canonicalize()
+        .is_ok_and(|proj| real.starts_with(&proj))
 }

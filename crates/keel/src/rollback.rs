@@ -124,9 +124,14 @@ async fn locked(
                 .as_ref()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default();
-            std::fs::read_to_string(&p).map_err(|source| {
-                Error::Migrations(keel_core::migrations::MigrationsError::Io { path: p, source })
-            })
+            let text = std::fs::read_to_string(&p).map_err(|source| {
+                Error::Migrations(keel_core::migrations::MigrationsError::Io {
+                    path: p.clone(),
+                    source,
+                })
+            })?;
+            keel_core::migrations::check_nul(&p, &text)?;
+            Ok::<_, Error>(text)
         })
         .collect::<Result<_, _>>()?;
 
@@ -298,7 +303,7 @@ async fn verify(
 ) -> Result<(), Error> {
     let dialect = project.driver.dialect();
     if dialect == Dialect::Postgres {
-        let _ = project.driver.execute("RESET search_path").await;
+        let _ = project.driver.restore_search_path().await;
     }
     let live = project.driver.introspect().await?;
     let d = diff_schemas(dialect, target, &live);

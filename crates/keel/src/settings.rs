@@ -8,8 +8,12 @@ use std::time::Duration;
 
 /// The configuration file keel reads from the project directory.
 pub const CONFIG_FILE: &str = "keel.toml";
-/// The database used when nothing else is configured: SQLite, embedded.
+/// The database `keel init` writes into a new keel.toml: SQLite, embedded. Only written, never
+/// assumed: a command with no database URL configured stops with K1013.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://keel.db";
+/// The longest ledger table name keel accepts: PostgreSQL truncates identifiers to 63 bytes
+/// (`NAMEDATALEN - 1`), so a longer name would be created under another name and never found.
+pub const MAX_LEDGER_NAME: usize = 63;
 /// How long a migration step waits for a table lock before it gives up and is retried
 /// (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout` / `innodb_lock_wait_timeout`, SQLite
 /// `busy_timeout`), by default: the application's queries queue behind a waiting DDL step for
@@ -68,8 +72,18 @@ pub struct Settings {
     pub deploy_lock_timeout: Duration,
     /// A database keel may empty and use as the shadow database. Never print it: redact.
     pub shadow_database_url: Option<String>,
-    /// keel.toml's `[database] disposable = true`: `keel reset` may empty the target.
+    /// keel.toml's `[database] disposable = true`: `keel reset` may empty the database named
+    /// by keel.toml's own `database_url` (and no other: see [`Settings::disposable_url`]).
     pub disposable: bool,
+    /// keel.toml's own `database_url` (whatever the environment says), the database its
+    /// `disposable` mark was written for. Never print it: redact.
+    pub disposable_url: Option<String>,
+    /// The directory of the keel.toml that was read (`None`: there was none), "the project"
+    /// for `keel reset`'s SQLite rule.
+    pub config_dir: Option<PathBuf>,
+    /// Where the database URL came from, for messages: `--database-url/DATABASE_URL`, the
+    /// `.env` file's path, `keel.toml`, or `nowhere`.
+    pub database_url_source: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -110,7 +124,12 @@ impl Settings {
         } else {
             None
         };
-        Settings::resolve_text(input, project, text.as_deref())
+        let dotenv = crate::dotenv::DotEnv::read(project)?;
+        let mut s = Settings::resolve_with(input, project, text.as_deref(), &dotenv)?;
+        if text.is_none() {
+            s.config_dir = None;
+        }
+        Ok(s)
     }
 
     /// [`Settings::resolve`] with the text of `keel.toml` given (`None`: no file).
@@ -121,6 +140,22 @@ impl Settings {
         input: SettingsInput,
         project: &Path,
         config: Option<&str>,
+    ) -> Result<Settings, Error> {
+        Settings::resolve_with(input, project, config, &crate::dotenv::DotEnv::default())
+    }
+
+    /// [`Settings::resolve_text`] with the `.env` values read: the database URLs come from the
+    /// flag or environment, then `.env`, then keel.toml; a blank value given on purpose is kept
+    /// (and refused with K1013 when used), never replaced by another source.
+    ///
+    /// # Errors
+    /// As [`Settings::resolve_text`]; [`Error::Config`] (K4020) for a ledger table name that is
+    /// not `[A-Za-z_][A-Za-z0-9_]*` of at most [`MAX_LEDGER_NAME`] bytes.
+    pub fn resolve_with(
+        input: SettingsInput,
+        project: &Path,
+        config: Option<&str>,
+        dotenv: &crate::dotenv::DotEnv,
     ) -> Result<Settings, Error> {
         let path = project.join(CONFIG_FILE);
         let file = match config {
@@ -168,15 +203,39 @@ impl Settings {
                 message: "lock_attempts: must be at least 1".into(),
             });
         }
+        let ledger_table = input.ledger_table.or(file.ledger_table);
+        if let Some(name) = &ledger_table {
+            check_ledger_name(name).map_err(|message| Error::Config {
+                path: path.clone(),
+                message: format!("ledger_table: {message}"),
+            })?;
+        }
+        let (database_url, database_url_source) = if let Some(u) = input.database_url {
+            (u, "--database-url/DATABASE_URL".to_string())
+        } else if let Some(u) = dotenv.get("DATABASE_URL") {
+            let from = dotenv
+                .source("DATABASE_URL")
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            (u.to_string(), from)
+        } else if let Some(u) = &file.database_url {
+            (u.clone(), CONFIG_FILE.to_string())
+        } else {
+            (String::new(), "nowhere".to_string())
+        };
+        let disposable = file.database.as_ref().is_some_and(|d| d.disposable);
         Ok(Settings {
-            database_url: input
-                .database_url
-                .filter(|u| !u.trim().is_empty())
-                .or(file.database_url)
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            database_url,
+            database_url_source,
+            disposable_url: if disposable {
+                file.database_url.clone()
+            } else {
+                None
+            },
+            config_dir: Some(project.to_path_buf()),
             migrations_dir,
             migrations_named,
-            ledger_table: input.ledger_table.or(file.ledger_table),
+            ledger_table,
             lock_timeout,
             lock_attempts,
             statement_timeout,
@@ -184,8 +243,9 @@ impl Settings {
             shadow_database_url: input
                 .shadow_database_url
                 .filter(|u| !u.trim().is_empty())
+                .or(dotenv.get("SHADOW_DATABASE_URL").map(str::to_string))
                 .or(file.shadow_database_url),
-            disposable: file.database.is_some_and(|d| d.disposable),
+            disposable,
         })
     }
 
@@ -195,6 +255,31 @@ impl Settings {
     /// [`Error::Migrations`]: K4012 when the directory was named (flag or keel.toml) and does
     /// not exist, and every error of reading it.
     pub fn read_migrations(&self) -> Result<keel_core::migrations::MigrationsDir, Error> {
+        if !self.migrations_named && !self.migrations_dir.exists() {
+            // A monorepo root or the wrong directory: never "up to date" (issue #13, item 3).
+            let project = self
+                .migrations_dir
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            return Err(Error::NoMigrationsDir {
+                looked: vec![
+                    project.join("migrations"),
+                    project.join("prisma").join("migrations"),
+                ],
+            });
+        }
+        self.read_migrations_allow_missing()
+    }
+
+    /// [`Settings::read_migrations`] where a default directory that does not exist reads as
+    /// empty: for the commands that write the first migration (`baseline`).
+    ///
+    /// # Errors
+    /// As [`Settings::read_migrations`], but no [`Error::NoMigrationsDir`].
+    pub fn read_migrations_allow_missing(
+        &self,
+    ) -> Result<keel_core::migrations::MigrationsDir, Error> {
         if self.migrations_named && !self.migrations_dir.exists() {
             return Err(Error::Migrations(
                 keel_core::migrations::MigrationsError::Io {
@@ -215,6 +300,41 @@ impl Settings {
     }
 }
 
+/// Checks a ledger table name: `[A-Za-z_][A-Za-z0-9_]*`, at most [`MAX_LEDGER_NAME`] bytes, no
+/// schema qualifier. The name is always quoted in SQL too; refusing anything else up front
+/// means no character of it can change a statement, and the server never truncates it.
+fn check_ledger_name(name: &str) -> Result<(), String> {
+    let shown: String = name
+        .chars()
+        .take(40)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if name.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if name.len() > MAX_LEDGER_NAME {
+        return Err(format!(
+            "`{shown}…` is {} bytes; PostgreSQL keeps only {MAX_LEDGER_NAME}, so the table would get another name",
+            name.len()
+        ));
+    }
+    if name.contains('.') {
+        return Err(format!(
+            "`{shown}` is schema-qualified; name the table alone and choose the schema with the URL's `?schema=`"
+        ));
+    }
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "`{shown}` is not a plain table name: use letters, digits and `_`, starting with a letter or `_`"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -224,7 +344,8 @@ mod tests {
     fn flag_beats_file_beats_default() {
         let t = tempfile::tempdir().unwrap();
         let s = Settings::resolve(SettingsInput::default(), t.path()).unwrap();
-        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.database_url, "", "no default database");
+        assert_eq!(s.database_url_source, "nowhere");
         assert_eq!(s.migrations_dir, t.path().join("migrations"));
         std::fs::write(
             t.path().join(CONFIG_FILE),
@@ -244,6 +365,76 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.database_url, "postgres://x@h/db");
+    }
+
+    #[test]
+    fn dotenv_comes_after_the_environment_and_before_keel_toml() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(
+            t.path().join(CONFIG_FILE),
+            "database_url = \"sqlite://toml.db\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            t.path().join(".env"),
+            "DATABASE_URL=postgres://u@h/fromenv\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(SettingsInput::default(), t.path()).unwrap();
+        assert_eq!(s.database_url, "postgres://u@h/fromenv");
+        let s = Settings::resolve(
+            SettingsInput {
+                database_url: Some("postgres://u@h/flag".into()),
+                ..Default::default()
+            },
+            t.path(),
+        )
+        .unwrap();
+        assert_eq!(s.database_url, "postgres://u@h/flag");
+        // A blank URL given on purpose stays blank (K1013 when used), never a fallback.
+        let s = Settings::resolve(
+            SettingsInput {
+                database_url: Some("  ".into()),
+                ..Default::default()
+            },
+            t.path(),
+        )
+        .unwrap();
+        assert_eq!(s.database_url.trim(), "");
+    }
+
+    #[test]
+    fn ledger_names_that_could_inject_or_truncate_are_k4020() {
+        let t = tempfile::tempdir().unwrap();
+        for bad in [
+            "x\" (id INT); DROP TABLE victim; --",
+            "x` (id INT); DROP TABLE victim; --",
+            "public._prisma_migrations",
+            "",
+            "1abc",
+            "a\u{0}b",
+            &"l".repeat(64),
+        ] {
+            let e = Settings::resolve(
+                SettingsInput {
+                    ledger_table: Some(bad.to_string()),
+                    ..Default::default()
+                },
+                t.path(),
+            )
+            .unwrap_err();
+            assert_eq!(e.code(), "K4020", "{bad}");
+        }
+        for good in ["_keel_migrations", "Ledger2", &"l".repeat(63)] {
+            Settings::resolve(
+                SettingsInput {
+                    ledger_table: Some(good.to_string()),
+                    ..Default::default()
+                },
+                t.path(),
+            )
+            .unwrap();
+        }
     }
 
     #[test]

@@ -66,6 +66,26 @@ impl Shadow {
         dialect: Dialect,
         temp_schema: Result<(), String>,
     ) -> Result<Shadow, Error> {
+        let mut shadow = Shadow::open_any(settings, dialect, temp_schema).await?;
+        // The target's `?schema=NAME`: the history replays into a schema of the same name, as
+        // Prisma's shadow database does, so that qualified names and introspection match.
+        let schema = parse_url(&settings.database_url)
+            .ok()
+            .and_then(|u| u.schema());
+        if let (Some(schema), None) = (schema, &shadow.temp_schema) {
+            if let Err(e) = shadow.driver.use_schema(&schema, true).await {
+                shadow.close().await;
+                return Err(e.into());
+            }
+        }
+        Ok(shadow)
+    }
+
+    async fn open_any(
+        settings: &Settings,
+        dialect: Dialect,
+        temp_schema: Result<(), String>,
+    ) -> Result<Shadow, Error> {
         let mut tried: Vec<String> = Vec::new();
         if let Some(url) = &settings.shadow_database_url {
             let parsed = parse_url(url)?;
@@ -108,11 +128,13 @@ impl Shadow {
             "keel_shadow_{}",
             &uuid::Uuid::new_v4().simple().to_string()[..16]
         );
+        // Registered before CREATE DATABASE is sent: a signal while it runs still drops it
+        // (DROP DATABASE IF EXISTS).
+        if let Ok(mut v) = CREATED.lock() {
+            v.push((settings.database_url.clone(), name.clone()));
+        }
         match create_on_target(&settings.database_url, &name).await {
             Ok(()) => {
-                if let Ok(mut v) = CREATED.lock() {
-                    v.push((settings.database_url.clone(), name.clone()));
-                }
                 let url = target.with_database(&name).unwrap_or_default();
                 match keel_driver::connect(&url).await {
                     Ok(d) => {
@@ -128,16 +150,24 @@ impl Shadow {
                     }
                     Err(e) => {
                         drop_on_target(&settings.database_url, &name).await;
+                        if let Ok(mut v) = CREATED.lock() {
+                            v.retain(|(_, n)| *n != name);
+                        }
                         tried.push(format!(
                             "CREATE DATABASE {name}: created but cannot connect: {e}"
                         ));
                     }
                 }
             }
-            Err(e) => tried.push(format!(
-                "CREATE DATABASE {name} on {}: {e}",
-                target.redacted()
-            )),
+            Err(e) => {
+                if let Ok(mut v) = CREATED.lock() {
+                    v.retain(|(_, n)| *n != name);
+                }
+                tried.push(format!(
+                    "CREATE DATABASE {name} on {}: {e}",
+                    target.redacted()
+                ))
+            }
         }
         if dialect == Dialect::Postgres {
             match crate::cluster::Cluster::start().await {
@@ -313,6 +343,8 @@ impl Shadow {
                     // A script may change session settings (pg_dump output empties
                     // search_path); introspection reads the schema as a fresh session sees it.
                     self.driver.execute("RESET ALL").await?;
+                    // …with the target's `?schema=` as its search_path.
+                    self.driver.restore_search_path().await?;
                 }
                 Ok(self.driver.introspect().await?)
             }

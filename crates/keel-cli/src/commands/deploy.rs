@@ -20,7 +20,7 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
     let mut on_event = |e: &Event| {
         if json {
             if let Ok(line) = serde_json::to_string(e) {
-                println!("{line}");
+                out!("{line}");
             }
             return;
         }
@@ -47,12 +47,12 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                 steps,
             } => match &bar {
                 Some(pb) => pb.inc(1),
-                None => println!(
+                None => out!(
                     "applied {name} ({index}/{total}, {steps} step{}, {duration_ms} ms)",
                     if *steps == 1 { "" } else { "s" }
                 ),
             },
-            Event::LedgerCreated { table } if !tty => println!("created ledger table {table}"),
+            Event::LedgerCreated { table } if !tty => out!("created ledger table {table}"),
             Event::LockWait {
                 name,
                 step,
@@ -72,7 +72,7 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                 );
                 match &bar {
                     Some(pb) => pb.println(line),
-                    None => eprintln!("{line}"),
+                    None => err!("{line}"),
                 }
             }
             _ => {}
@@ -85,16 +85,16 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
     let report = result?;
     if let Some(sql) = &report.dry_run_sql {
         if json {
-            println!(
+            out!(
                 "{}",
                 serde_json::json!({"event": "dry_run", "sql": sql, "migrations": report.applied, "data_loss": report.data_loss})
             );
         } else {
-            print!("{sql}");
+            out_part!("{sql}");
             for f in &report.data_loss {
-                println!("-- data loss (deploy refuses without --allow-data-loss): {f}");
+                out!("-- data loss (deploy refuses without --allow-data-loss): {f}");
             }
-            println!(
+            out!(
                 "-- dry run: {} migration(s) would be applied; nothing was changed",
                 report.applied.len()
             );
@@ -102,24 +102,24 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
         return Ok(0);
     }
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({"event": "done", "applied": report.applied, "accepted": report.accepted, "data_loss": report.data_loss})
         );
     } else {
         for line in &report.data_loss {
-            println!("warning: data loss accepted (--allow-data-loss): {line}");
+            out!("warning: data loss accepted (--allow-data-loss): {line}");
         }
         for line in &report.accepted {
-            println!("warning: {line}");
+            out!("warning: {line}");
         }
         if report.applied.is_empty() {
-            println!(
+            out!(
                 "nothing to apply: the database is up to date ({})",
                 settings.redacted_url()
             );
         } else {
-            println!(
+            out!(
                 "{} migration(s) applied to {}",
                 report.applied.len(),
                 settings.redacted_url()

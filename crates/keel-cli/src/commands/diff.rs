@@ -10,7 +10,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<u8, Er
     let differs = !report.plan.is_empty();
     if json {
         let script = report.script().ok();
-        println!(
+        out!(
             "{}",
             serde_json::json!({
                 "changes": report.plan.changes,
@@ -20,13 +20,13 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<u8, Er
             })
         );
     } else if a.script {
-        print!("{}", report.script()?);
+        out_part!("{}", report.script()?);
     } else if differs {
         for line in &report.summary {
-            println!("{line}");
+            out!("{line}");
         }
     } else {
-        println!("no difference");
+        out!("no difference");
     }
     Ok(if a.exit_code && differs { 2 } else { 0 })
 }

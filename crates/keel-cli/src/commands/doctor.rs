@@ -15,11 +15,11 @@ pub async fn doctor(settings: &Settings, json: bool) -> Result<u8, Error> {
             "findings": r.findings,
             "diagnoses": r.diagnoses,
         });
-        println!("{}", redact_in(&v.to_string(), url));
+        out!("{}", redact_in(&v.to_string(), url));
         return Ok(code);
     }
     if r.findings.is_empty() {
-        println!(
+        out!(
             "healthy: every migration is applied, the schema matches them, the deploy lock is free"
         );
         return Ok(0);
@@ -30,16 +30,16 @@ pub async fn doctor(settings: &Settings, json: bool) -> Result<u8, Error> {
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        println!("{label}[{}]: {}", f.code, redact_in(&f.title, url));
+        out!("{label}[{}]: {}", f.code, redact_in(&f.title, url));
         for d in &f.details {
-            println!("  - {}", redact_in(d, url));
+            out!("  - {}", redact_in(d, url));
         }
         for (i, fix) in f.fixes.iter().enumerate() {
             let head = if i == 0 { "fix" } else { " or" };
-            println!("  {head}: {}", redact_in(fix, url));
+            out!("  {head}: {}", redact_in(fix, url));
         }
-        println!("  docs: docs/errors.md#{}", f.code.to_ascii_lowercase());
-        println!();
+        out!("  docs: docs/errors.md#{}", f.code.to_ascii_lowercase());
+        out!();
     }
     Ok(code)
 }
@@ -67,7 +67,7 @@ pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u
         if !interactive {
             return false;
         }
-        eprint!("Run this repair? Type `yes` to continue: ");
+        err_part!("Run this repair? Type `yes` to continue: ");
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
@@ -80,15 +80,15 @@ pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u
             "state": r.state.to_string(),
             "plan": r.plan,
         });
-        println!("{}", redact_in(&v.to_string(), &settings.database_url));
+        out!("{}", redact_in(&v.to_string(), &settings.database_url));
         return Ok(0);
     }
     if !r.executed {
         print_plan(&r.plan);
-        println!("dry run: nothing changed");
+        out!("dry run: nothing changed");
         return Ok(0);
     }
-    println!(
+    out!(
         "repaired `{}`: the schema is verified to be {}; {}",
         r.plan.name,
         match direction {
@@ -98,17 +98,17 @@ pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u
         r.plan.ledger
     );
     if direction == RepairDirection::Revert {
-        println!("next: fix the cause, then `keel deploy`");
+        out!("next: fix the cause, then `keel deploy`");
     }
     Ok(0)
 }
 
 fn print_plan(p: &RepairPlan) {
-    println!("migration `{}`: {}", p.name, p.diagnosis.headline());
+    out!("migration `{}`: {}", p.name, p.diagnosis.headline());
     for c in &p.diagnosis.causes {
-        println!("  cause: {c}");
+        out!("  cause: {c}");
     }
-    println!(
+    out!(
         "repair ({}, {}):",
         p.source,
         if p.transactional {
@@ -118,13 +118,13 @@ fn print_plan(p: &RepairPlan) {
         }
     );
     if p.statements.is_empty() {
-        println!("  (no SQL)");
+        out!("  (no SQL)");
     }
     for s in &p.statements {
-        println!("{s};");
+        out!("{s};");
     }
     for l in &p.losses {
-        println!("  drops {l}");
+        out!("  drops {l}");
     }
-    println!("then: {}", p.ledger);
+    out!("then: {}", p.ledger);
 }

@@ -5,7 +5,7 @@ use keel::{Error, Settings};
 pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
     let r = keel::drift(settings).await?;
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({
                 "drift": r.drifted(),
@@ -19,15 +19,15 @@ pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
         return Ok(if r.drifted() { 2 } else { 0 });
     }
     if !r.drifted() {
-        println!("no drift: the database matches its applied migrations");
+        out!("no drift: the database matches its applied migrations");
         return Ok(0);
     }
     for f in &r.findings {
-        println!("{f}");
+        out!("{f}");
     }
     let show = |title: &str, sql: &Result<String, String>| match sql {
-        Ok(s) => println!("\n-- {title}\n{s}"),
-        Err(e) => println!("\n-- {title}: cannot be written automatically ({e})"),
+        Ok(s) => out!("\n-- {title}\n{s}"),
+        Err(e) => out!("\n-- {title}: cannot be written automatically ({e})"),
     };
     show(
         "to bring the database back to its history (review it: it may drop what was added by hand)",
@@ -43,12 +43,12 @@ pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
 pub async fn baseline(settings: &Settings, name: &str, json: bool) -> Result<u8, Error> {
     let r = keel::baseline(settings, name).await?;
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({"migration": r.name, "path": r.path, "tables": r.tables, "shadow": r.shadow})
         );
     } else {
-        println!(
+        out!(
             "wrote {} ({} tables), verified in {}, recorded as applied",
             r.path.display(),
             r.tables,

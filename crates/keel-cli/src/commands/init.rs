@@ -6,21 +6,21 @@ use std::path::Path;
 pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<u8, Error> {
     let report = keel::init(settings, cwd)?;
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({"created": report.created, "kept": report.kept})
         );
     } else {
         for p in &report.created {
-            println!("created {}", p.strip_prefix(cwd).unwrap_or(p).display());
+            out!("created {}", p.strip_prefix(cwd).unwrap_or(p).display());
         }
         for p in &report.kept {
-            println!(
+            out!(
                 "kept    {} (already exists)",
                 p.strip_prefix(cwd).unwrap_or(p).display()
             );
         }
-        println!("next: `keel new NAME` to write a migration, `keel deploy` to apply it");
+        out!("next: `keel new NAME` to write a migration, `keel deploy` to apply it");
     }
     Ok(0)
 }
@@ -28,9 +28,9 @@ pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<u8, Error> {
 pub fn new(settings: &Settings, name: &str, json: bool) -> Result<u8, Error> {
     let path = keel::new_migration(settings, name)?;
     if json {
-        println!("{}", serde_json::json!({"created": path}));
+        out!("{}", serde_json::json!({"created": path}));
     } else {
-        println!("created {}", path.display());
+        out!("created {}", path.display());
     }
     Ok(0)
 }

@@ -22,7 +22,7 @@ pub async fn run(
             .unwrap_or_else(|| name.to_string())
     };
     match if json { LintFormat::Json } else { format } {
-        LintFormat::Json => println!("{}", serde_json::to_string(&r).unwrap_or_default()),
+        LintFormat::Json => out!("{}", serde_json::to_string(&r).unwrap_or_default()),
         LintFormat::Github => {
             for f in &r.findings {
                 let level = match (f.severity, &f.allowed) {
@@ -36,7 +36,7 @@ pub async fn run(
                     .replace('%', "%25")
                     .replace('\r', "%0D")
                     .replace('\n', "%0A");
-                println!(
+                out!(
                     "::{level} file={},line={},title=keel {}::{msg}",
                     path(&f.migration),
                     f.line,
@@ -46,14 +46,14 @@ pub async fn run(
         }
         LintFormat::Human => {
             if r.migrations.is_empty() {
-                println!("nothing to lint: no pending migrations");
+                out!("nothing to lint: no pending migrations");
                 return Ok(0);
             }
             for f in &r.findings {
-                println!("{}[{}]: {}", f.severity, f.id, f.message);
-                println!("  --> {}:{} (step {})", path(&f.migration), f.line, f.step);
+                out!("{}[{}]: {}", f.severity, f.id, f.message);
+                out!("  --> {}:{} (step {})", path(&f.migration), f.line, f.step);
                 if let Some(reason) = &f.allowed {
-                    println!(
+                    out!(
                         "  = allowed by `-- keel:allow {}`{}",
                         f.id,
                         if reason.is_empty() {
@@ -63,7 +63,7 @@ pub async fn run(
                         }
                     );
                 }
-                println!("  = docs: docs/rules/{}.md", f.id);
+                out!("  = docs: docs/rules/{}.md", f.id);
             }
             let errors = r
                 .findings
@@ -76,7 +76,7 @@ pub async fn run(
                 .filter(|f| f.severity == keel::keel_lint::Severity::Warning && f.allowed.is_none())
                 .count();
             let allowed = r.findings.iter().filter(|f| f.allowed.is_some()).count();
-            println!(
+            out!(
                 "{} migration(s) linted: {errors} error(s), {warnings} warning(s), {allowed} allowed",
                 r.migrations.len()
             );
@@ -94,9 +94,9 @@ pub async fn reset(
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
     let mut confirm = |plan: &keel::ResetPlan| -> bool {
         if !json {
-            println!("keel reset will drop everything in {}:", plan.database);
+            out!("keel reset will drop everything in {}:", plan.database);
             for (t, rows) in &plan.tables {
-                println!(
+                out!(
                     "  table {t} ({})",
                     rows.map_or("rows not counted".to_string(), |n| format!("{n} rows"))
                 );
@@ -108,7 +108,7 @@ pub async fn reset(
         if !interactive {
             return false;
         }
-        eprint!("Type the database name ({}) to confirm: ", plan.name);
+        err_part!("Type the database name ({}) to confirm: ", plan.name);
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
@@ -116,9 +116,9 @@ pub async fn reset(
     };
     let r = keel::reset(settings, project, &mut confirm).await?;
     if json {
-        println!("{}", serde_json::json!({"dropped_tables": r.tables.len()}));
+        out!("{}", serde_json::json!({"dropped_tables": r.tables.len()}));
     } else {
-        println!("reset {}: {} table(s) dropped", r.database, r.tables.len());
+        out!("reset {}: {} table(s) dropped", r.database, r.tables.len());
     }
     Ok(0)
 }

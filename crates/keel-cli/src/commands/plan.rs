@@ -11,7 +11,7 @@ fn interactive(json: bool) -> bool {
 }
 
 fn ask_yes(question: &str) -> bool {
-    eprint!("{question} ");
+    err_part!("{question} ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
@@ -40,7 +40,7 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
     };
     let r = keel::plan(settings, &options, &mut ask).await?;
     if json {
-        println!(
+        out!(
             "{}",
             redact_in(
                 &serde_json::to_string(&r).unwrap_or_default(),
@@ -50,13 +50,13 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
         return Ok(0);
     }
     let Some(dir) = &r.dir else {
-        println!(
+        out!(
             "nothing to do: the migrations already produce {}",
             a.schema.display()
         );
         return Ok(0);
     };
-    println!(
+    out!(
         "wrote {} (migration.sql and down.sql, verified in {})",
         dir.display(),
         r.shadows
@@ -65,23 +65,27 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
             .unwrap_or("a shadow database")
     );
     for l in &r.summary {
-        println!("  {l}");
+        out!("  {l}");
     }
     for l in &r.losses {
-        println!("warning: drops {l}");
+        out!("warning: drops {l}");
     }
     if let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) {
         if let Ok(l) = keel::lint(settings, &[name]).await {
             for f in &l.findings {
-                println!(
+                out!(
                     "{}[{}]: {} (step {}; docs/rules/{}.md)",
-                    f.severity, f.id, f.message, f.step, f.id
+                    f.severity,
+                    f.id,
+                    f.message,
+                    f.step,
+                    f.id
                 );
             }
         }
     }
     if r.deployed {
-        println!(
+        out!(
             "deployed to {}",
             redact_in(&settings.database_url, &settings.database_url)
         );
@@ -91,7 +95,7 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
 
 fn print_rollback(r: &RollbackReport) {
     for it in &r.items {
-        println!(
+        out!(
             "-- roll back {} ({})",
             it.name,
             if it.transactional {
@@ -100,12 +104,12 @@ fn print_rollback(r: &RollbackReport) {
                 "statement by statement"
             }
         );
-        print!("{}", it.down);
+        out_part!("{}", it.down);
         if !it.down.ends_with('\n') {
-            println!();
+            out!();
         }
         for l in &it.losses {
-            println!("--   drops {l}");
+            out!("--   drops {l}");
         }
     }
 }
@@ -127,17 +131,17 @@ pub async fn rollback(settings: &Settings, a: &RollbackArgs, json: bool) -> Resu
     };
     let r = keel::rollback(settings, &options, &mut confirm).await?;
     if json {
-        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        out!("{}", serde_json::to_string(&r).unwrap_or_default());
         return Ok(0);
     }
     if r.items.is_empty() {
-        println!("nothing to roll back");
+        out!("nothing to roll back");
     } else if !r.executed {
         print_rollback(&r);
-        println!("dry run: nothing changed");
+        out!("dry run: nothing changed");
     } else {
         for it in &r.items {
-            println!(
+            out!(
                 "rolled back {} (schema verified; ledger: rolled back)",
                 it.name
             );
@@ -150,60 +154,64 @@ pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<u8,
     let r = keel::check(settings, schema).await?;
     let code = u8::try_from(r.exit_code()).unwrap_or(1);
     if json {
-        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        out!("{}", serde_json::to_string(&r).unwrap_or_default());
         return Ok(code);
     }
     match &r.schema_file {
         Some(f) if r.schema_differences.is_empty() => {
-            println!("ok: the migrations reproduce {}", f.display())
+            out!("ok: the migrations reproduce {}", f.display())
         }
         Some(f) => {
-            println!(
+            out!(
                 "error: the migrations do not reproduce {} (run `keel plan NAME`):",
                 f.display()
             );
             for d in &r.schema_differences {
-                println!("  {d}");
+                out!("  {d}");
             }
         }
-        None => println!("skipped: no {} to compare with", schema.display()),
+        None => out!("skipped: no {} to compare with", schema.display()),
     }
     let mut without = 0;
     for d in &r.downs {
         match &d.differences {
             None => without += 1,
-            Some(v) if v.is_empty() => println!("ok: {}/down.sql undoes it", d.name),
+            Some(v) if v.is_empty() => out!("ok: {}/down.sql undoes it", d.name),
             Some(v) => {
-                println!("error: {}/down.sql does not undo it:", d.name);
+                out!("error: {}/down.sql does not undo it:", d.name);
                 for l in v {
-                    println!("  {l}");
+                    out!("  {l}");
                 }
             }
         }
     }
     if without > 0 {
-        println!("note: {without} migration(s) have no down.sql (they cannot be rolled back)");
+        out!("note: {without} migration(s) have no down.sql (they cannot be rolled back)");
     }
     let mut code = code;
     match keel::lint(settings, &[]).await {
         Ok(l) => {
             for f in l.findings.iter().filter(|f| f.allowed.is_none()) {
-                println!(
+                out!(
                     "{}[{}]: {} ({} step {})",
-                    f.severity, f.id, f.message, f.migration, f.step
+                    f.severity,
+                    f.id,
+                    f.message,
+                    f.migration,
+                    f.step
                 );
             }
             if l.exit_code() != 0 {
-                println!("error: pending migrations have lint errors (`keel lint` for details)");
+                out!("error: pending migrations have lint errors (`keel lint` for details)");
                 code = 2;
             } else {
-                println!(
+                out!(
                     "ok: {} pending migration(s) lint clean of errors",
                     l.migrations.len()
                 );
             }
         }
-        Err(e) => println!(
+        Err(e) => out!(
             "note: pending migrations not linted: {}",
             redact_in(&e.to_string(), &settings.database_url)
         ),
@@ -216,18 +224,18 @@ pub async fn inspect(settings: &Settings, format: InspectFormat, json: bool) -> 
     let dialect = keel_driver::parse_url(&settings.database_url)?.dialect();
     let format = if json { InspectFormat::Json } else { format };
     match format {
-        InspectFormat::Json => println!(
+        InspectFormat::Json => out!(
             "{}",
             serde_json::to_string_pretty(&schema).unwrap_or_default()
         ),
-        InspectFormat::Mermaid => print!("{}", keel_core::schema::mermaid::render(&schema)),
+        InspectFormat::Mermaid => out_part!("{}", keel_core::schema::mermaid::render(&schema)),
         InspectFormat::Sql => {
             let plan = keel_core::schema::diff::diff(
                 dialect,
                 &keel_core::schema::Schema::default(),
                 &schema,
             );
-            print!("{}", keel_core::schema::render::render_script(&plan)?);
+            out_part!("{}", keel_core::schema::render::render_script(&plan)?);
         }
     }
     Ok(0)

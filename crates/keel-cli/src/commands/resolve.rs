@@ -14,11 +14,11 @@ pub async fn run(settings: &Settings, a: &ResolveArgs, json: bool) -> Result<u8,
         ResolveAction::Applied(n) | ResolveAction::RolledBack(n) => n,
     };
     if json {
-        println!("{}", serde_json::json!({"migration": name, "state": state}));
+        out!("{}", serde_json::json!({"migration": name, "state": state}));
     } else {
-        println!("recorded `{name}` as {state} in the ledger (the schema was not touched)");
+        out!("recorded `{name}` as {state} in the ledger (the schema was not touched)");
         if matches!(action, ResolveAction::RolledBack(_)) {
-            println!("next: fix the migration if needed, then `keel deploy` runs it again");
+            out!("next: fix the migration if needed, then `keel deploy` runs it again");
         }
     }
     Ok(0)

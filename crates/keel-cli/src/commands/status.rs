@@ -40,7 +40,7 @@ pub async fn run(
                 })
             })
             .collect();
-        println!(
+        out!(
             "{}",
             serde_json::json!({
                 "database": report.url,
@@ -55,7 +55,7 @@ pub async fn run(
         );
         return Ok(u8::try_from(code).unwrap_or(1));
     }
-    println!(
+    out!(
         "{} · ledger {}{} · {}",
         report.url,
         report.ledger_table,
@@ -99,34 +99,34 @@ pub async fn run(
                 steps,
             ]);
         }
-        println!("{table}");
+        out!("{table}");
     }
-    println!("{}", report.summary());
+    out!("{}", report.summary());
     if let Some(d) = &drift {
         if d.drifted() {
-            println!(
+            out!(
                 "drift: {} difference(s) between the database and its applied migrations:",
                 d.findings.len()
             );
             for f in &d.findings {
-                println!("  {f}");
+                out!("  {f}");
             }
-            println!("`keel drift` prints the SQL for both ways to reconcile");
+            out!("`keel drift` prints the SQL for both ways to reconcile");
         } else {
-            println!("no drift: the database matches its applied migrations");
+            out!("no drift: the database matches its applied migrations");
         }
     }
     if !report.unmanaged_tables.is_empty() {
-        println!(
+        out!(
             "the database has {} table(s) but no ledger: capture it with `keel baseline`, or record an existing first migration with `keel resolve --applied NAME` (error K3005 on deploy)",
             report.unmanaged_tables.len()
         );
     }
     for e in report.reconciled.with_state(State::Failed) {
         if let Some(logs) = e.row.as_ref().and_then(|r| r.logs.as_deref()) {
-            println!("\n`{}` failed:\n{}", e.name, logs.trim_end());
+            out!("\n`{}` failed:\n{}", e.name, logs.trim_end());
         }
-        println!(
+        out!(
             "fix: `keel doctor` measures which of its steps took effect and why it failed, and names the command: `keel repair {0} --finish` / `--revert`, or `keel resolve`",
             e.name
         );

@@ -21,6 +21,8 @@ pub(crate) struct PgDriver {
     /// While the deploy lock is held: the backend pid that took it and the marker this
     /// connection left in the session (`keel.session`), to tell that it is still there.
     session: Option<(i32, String)>,
+    /// The URL's `?schema=` (Prisma's convention), set as `search_path` at connection.
+    schema: Option<String>,
 }
 
 /// How long the session check's second connection may take.
@@ -48,7 +50,11 @@ impl PgDriver {
             }
             _ => DriverError::connect_failed(&e, url.as_str(), &redacted),
         })?;
-        Ok(PgDriver::from_conn(conn, redacted, opts))
+        let mut driver = PgDriver::from_conn(conn, redacted, opts);
+        if let Some(schema) = url.schema() {
+            driver.use_schema(&schema, false).await?;
+        }
+        Ok(driver)
     }
 
     /// A driver on an open connection (e.g. taken from an application's pool); `opts` opens
@@ -63,6 +69,7 @@ impl PgDriver {
             url: redacted,
             opts,
             session: None,
+            schema: None,
         }
     }
 
@@ -284,13 +291,48 @@ impl Driver for PgDriver {
     }
 
     async fn create_ledger(&mut self, table: &str) -> Result<(), DriverError> {
+        if let Some(schema) = self.schema.clone() {
+            // As Prisma's deploy: the URL's schema is created when it does not exist yet.
+            self.use_schema(&schema, true).await?;
+        }
         self.execute(&ledger_sql::create_table(Dialect::Postgres, table))
             .await
     }
 
+    async fn use_schema(&mut self, name: &str, create: bool) -> Result<(), DriverError> {
+        let quoted = ledger_sql::quote(Dialect::Postgres, name);
+        if create {
+            self.execute(&format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))
+                .await?;
+        }
+        self.execute(&format!("SET search_path TO {quoted}"))
+            .await?;
+        self.schema = Some(name.to_string());
+        Ok(())
+    }
+
+    async fn restore_search_path(&mut self) -> Result<(), DriverError> {
+        match self.schema.clone() {
+            Some(s) => {
+                let quoted = ledger_sql::quote(Dialect::Postgres, &s);
+                self.execute(&format!("SET search_path TO {quoted}")).await
+            }
+            None => self.execute("RESET search_path").await,
+        }
+    }
+
     async fn read_ledger(&mut self, table: &str) -> Result<Vec<LedgerRow>, DriverError> {
+        // `'infinity'` in a timestamp would make the decoder fail deep inside sqlx: read only
+        // finite values, and say which row holds another (K1010).
+        let finite = |c: &str| format!("CASE WHEN isfinite({c}) THEN {c} END AS {c}");
         let sql = format!(
-            "SELECT {COLUMNS} FROM {} ORDER BY started_at, migration_name",
+            "SELECT id, checksum, {}, migration_name, logs, {}, {}, applied_steps_count, \
+             (coalesce(isfinite(finished_at), true) AND coalesce(isfinite(rolled_back_at), true) \
+              AND coalesce(isfinite(started_at), true)) AS keel_finite \
+             FROM {} ORDER BY 7, migration_name",
+            finite("finished_at"),
+            finite("rolled_back_at"),
+            finite("started_at"),
             ledger_sql::quote(Dialect::Postgres, table)
         );
         let rows = sqlx::query(&sql)
@@ -304,6 +346,15 @@ impl Driver for PgDriver {
                     message: e.to_string(),
                 };
                 let steps: i32 = r.try_get("applied_steps_count").map_err(bad)?;
+                if !r.try_get::<bool, _>("keel_finite").map_err(bad)? {
+                    let name: String = r.try_get("migration_name").map_err(bad)?;
+                    return Err(DriverError::BadLedger {
+                        table: table.to_string(),
+                        message: format!(
+                            "the row of `{name}` holds a timestamp that is not a point in time ('infinity' or '-infinity'); set it to a real time or NULL"
+                        ),
+                    });
+                }
                 Ok(LedgerRow {
                     id: r.try_get("id").map_err(bad)?,
                     checksum: r.try_get("checksum").map_err(bad)?,
@@ -375,6 +426,12 @@ impl Driver for PgDriver {
     }
 
     async fn reset(&mut self) -> Result<(), DriverError> {
+        if let Some(schema) = self.schema.clone() {
+            let quoted = ledger_sql::quote(Dialect::Postgres, &schema);
+            self.execute(&format!("DROP SCHEMA IF EXISTS {quoted} CASCADE"))
+                .await?;
+            return self.use_schema(&schema, true).await;
+        }
         let schemas: Vec<String> = sqlx::query_scalar(
             "SELECT nspname::text FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') \
              AND nspname NOT LIKE 'pg\\_%' ESCAPE '\\'",

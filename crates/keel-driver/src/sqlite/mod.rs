@@ -6,7 +6,7 @@
 mod introspect;
 
 use crate::ledger_sql::{self, COLUMNS};
-use crate::{DatabaseUrl, Driver, DriverError};
+use crate::{DatabaseUrl, Driver, DriverError, SqliteMode};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use keel_core::ledger::{LedgerRow, KEEL_TABLE, PRISMA_TABLE};
@@ -28,7 +28,7 @@ pub(crate) struct SqliteDriver {
 impl SqliteDriver {
     pub(crate) async fn connect(url: &DatabaseUrl) -> Result<SqliteDriver, DriverError> {
         let redacted = url.redacted();
-        let DatabaseUrl::Sqlite { path, .. } = url else {
+        let DatabaseUrl::Sqlite { path, mode, .. } = url else {
             return Err(DriverError::InvalidUrl {
                 url: redacted,
                 message: "not a SQLite URL".into(),
@@ -43,7 +43,8 @@ impl SqliteDriver {
                 }
             })?,
         }
-        .create_if_missing(true)
+        .create_if_missing(*mode == SqliteMode::ReadWriteCreate)
+        .read_only(*mode == SqliteMode::ReadOnly)
         .busy_timeout(Duration::from_secs(10));
         let conn = opts.connect().await.map_err(|e| DriverError::Connect {
             url: redacted.clone(),
@@ -102,11 +103,15 @@ fn from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
     ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
 }
 
-/// Reads a timestamp column as epoch milliseconds whether it holds an integer (Prisma) or text.
+/// What [`millis_expr`] gives for a value that is there but is no time (`'garbage'`).
+const UNREADABLE: i64 = i64::MIN;
+
+/// Reads a timestamp column as epoch milliseconds whether it holds an integer (Prisma) or text;
+/// a value that is not a time reads as [`UNREADABLE`].
 fn millis_expr(col: &str) -> String {
     format!(
         "CASE WHEN {col} IS NULL THEN NULL WHEN typeof({col}) IN ('integer', 'real') THEN CAST({col} AS INTEGER) \
-         ELSE CAST(round((julianday({col}) - 2440587.5) * 86400000.0) AS INTEGER) END AS {col}"
+         ELSE coalesce(CAST(round((julianday({col}) - 2440587.5) * 86400000.0) AS INTEGER), {UNREADABLE}) END AS {col}"
     )
 }
 
@@ -224,15 +229,32 @@ impl Driver for SqliteDriver {
                     message: e.to_string(),
                 };
                 let steps: i64 = r.try_get("applied_steps_count").map_err(bad)?;
+                let name: String = r.try_get("migration_name").map_err(bad)?;
+                // A value that is there but reads as no time is an error naming the row, never
+                // NULL (which would make an applied migration look failed).
+                let time = |col: &str| -> Result<Option<DateTime<Utc>>, DriverError> {
+                    let ms: Option<i64> = r.try_get(col).map_err(bad)?;
+                    match ms {
+                        None => Ok(None),
+                        Some(ms) => match from_millis(Some(ms)).filter(|_| ms != UNREADABLE) {
+                            Some(t) => Ok(Some(t)),
+                            None => Err(DriverError::BadLedger {
+                                table: table.to_string(),
+                                message: format!(
+                                    "the row of `{name}` has a `{col}` that is not a time; set it to a time or NULL"
+                                ),
+                            }),
+                        },
+                    }
+                };
                 Ok(LedgerRow {
                     id: r.try_get("id").map_err(bad)?,
                     checksum: r.try_get("checksum").map_err(bad)?,
-                    finished_at: from_millis(r.try_get("finished_at").map_err(bad)?),
-                    migration_name: r.try_get("migration_name").map_err(bad)?,
+                    finished_at: time("finished_at")?,
+                    migration_name: name.clone(),
                     logs: r.try_get("logs").map_err(bad)?,
-                    rolled_back_at: from_millis(r.try_get("rolled_back_at").map_err(bad)?),
-                    started_at: from_millis(r.try_get("started_at").map_err(bad)?)
-                        .unwrap_or_default(),
+                    rolled_back_at: time("rolled_back_at")?,
+                    started_at: time("started_at")?.unwrap_or_default(),
                     applied_steps_count: u32::try_from(steps).unwrap_or(0),
                 })
             })
