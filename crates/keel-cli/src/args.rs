@@ -64,8 +64,9 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Show every migration and its state
     Status {
-        /// Exit 2 when anything is pending, modified, missing or out of order (or drifted,
-        /// with --drift); 3 when a migration is failed
+        /// Accepted for Prisma compatibility; status always exits 2 when anything is pending,
+        /// modified, missing or out of order (or drifted, with --drift), 3 when a migration
+        /// is failed, as `prisma migrate status` does since 4.3
         #[arg(long)]
         exit_code: bool,
         /// Also compare the live schema with its applied migrations (see `keel drift`)

@@ -170,6 +170,21 @@ async fn deploy_locked(
         data_loss = at_stake;
     }
     let to_apply: Vec<&Migration> = names.iter().filter_map(|n| project.dir.get(n)).collect();
+    if dialect == keel_core::Dialect::Mysql {
+        // `USE other_db` would land the rest of the migration, and the ledger write, in
+        // another database (issue #13, item 16): refused before anything runs.
+        for m in &to_apply {
+            for s in keel_core::splitter::split(&m.script, dialect) {
+                let first = s.sql(&m.script).split_whitespace().next().unwrap_or("");
+                if first.eq_ignore_ascii_case("USE") || first.eq_ignore_ascii_case("USE;") {
+                    return Err(Error::SwitchesDatabase {
+                        name: m.name.clone(),
+                        line: s.line,
+                    });
+                }
+            }
+        }
+    }
     on_event(&Event::Plan {
         pending: to_apply.iter().map(|m| m.name.clone()).collect(),
         ledger_table: project.ledger_table.clone(),
@@ -197,8 +212,16 @@ async fn deploy_locked(
             transactional: plan.transactional(),
             steps: plan.steps.len(),
         });
-        // Still the session that holds the deploy lock (a pooler may hand it around).
+        // Still the session that holds the deploy lock (a pooler may hand it around), and
+        // still holding it: a migration may have released it (`pg_advisory_unlock_all()`,
+        // `RELEASE_ALL_LOCKS()`), and another deploy could now run beside this one.
         project.driver.verify_session().await?;
+        if k > 0 && !project.driver.holds_lock().await? {
+            return Err(Error::LockLost {
+                after: report.applied.last().cloned().unwrap_or_default(),
+                applied: report.applied,
+            });
+        }
         let started = Instant::now();
         let policy = LockPolicy::new(settings, m);
         match apply::apply(

@@ -32,6 +32,34 @@ pub enum Error {
         /// The second file.
         second: PathBuf,
     },
+    /// A MySQL migration switches database (`USE`).
+    #[error("migration `{name}` switches database with `USE` (line {line}): the rest of it and its ledger row would land in another database")]
+    SwitchesDatabase {
+        /// The migration.
+        name: String,
+        /// The line of the `USE`.
+        line: usize,
+    },
+    /// The deploy lock was released during the deploy (by a migration).
+    #[error("the deploy lock was released while `{after}` ran (it calls pg_advisory_unlock_all() or RELEASE_ALL_LOCKS(), or the lock was ended from outside); keel stopped before the next migration so that no other deploy runs beside it; applied: {}", if applied.is_empty() { "none".to_string() } else { applied.join(", ") })]
+    LockLost {
+        /// The migration after which the lock was gone.
+        after: String,
+        /// The migrations applied by this deploy.
+        applied: Vec<String>,
+    },
+    /// The ledger keel would use is absent and the other ledger name exists.
+    #[error(
+        "keel would use the ledger `{expected}` ({why}), but it does not exist and `{found}` does"
+    )]
+    OtherLedger {
+        /// The ledger keel chose.
+        expected: String,
+        /// The one that exists.
+        found: String,
+        /// Why keel chose `expected`.
+        why: String,
+    },
     /// Neither `migrations/` nor `prisma/migrations/` exists and none was named.
     #[error("no migrations directory here; looked for {}", looked.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(" and "))]
     NoMigrationsDir {
@@ -377,6 +405,9 @@ impl Error {
             Error::Config { .. } => "K4020",
             Error::DotEnvConflict { .. } => "K4021",
             Error::NoMigrationsDir { .. } => "K4012",
+            Error::OtherLedger { .. } => "K4019",
+            Error::SwitchesDatabase { .. } => "K4018",
+            Error::LockLost { .. } => "K4081",
             Error::BaselineRefused { .. } => "K4030",
             Error::BaselineMismatch { .. } => "K4031",
             Error::ShadowUnavailable { .. } => "K3014",
@@ -428,6 +459,7 @@ impl Error {
             Error::Migrations(MigrationsError::NulByte { .. }) => "remove the NUL byte from the file (SQL text cannot hold one); nothing was run".into(),
             Error::Migrations(_) => "check the path and its permissions".into(),
             Error::Driver(DriverError::InvalidUrl { .. }) => "use postgres://USER:PASSWORD@HOST:5432/DB, mysql://USER:PASSWORD@HOST:3306/DB or sqlite://FILE".into(),
+            Error::Driver(DriverError::Connect { message, .. }) if message.to_ascii_lowercase().contains("too many connections") || message.contains("max_user_connections") => "the server (or this role) has no free connection left (max_connections, a role's CONNECTION LIMIT, MySQL max_user_connections): close idle sessions or raise the limit; the user and password are fine".into(),
             Error::Driver(DriverError::Connect { .. }) => "check that the server is running and reachable, and the user and password".into(),
             Error::Driver(DriverError::Tls { message, .. }) => {
                 let m = message.to_ascii_lowercase();
@@ -461,6 +493,9 @@ impl Error {
             Error::BaselineRefused { .. } => "use `keel resolve --applied NAME` for an existing first migration, or baseline a database that has tables and no ledger rows".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),
             Error::DotEnvConflict { key, .. } => format!("keep `{key}` in one of the two files (Prisma refuses the same conflict), or set it in the environment, which wins over both"),
+            Error::SwitchesDatabase { .. } => "qualify the names instead (`other_db.table`), or deploy that database with its own URL; a migration must stay in the database it is recorded in".into(),
+            Error::LockLost { after, .. } => format!("remove the lock release from `{after}` (keel holds the deploy lock for the whole deploy), then `keel deploy` again to apply the rest"),
+            Error::OtherLedger { found, .. } => format!("to keep the history recorded in `{found}`, pass `--ledger-table {found}` (or set `ledger_table = \"{found}\"` in keel.toml)"),
             Error::NoMigrationsDir { .. } => "run keel in the project directory (where migrations/ or prisma/migrations/ is), pass --migrations DIR, or create the directory with `keel init`".into(),
             Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, lock_attempts, statement_timeout, deploy_lock_timeout, shadow_database_url; table [database] with disposable)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {

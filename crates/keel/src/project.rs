@@ -114,6 +114,15 @@ impl Project {
 /// exists and keel's does not), else `_keel_migrations`.
 async fn choose_ledger(dir: &MigrationsDir, driver: &mut dyn Driver) -> Result<String, Error> {
     if dir.has_lock_file {
+        // The ledger must not change name silently when migration_lock.toml appears: a
+        // history recorded in keel's table would look unrecorded (issue #13, item 6).
+        if !driver.table_exists(PRISMA_TABLE).await? && driver.table_exists(KEEL_TABLE).await? {
+            return Err(Error::OtherLedger {
+                expected: PRISMA_TABLE.into(),
+                found: KEEL_TABLE.into(),
+                why: "migration_lock.toml makes this a Prisma project".into(),
+            });
+        }
         return Ok(PRISMA_TABLE.to_string());
     }
     if !driver.table_exists(KEEL_TABLE).await? && driver.table_exists(PRISMA_TABLE).await? {

@@ -22,15 +22,33 @@ pub struct StatusReport {
     pub unmanaged_tables: Vec<String>,
     /// Every migration, in apply order, with its state.
     pub reconciled: Reconciled,
+    /// While another session holds the deploy lock: the unfinished migration it is running
+    /// (the newest unfinished attempt, shown as `running`, not failed) and the holder.
+    pub running: Option<Running>,
+}
+
+/// A migration another session is applying right now.
+#[derive(Debug, Clone)]
+pub struct Running {
+    /// The migration's name.
+    pub name: String,
+    /// Who holds the deploy lock (PostgreSQL pid and query, MySQL connection, SQLite process).
+    pub holder: String,
 }
 
 impl StatusReport {
-    /// Exit status per DESIGN.md with `--exit-code`: 3 when a migration is failed; 2 when
-    /// anything is pending, rolled back, modified, missing or out of order, or the database
-    /// has tables but no ledger (it needs a baseline); else 0.
+    /// Exit status, as Prisma's `migrate status` since 4.3 (non-zero when migrations are
+    /// pending, failed or diverged, or the ledger is missing) with keel's finer codes: 3 when a
+    /// migration is failed (not one that is still running); 2 when anything is pending,
+    /// running, rolled back, modified, missing or out of order, or the database has tables but
+    /// no ledger (it needs a baseline); else 0.
     pub fn exit_code(&self) -> i32 {
         let r = &self.reconciled;
-        if r.count(State::Failed) > 0 {
+        let failed = r
+            .with_state(State::Failed)
+            .filter(|e| self.running.as_ref().is_none_or(|run| run.name != e.name))
+            .count();
+        if failed > 0 {
             3
         } else if r.entries.iter().any(|e| e.state != State::Applied)
             || !self.unmanaged_tables.is_empty()
@@ -41,7 +59,17 @@ impl StatusReport {
         }
     }
 
-    /// One line: `3 applied, 1 pending, 1 failed` (states with no migration left out).
+    /// The state word shown for `e`: `running` for the migration another session is applying,
+    /// else its [`State`].
+    pub fn state_word(&self, e: &keel_core::ledger::Entry) -> &'static str {
+        match &self.running {
+            Some(r) if r.name == e.name && e.state == State::Failed => "running",
+            _ => e.state.as_str(),
+        }
+    }
+
+    /// One line: `3 applied, 1 pending, 1 failed` (states with no migration left out; a
+    /// running migration counts as `running`).
     pub fn summary(&self) -> String {
         let order = [
             State::Applied,
@@ -55,9 +83,13 @@ impl StatusReport {
         let parts: Vec<String> = order
             .iter()
             .filter_map(|s| {
-                let n = self.reconciled.count(*s);
+                let mut n = self.reconciled.count(*s);
+                if *s == State::Failed && self.running.is_some() {
+                    n = n.saturating_sub(1);
+                }
                 (n > 0).then(|| format!("{n} {s}"))
             })
+            .chain(self.running.as_ref().map(|_| "1 running".to_string()))
             .collect();
         if parts.is_empty() {
             "no migrations".to_string()
@@ -85,6 +117,21 @@ pub(crate) async fn status_project(mut project: Project) -> Result<StatusReport,
         } else {
             project.driver.user_tables().await?
         };
+        // An unfinished attempt is failed only when no deploy is running: with the deploy lock
+        // held elsewhere, the newest one is the migration being applied (issue #13, item 14).
+        let newest_unfinished = reconciled
+            .with_state(State::Failed)
+            .filter_map(|e| e.row.as_ref().map(|r| (r.started_at, e.name.clone())))
+            .max()
+            .map(|(_, n)| n);
+        let running = match newest_unfinished {
+            Some(name) => project
+                .driver
+                .deploy_lock_holder()
+                .await
+                .map(|holder| Running { name, holder }),
+            None => None,
+        };
         Ok(StatusReport {
             dialect: project.driver.dialect(),
             url: project.driver.redacted_url().to_string(),
@@ -93,6 +140,7 @@ pub(crate) async fn status_project(mut project: Project) -> Result<StatusReport,
             ledger_exists: project.ledger_exists,
             unmanaged_tables,
             reconciled,
+            running,
         })
     }
     .await;

@@ -17,10 +17,13 @@ pub async fn run(
         None
     };
     let drifted = drift.as_ref().is_some_and(|d| d.drifted());
-    let code = match (exit_code, report.exit_code()) {
-        (false, _) => 0,
-        (true, 0) if drifted => 2,
-        (true, c) => c,
+    // Non-zero by default, as `prisma migrate status` since 4.3, so that CI scripts moved
+    // from Prisma keep failing on pending or failed migrations; `--exit-code` is still
+    // accepted and changes nothing (issue #13, item 15).
+    let _ = exit_code;
+    let code = match report.exit_code() {
+        0 if drifted => 2,
+        c => c,
     };
     if json {
         let migrations: Vec<_> = report
@@ -30,7 +33,7 @@ pub async fn run(
             .map(|e| {
                 serde_json::json!({
                     "name": e.name,
-                    "state": e.state,
+                    "state": report.state_word(e).replace(' ', "_"),
                     "started_at": e.row.as_ref().map(|r| r.started_at),
                     "finished_at": e.row.as_ref().and_then(|r| r.finished_at),
                     "duration_ms": e.row.as_ref().and_then(|r| r.duration_ms()),
@@ -49,6 +52,7 @@ pub async fn run(
                 "ledger_exists": report.ledger_exists,
                 "unmanaged_tables": report.unmanaged_tables,
                 "summary": report.summary(),
+                "running": report.running.as_ref().map(|r| serde_json::json!({"name": r.name, "deploy_lock_holder": r.holder})),
                 "migrations": migrations,
                 "drift": drift.as_ref().map(|d| d.findings.clone()),
             })
@@ -93,7 +97,7 @@ pub async fn run(
                 .unwrap_or_default();
             table.add_row(vec![
                 e.name.clone(),
-                e.state.to_string(),
+                report.state_word(e).to_string(),
                 at,
                 duration,
                 steps,
@@ -122,7 +126,17 @@ pub async fn run(
             report.unmanaged_tables.len()
         );
     }
-    for e in report.reconciled.with_state(State::Failed) {
+    if let Some(r) = &report.running {
+        out!(
+            "`{}` is being applied now: another session holds the deploy lock ({}); run `keel status` again when it ends",
+            r.name, r.holder
+        );
+    }
+    for e in report
+        .reconciled
+        .with_state(State::Failed)
+        .filter(|e| report.running.as_ref().is_none_or(|r| r.name != e.name))
+    {
         if let Some(logs) = e.row.as_ref().and_then(|r| r.logs.as_deref()) {
             out!("\n`{}` failed:\n{}", e.name, logs.trim_end());
         }

@@ -59,11 +59,15 @@ impl MySqlDriver {
         })
     }
 
-    async fn lock_holder(&mut self) -> Option<String> {
+    /// The session holding the deploy lock and whether it is connected to this database: the
+    /// lock (`GET_LOCK('prisma_migrate')`, Prisma's name, kept for interop) is server-wide, so
+    /// a deploy of another database on the same server holds it too.
+    async fn lock_holder_db(&mut self) -> Option<(String, bool)> {
         let row = sqlx::query(
             "SELECT CAST(p.ID AS SIGNED), CAST(coalesce(p.USER, '') AS CHAR), CAST(coalesce(p.HOST, '') AS CHAR), \
              CAST(coalesce(p.COMMAND, '') AS CHAR), CAST(coalesce(p.TIME, 0) AS SIGNED), \
-             CAST(coalesce(p.INFO, '') AS CHAR) FROM information_schema.PROCESSLIST p \
+             CAST(coalesce(p.INFO, '') AS CHAR), CAST(coalesce(p.DB, '') AS CHAR), \
+             CAST(coalesce(p.DB = DATABASE(), 0) AS SIGNED) FROM information_schema.PROCESSLIST p \
              WHERE p.ID = IS_USED_LOCK(?)",
         )
         .bind(MYSQL_LOCK_NAME)
@@ -76,14 +80,28 @@ impl MySqlDriver {
         let command: String = row.try_get(3).ok()?;
         let time: i64 = row.try_get(4).unwrap_or(0);
         let info: String = row.try_get(5).unwrap_or_default();
-        Some(format!(
-            "MySQL connection id {id} ({user}@{host}, {command} for {time} s, query: {})",
-            if info.is_empty() {
-                "none"
-            } else {
-                info.as_str()
-            }
+        let db: String = row.try_get(6).unwrap_or_default();
+        let same: i64 = row.try_get(7).unwrap_or(0);
+        let db_text = if db.is_empty() {
+            "no database".to_string()
+        } else {
+            format!("database `{db}`")
+        };
+        Some((
+            format!(
+                "MySQL connection id {id} ({user}@{host}, {db_text}, {command} for {time} s, query: {}); the lock `{MYSQL_LOCK_NAME}` is server-wide, held for any database on this server",
+                if info.is_empty() {
+                    "none"
+                } else {
+                    info.as_str()
+                }
+            ),
+            same == 1,
         ))
+    }
+
+    async fn lock_holder(&mut self) -> Option<String> {
+        self.lock_holder_db().await.map(|(h, _)| h)
     }
 }
 
@@ -95,6 +113,23 @@ fn naive(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<NaiveDateTime> {
 impl Driver for MySqlDriver {
     fn dialect(&self) -> Dialect {
         Dialect::Mysql
+    }
+
+    async fn deploy_lock_holder(&mut self) -> Option<String> {
+        // Only a deploy of this database can be running one of its migrations.
+        self.lock_holder_db()
+            .await
+            .and_then(|(h, same)| same.then_some(h))
+    }
+
+    async fn holds_lock(&mut self) -> Result<bool, DriverError> {
+        let row = sqlx::query("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")
+            .bind(crate::MYSQL_LOCK_NAME)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        let held: Option<i64> = row.try_get(0).map_err(DriverError::from_sqlx)?;
+        Ok(held == Some(1))
     }
 
     fn redacted_url(&self) -> &str {

@@ -299,6 +299,26 @@ impl Driver for PgDriver {
             .await
     }
 
+    async fn deploy_lock_holder(&mut self) -> Option<String> {
+        self.lock_holder().await
+    }
+
+    async fn holds_lock(&mut self) -> Result<bool, DriverError> {
+        let row = sqlx::Executor::fetch_one(
+            &mut self.conn,
+            format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND pid = pg_backend_pid() AND classid = {} AND objid = {} AND objsubid = 1)",
+                PG_LOCK_KEY >> 32,
+                PG_LOCK_KEY & 0xffff_ffff
+            )
+            .as_str(),
+        )
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        row.try_get::<bool, _>(0).map_err(DriverError::from_sqlx)
+    }
+
     async fn use_schema(&mut self, name: &str, create: bool) -> Result<(), DriverError> {
         let quoted = ledger_sql::quote(Dialect::Postgres, name);
         if create {

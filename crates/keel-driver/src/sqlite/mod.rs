@@ -121,6 +121,21 @@ impl Driver for SqliteDriver {
         Dialect::Sqlite
     }
 
+    async fn deploy_lock_holder(&mut self) -> Option<String> {
+        let path = self.path.clone()?;
+        if self.lock_file.is_some() {
+            return None;
+        }
+        let file = std::fs::File::open(&path).ok()?;
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(_) => Some(flock_holder(&path).unwrap_or_else(|| "another process".into())),
+        }
+    }
+
     fn redacted_url(&self) -> &str {
         &self.url
     }
