@@ -128,3 +128,102 @@ async fn no_command_prints_the_password() {
         leaks.join("\n---\n")
     );
 }
+
+/// URL shapes a user pastes (issue #13, item 9): passwords with unencoded `/ ? # @ : %`,
+/// encoded ones, libpq keyword strings, MySQL passwords; as `--database-url`, `DATABASE_URL`,
+/// `.env` and `--shadow-database-url`, human and JSON: no 6-character piece of the password is
+/// ever printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_url_shape_prints_a_piece_of_the_password() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let mig = dir.join("migrations");
+    std::fs::create_dir_all(mig.join("1_init")).unwrap();
+    std::fs::write(
+        mig.join("1_init/migration.sql"),
+        "CREATE TABLE t (id INT);\n",
+    )
+    .unwrap();
+    let passwords: Vec<String> = ["/", "?", "#", "@", ":", "%", "/@", "?#", "@@", " "]
+        .iter()
+        .enumerate()
+        .map(|(i, sep)| format!("Kq{i}wxyz{sep}Vt8secretJ{i}"))
+        .collect();
+    let mut shapes: Vec<(String, String)> = Vec::new();
+    for pw in &passwords {
+        let enc: String = url::form_urlencoded::byte_serialize(pw.as_bytes()).collect();
+        for scheme in ["postgres", "postgresql", "mysql", "mariadb"] {
+            let port = if scheme.starts_with('m') { 3306 } else { 5432 };
+            shapes.push((
+                pw.clone(),
+                format!("{scheme}://u:{pw}@127.0.0.1:{port}/{}", db.name),
+            ));
+            shapes.push((
+                pw.clone(),
+                format!("{scheme}://u:{enc}@127.0.0.1:{port}/{}", db.name),
+            ));
+        }
+        shapes.push((
+            pw.clone(),
+            format!("host=127.0.0.1 user=u password={pw} dbname=x"),
+        ));
+        shapes.push((
+            pw.clone(),
+            format!("postgres://u:{pw}@/db?host=/var/run/postgresql"),
+        ));
+    }
+    let mut leaks = Vec::new();
+    let mut runs = 0;
+    for (pw, url) in &shapes {
+        for (how, json) in [
+            ("flag", false),
+            ("env", true),
+            ("dotenv", false),
+            ("shadow", true),
+        ] {
+            let _ = std::fs::remove_file(dir.join(".env"));
+            let mut c = Command::cargo_bin("keel").unwrap();
+            c.current_dir(dir)
+                .env_remove("DATABASE_URL")
+                .env_remove("SHADOW_DATABASE_URL");
+            match how {
+                "flag" => {
+                    c.args(["--database-url", url]);
+                }
+                "env" => {
+                    c.env("DATABASE_URL", url);
+                }
+                "dotenv" => {
+                    std::fs::write(dir.join(".env"), format!("DATABASE_URL='{url}'\n")).unwrap()
+                }
+                _ => {
+                    c.args(["--database-url", &db.url, "--shadow-database-url", url]);
+                }
+            }
+            if json {
+                c.arg("--json");
+            }
+            let args: &[&str] = if how == "shadow" {
+                &["doctor"]
+            } else {
+                &["status"]
+            };
+            let o = c.args(args).output().unwrap();
+            runs += 1;
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let leaked = (0..=pw.len() - 6)
+                .map(|i| &pw[i..i + 6])
+                .find(|p| text.contains(p));
+            if leaked.is_some() || text.contains("panicked") {
+                leaks.push(format!("{how} {args:?} piece {leaked:?}:\n{text}"));
+            }
+        }
+    }
+    println!("{runs} runs, {} leaks", leaks.len());
+    assert!(leaks.is_empty(), "{}", leaks.join("\n---\n"));
+}

@@ -441,3 +441,44 @@ async fn ledger_table_injection_is_refused_on_every_database() {
         assert!(db.has_table("victim").await, "{backend:?}");
     }
 }
+
+// ---- item 7: prisma.config.ts ------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prisma_config_moves_the_migrations_when_it_says_so_plainly() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    write_migration(
+        &t.path().join("db/migrations"),
+        "1_init",
+        "CREATE TABLE t (id INT);\n",
+    );
+    std::fs::write(
+        t.path().join("prisma.config.ts"),
+        "import { defineConfig, env } from 'prisma/config';\nexport default defineConfig({\n  schema: 'db/schema.prisma',\n  migrations: { path: 'db/migrations' },\n  datasource: { url: env('DATABASE_URL') },\n});\n",
+    )
+    .unwrap();
+    let (code, out) = run(keel(t.path()).args(["--database-url", &db.url, "deploy"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(db.has_table("t").await);
+    std::fs::write(
+        t.path().join("prisma.config.ts"),
+        "export default defineConfig({ migrations: { path: path.join(__dirname, 'db/migrations') } });\n",
+    )
+    .unwrap();
+    let (code, out) = run(keel(t.path()).args(["--database-url", &db.url, "status"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("K4020") && out.contains("computed by code"),
+        "{out}"
+    );
+    // The flag still works.
+    let (code, out) = run(keel(t.path()).args([
+        "--database-url",
+        &db.url,
+        "--migrations",
+        "db/migrations",
+        "status",
+    ]));
+    assert_eq!(code, 0, "{out}");
+}

@@ -165,10 +165,28 @@ impl Settings {
             })?,
             None => ConfigFile::default(),
         };
-        let migrations_named = input.migrations.is_some() || file.migrations.is_some();
+        // Prisma 7's prisma.config.ts may move the migrations (a string literal only; keel
+        // does not run TypeScript and never guesses a computed path).
+        let prisma_config = if input.migrations.is_none() && file.migrations.is_none() {
+            match crate::prisma_config::migrations_path(project) {
+                crate::prisma_config::MigrationsPath::Literal(p) => Some(project.join(p)),
+                crate::prisma_config::MigrationsPath::NotLiteral { file } => {
+                    return Err(Error::Config {
+                        path: project.join(&file),
+                        message: "`migrations.path` is computed by code, which keel does not run; pass --migrations DIR or set `migrations` in keel.toml".into(),
+                    })
+                }
+                crate::prisma_config::MigrationsPath::Unset => None,
+            }
+        } else {
+            None
+        };
+        let migrations_named =
+            input.migrations.is_some() || file.migrations.is_some() || prisma_config.is_some();
         let migrations_dir = match input
             .migrations
             .or(file.migrations.map(|p| project.join(p)))
+            .or(prisma_config)
         {
             Some(p) => p,
             None => keel_core::migrations::find_dir(project),
