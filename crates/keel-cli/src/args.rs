@@ -14,10 +14,11 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Settings every command takes. Order of precedence: flag, environment, keel.toml, default.
+/// Settings every command takes. Order of precedence: flag, environment, `.env`, keel.toml.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// Target database (postgres://…, mysql://…, mariadb://…, sqlite://FILE) [default: sqlite://keel.db]
+    /// Target database (postgres://…/DB[?schema=NAME], mysql://…/DB, mariadb://…/DB, sqlite://FILE); no default: also DATABASE_URL in the environment or .env, or database_url in keel.toml
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Migrations directory [default: migrations/, or prisma/migrations/ when that exists]

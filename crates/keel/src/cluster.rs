@@ -91,6 +91,7 @@ impl Cluster {
     pub(crate) async fn start() -> Result<Cluster, String> {
         let bindir = bindir()?;
         let as_postgres = is_root();
+        remove_leftovers(&bindir, as_postgres);
         let dir = std::env::temp_dir().join(format!(
             "keel_shadow_cluster_{}_{}",
             std::process::id(),
@@ -170,6 +171,33 @@ impl Cluster {
 
     fn remove(&self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Stops and removes the clusters of earlier keel processes that died without cleaning up
+/// (SIGKILL): `keel_shadow_cluster_<pid>_<time>` directories whose process is gone. Each one
+/// becomes a note for the user.
+fn remove_leftovers(bindir: &Path, as_postgres: bool) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("keel_shadow_cluster_")
+            .and_then(|r| r.split('_').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        stop_dir(&e.path(), bindir, as_postgres);
+        crate::shadow::notice(format!(
+            "removed private PostgreSQL cluster {}, left behind by keel process {pid}, which is gone",
+            e.path().display()
+        ));
     }
 }
 

@@ -124,10 +124,7 @@ impl Shadow {
             });
         }
         let target = parse_url(&settings.database_url)?;
-        let name = format!(
-            "keel_shadow_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..16]
-        );
+        let name = shadow_name();
         // Registered before CREATE DATABASE is sent: a signal while it runs still drops it
         // (DROP DATABASE IF EXISTS).
         if let Ok(mut v) = CREATED.lock() {
@@ -394,9 +391,84 @@ pub fn temp_schema_allowed(migrations: &[&Migration]) -> Result<(), String> {
 
 async fn create_on_target(url: &str, name: &str) -> Result<(), DriverError> {
     let mut d = keel_driver::connect(url).await?;
+    remove_leftovers(d.as_mut()).await;
     let r = d.create_database(name).await;
     d.close().await;
     r
+}
+
+/// How old a shadow database must be before keel takes it for a leftover: a run that has just
+/// created its shadow is not connected to it yet.
+const LEFTOVER_AGE_SECS: u64 = 120;
+
+/// Notes for the user about what keel cleaned up (leftovers of earlier runs that were killed),
+/// taken by [`take_notices`].
+static NOTICES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// What keel removed this run that earlier runs left behind (a `keel_shadow_…` database or a
+/// private cluster whose process died), to tell the user; empties the list.
+pub fn take_notices() -> Vec<String> {
+    NOTICES
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
+}
+
+pub(crate) fn notice(text: String) {
+    if let Ok(mut v) = NOTICES.lock() {
+        v.push(text);
+    }
+}
+
+/// A fresh shadow database name: `keel_shadow_<creation time, hex seconds>_<random>`, so that
+/// a later run can tell a leftover's age.
+fn shadow_name() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!(
+        "keel_shadow_{secs:x}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// Drops the `keel_shadow_<hex time>_<random>` databases of earlier runs that were killed
+/// (SIGKILL, a lost machine): no session is connected to them and they are older than
+/// [`LEFTOVER_AGE_SECS`]. Best effort; each one dropped becomes a [`take_notices`] note.
+async fn remove_leftovers(d: &mut dyn Driver) {
+    let sql = match d.dialect() {
+        Dialect::Postgres => "SELECT d.datname::text FROM pg_database d WHERE d.datname LIKE 'keel\\_shadow\\_%' \
+             AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+        Dialect::Mysql => "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'keel\\_shadow\\_%' \
+             AND SCHEMA_NAME NOT IN (SELECT DB FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL)",
+        Dialect::Sqlite => return,
+    };
+    let Ok(rows) = d.query_text(sql).await else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for name in rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+    {
+        let Some(created) = name
+            .strip_prefix("keel_shadow_")
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(t, _)| u64::from_str_radix(t, 16).ok())
+        else {
+            continue;
+        };
+        if now.saturating_sub(created) < LEFTOVER_AGE_SECS {
+            continue;
+        }
+        if d.drop_database(&name).await.is_ok() {
+            notice(format!(
+                "removed shadow database {name}, left behind by an earlier keel run that did not finish"
+            ));
+        }
+    }
 }
 
 async fn drop_on_target(url: &str, name: &str) {

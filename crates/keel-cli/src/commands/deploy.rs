@@ -17,6 +17,9 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
     };
     let tty = std::io::stderr().is_terminal() && !json;
     let mut bar: Option<ProgressBar> = None;
+    // On a terminal the bar is cleared at the end; the applied migrations are then printed,
+    // so that the list stays on screen as Prisma's does (issue #13, item 17).
+    let mut applied_lines: Vec<String> = Vec::new();
     let mut on_event = |e: &Event| {
         if json {
             if let Ok(line) = serde_json::to_string(e) {
@@ -45,13 +48,19 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                 name,
                 duration_ms,
                 steps,
-            } => match &bar {
-                Some(pb) => pb.inc(1),
-                None => out!(
+            } => {
+                let line = format!(
                     "applied {name} ({index}/{total}, {steps} step{}, {duration_ms} ms)",
                     if *steps == 1 { "" } else { "s" }
-                ),
-            },
+                );
+                match &bar {
+                    Some(pb) => {
+                        pb.inc(1);
+                        applied_lines.push(line);
+                    }
+                    None => out!("{line}"),
+                }
+            }
             Event::LedgerCreated { table } if !tty => out!("created ledger table {table}"),
             Event::LockWait {
                 name,
@@ -71,7 +80,7 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                         .collect::<String>()
                 );
                 match &bar {
-                    Some(pb) => pb.println(line),
+                    Some(pb) => pb.println(crate::output::escape_controls(&line)),
                     None => err!("{line}"),
                 }
             }
@@ -81,6 +90,9 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
     let result = keel::deploy(settings, &options, &mut on_event).await;
     if let Some(pb) = bar.take() {
         pb.finish_and_clear();
+    }
+    for line in &applied_lines {
+        out!("{line}");
     }
     let report = result?;
     if let Some(sql) = &report.dry_run_sql {

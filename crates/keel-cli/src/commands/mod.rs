@@ -53,6 +53,10 @@ pub async fn run(cli: Cli) -> u8 {
         Command::Repair(a) => doctor::repair(&settings, a, g.json).await,
         Command::Baseline { name } => drift::baseline(&settings, name, g.json).await,
     };
+    // What keel cleaned up of earlier runs that were killed (issue #13, item 13).
+    for note in keel::shadow::take_notices() {
+        err!("note: {note}");
+    }
     match result {
         Ok(code) => code,
         Err(e) => report_error(&e, &settings.database_url, g.json),

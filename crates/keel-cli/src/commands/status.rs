@@ -73,6 +73,15 @@ pub async fn run(
     if !report.reconciled.entries.is_empty() {
         let mut table = Table::new();
         table.load_preset(UTF8_BORDERS_ONLY);
+        // Fit the terminal (long real migration names wrap instead of a 121-column table);
+        // `COLUMNS` sets the width when stdout is not a terminal.
+        table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        if let Some(w) = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok())
+        {
+            table.set_width(w.max(40));
+        }
         table.set_header(vec![
             "migration",
             "state",
@@ -80,6 +89,11 @@ pub async fn run(
             "duration",
             "steps",
         ]);
+        if let Some(c) = table.column_mut(0) {
+            c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+                comfy_table::Width::Percentage(45),
+            ));
+        }
         for e in &report.reconciled.entries {
             let row = e.row.as_ref();
             let at = row
