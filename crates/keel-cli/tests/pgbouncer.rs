@@ -38,6 +38,11 @@ fn free_port() -> u16 {
 /// Starts PgBouncer in `pool_mode` in front of the local PostgreSQL, or `None` (printing why)
 /// when it is not installed.
 fn pgbouncer(pool_mode: &str) -> Option<PgBouncer> {
+    pgbouncer_sized(pool_mode, 20)
+}
+
+/// [`pgbouncer`] with `default_pool_size = pool_size`.
+fn pgbouncer_sized(pool_mode: &str, pool_size: u32) -> Option<PgBouncer> {
     if !Path::new(BINARY).exists() {
         println!("skipped: {BINARY} not found (apt-get install pgbouncer)");
         return None;
@@ -48,7 +53,7 @@ fn pgbouncer(pool_mode: &str) -> Option<PgBouncer> {
     std::fs::write(
         dir.path().join("pgbouncer.ini"),
         format!(
-            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 200\ndefault_pool_size = 20\nignore_startup_parameters = extra_float_digits,options\n",
+            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 200\ndefault_pool_size = {pool_size}\nignore_startup_parameters = extra_float_digits,options\n",
             dir.path().join("users.txt").display()
         ),
     )
@@ -236,4 +241,39 @@ async fn sixteen_deploys_through_session_mode_apply_each_migration_once() {
             "t{i} filled once"
         );
     }
+}
+
+/// Statement mode hands the server session around after every statement: refused as
+/// transaction mode is (K1020), not reported as a lost connection (issue #13, item 17).
+#[tokio::test]
+async fn statement_mode_is_refused_with_k1020() {
+    let Some(b) = pgbouncer("statement") else {
+        return;
+    };
+    let db = TestDb::new(Backend::Postgres).await;
+    let (_t, dir) = project();
+    let out = deploys(&dir, &through(&db, &b), 1);
+    let all = text(&out[0]);
+    assert_eq!(out[0].status.code(), Some(1), "{all}");
+    assert!(all.contains("K1020"), "{all}");
+    assert!(!db.has_table("t1").await, "nothing applied");
+}
+
+/// Session mode with one server connection per pool: the session check's second connection
+/// waits in the pooler's queue; it must give up quickly, not stall the deploy (issue #13,
+/// item 17).
+#[tokio::test]
+async fn session_mode_with_one_server_connection_does_not_stall() {
+    let Some(b) = pgbouncer_sized("session", 1) else {
+        return;
+    };
+    let db = TestDb::new(Backend::Postgres).await;
+    let (_t, dir) = project();
+    let started = Instant::now();
+    let out = deploys(&dir, &through(&db, &b), 1);
+    let took = started.elapsed();
+    assert!(out[0].status.success(), "{}", text(&out[0]));
+    assert!(db.has_table("t5").await);
+    println!("deploy through a one-connection session pool: {took:?}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
 }

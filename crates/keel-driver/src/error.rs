@@ -145,6 +145,15 @@ impl DriverError {
     /// Converts a sqlx error from running a statement.
     pub(crate) fn from_sqlx(e: sqlx::Error) -> DriverError {
         match e {
+            // PgBouncer in statement mode refuses transaction blocks: a pooler, not a lost
+            // connection (K1020).
+            sqlx::Error::Database(db)
+                if db
+                    .message()
+                    .contains("not allowed in statement pooling mode") =>
+            {
+                DriverError::PooledSession
+            }
             // The server ends the session (pg_terminate_backend, shutdown): 57P01..57P03,
             // or a connection exception (class 08).
             sqlx::Error::Database(db)

@@ -155,11 +155,38 @@ impl PgDriver {
             }
             self.same_session(pid).await
         })
-        .await
-        // A pooler with no server free for the probe: the check cannot run; carry on.
-        .unwrap_or(Ok(true));
-        let _ = sqlx::Executor::execute(&mut probe, "ROLLBACK").await;
-        let _ = probe.close().await;
+        .await;
+        let stable = match stable {
+            Ok(r) => {
+                let _ = tokio::time::timeout(PROBE_TIMEOUT, async {
+                    let _ = sqlx::Executor::execute(&mut probe, "ROLLBACK").await;
+                    let _ = probe.close().await;
+                })
+                .await;
+                r
+            }
+            // A pooler with no server free for the probe (PgBouncer session mode with a
+            // pool of one): the check cannot run; carry on. The probe still has a query in
+            // flight, which the pooler would answer only after its query_wait_timeout
+            // (120 s): drop the socket instead of waiting to close it politely.
+            Err(_) => {
+                drop(probe);
+                // Inconclusive, so look harder at this connection: behind a pooler in
+                // transaction mode under load, its next statements land on other backends.
+                let mut same = Ok(true);
+                for _ in 0..5 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    match self.same_session(pid).await {
+                        Ok(true) => {}
+                        other => {
+                            same = other;
+                            break;
+                        }
+                    }
+                }
+                same
+            }
+        };
         if stable? {
             Ok(())
         } else {
