@@ -4,27 +4,18 @@
 #![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
-use keel_test_support::{write_migration, Backend, TestDb};
+use keel_test_support::{keel_command, output_text as text, write_migration, Backend, TestDb};
 use std::path::Path;
 use std::time::Duration;
 
 fn keel(dir: &Path, url: &str) -> Command {
-    let mut c = Command::cargo_bin("keel").unwrap();
-    c.current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("SHADOW_DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .args(["--database-url", url])
-        .timeout(Duration::from_secs(60));
+    let mut c = Command::from_std(keel_command(
+        &assert_cmd::cargo::cargo_bin("keel"),
+        dir,
+        url,
+    ));
+    c.timeout(Duration::from_secs(60));
     c
-}
-
-fn text(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,6 +34,31 @@ pub fn write_migration(dir: &std::path::Path, name: &str, sql: &str) {
     std::fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
 }
 
+/// A finished command's stdout and stderr, one after the other, as text (what a user reads).
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `keel` (the binary at `bin`) run in `dir` against `url`, with none of the test process's
+/// own `DATABASE_URL`/`SHADOW_DATABASE_URL`, no colour, and a 60 s limit.
+pub fn keel_command(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    url: &str,
+) -> std::process::Command {
+    let mut c = std::process::Command::new(bin);
+    c.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SHADOW_DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .args(["--database-url", url]);
+    c
+}
+
 /// A fresh, uniquely named database, dropped when this value is dropped.
 pub struct TestDb {
     /// The backend.
