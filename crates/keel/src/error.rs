@@ -396,6 +396,26 @@ fn what_applied(before: &[String], transactional: bool, f: &StepFailure) -> Stri
     s
 }
 
+/// How to end a stuck session, for the database the holders are on: `: SELECT
+/// pg_terminate_backend(pid)` for PostgreSQL backends, `: KILL id` for MySQL connections,
+/// nothing when no holder is known.
+fn end_session<'a>(holders: impl Iterator<Item = &'a str>) -> String {
+    let mut pg = false;
+    let mut my = false;
+    for h in holders {
+        // The holder lines are the drivers' (`PostgreSQL backend pid …`, `MySQL connection id
+        // …`) or the lock-wait probe's (`… held now by: pid …` / `connection …`).
+        pg |= h.starts_with("PostgreSQL") || h.contains("by: pid ");
+        my |= h.starts_with("MySQL") || h.contains("by: connection ");
+    }
+    match (pg, my) {
+        (true, false) => ": `SELECT pg_terminate_backend(pid)`".into(),
+        (false, true) => ": `KILL id`".into(),
+        (true, true) => ": `SELECT pg_terminate_backend(pid)` / `KILL id`".into(),
+        (false, false) => String::new(),
+    }
+}
+
 impl Error {
     /// The stable error code (`K` + Prisma's number where the meaning is the same).
     pub fn code(&self) -> &'static str {
@@ -478,7 +498,10 @@ impl Error {
                 }
             }
             Error::Driver(DriverError::DatabaseNotFound { database, .. }) => format!("create the database first (e.g. `CREATE DATABASE {database}`)"),
-            Error::Driver(DriverError::LockTimeout { .. }) => "wait for the other deploy to finish, or raise --deploy-lock-timeout; if the holder is stuck, end that session".into(),
+            Error::Driver(DriverError::LockTimeout { holder, .. }) => format!(
+                "wait for the other deploy to finish, or raise --deploy-lock-timeout; if the holder is stuck, end that session{}",
+                end_session(holder.iter().map(String::as_str))
+            ),
             Error::Driver(DriverError::PooledSession) => "give keel a direct connection to the server for migrations (Prisma's `directUrl`): the server's own host and port (5432), not the pooler's; or a PgBouncer database with `pool_mode=session`".into(),
             Error::Driver(DriverError::ConnectionLost { .. }) => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
             Error::Driver(DriverError::BadLedger { table, .. }) => format!("`{table}` is not a ledger keel can read: if another tool owns that table, give keel its own with --ledger-table; else restore Prisma's columns (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)"),
@@ -513,7 +536,7 @@ impl Error {
                     format!("`keel doctor` shows which steps took effect and why it failed; fix the cause, then `keel repair {name} --finish` (runs the rest) or `keel repair {name} --revert` (undoes what took effect)")
                 }
             }
-            Error::LockWaitGaveUp { .. } => "the holders above block the step: wait for them to finish (or end them: `SELECT pg_terminate_backend(pid)` / `KILL id`) and run `keel deploy` again; or allow longer waits with --lock-timeout / --lock-attempts (keel.toml lock_timeout, lock_attempts; -- keel:lock-timeout= in the migration)".into(),
+            Error::LockWaitGaveUp { holders, .. } => format!("the holders above block the step: wait for them to finish (or end them{}) and run `keel deploy` again; or allow longer waits with --lock-timeout / --lock-attempts (keel.toml lock_timeout, lock_attempts; -- keel:lock-timeout= in the migration)", end_session(holders.iter().map(String::as_str))),
             Error::Modified { .. } => "restore the files as they were applied (git checkout), put the change in a new migration (`keel new NAME`), or accept with `keel deploy --allow-modified`".into(),
             Error::Missing { .. } => "restore the folders (git checkout), or accept with `keel deploy --allow-missing`".into(),
             Error::OutOfOrder { .. } => "give the migrations a version newer than the newest applied one (rename the folders), or apply them anyway with `keel deploy --allow-out-of-order`".into(),

@@ -526,8 +526,13 @@ pub(crate) async fn lock_holders(driver: &mut dyn Driver, tables: &[String]) -> 
             )
         })
         .collect();
+    let end = if d == Dialect::Postgres {
+        "`SELECT pg_terminate_backend(pid)`"
+    } else {
+        "`KILL id`"
+    };
     vec![format!(
-        "the step waited too long for a lock{on}, held now by: {}. Wait for it or end it (`SELECT pg_terminate_backend(pid)` / `KILL id`), then retry",
+        "the step waited too long for a lock{on}, held now by: {}. Wait for it or end it ({end}), then retry",
         holders.join("; ")
     )]
 }
