@@ -15,7 +15,6 @@ pub fn redact_url(url: &str) -> String {
         if u.password().is_some() {
             let _ = u.set_password(Some("***"));
         }
-        u.set_fragment(None);
         let pairs: Vec<(String, String)> = u
             .query_pairs()
             .map(|(k, v)| {
@@ -146,6 +145,20 @@ mod tests {
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
         }
+    }
+
+    /// Fuzzer finds (docs/fuzzing.md): a fragment after a password is never shown; a URL
+    /// without `://` keeps its opaque path as the parser gives it (removing its fragment would
+    /// also strip the path's trailing spaces).
+    #[test]
+    fn fuzzer_finds() {
+        let r = redact_url("POSTGRES://:onlypassword@host/db#frag");
+        assert_eq!(r, "POSTGRES://host (unparsed)");
+        let odd = "postgres:s\0 #uH\0rotgr";
+        assert_eq!(
+            Some(redact_url(odd)),
+            url::Url::parse(odd).ok().map(|u| u.to_string())
+        );
     }
 
     #[test]
