@@ -5,7 +5,7 @@
 //! way and not as "the output never contains the password"):
 //!
 //! * unparsed: a text with an `@` after its authority or a fragment shows as
-//!   `scheme://host (unparsed)` (or `scheme://… (unparsed)`), with no `@`;
+//!   `scheme://host [rest not shown]` (or `scheme://… [rest not shown]`), with no `@`;
 //! * structural: otherwise, when the `url` crate parses the text, the redacted text up to its query equals
 //!   the parsed URL with only its password set to `***`, and every `password` / `pass` /
 //!   `sslpassword` query parameter of the redacted text is `***`;
@@ -56,7 +56,7 @@ fn check_redaction(input: &str, redacted: &str) {
         // An `@` after the authority or a fragment (a password with an unencoded `/ ? # @`):
         // never echoed, only the scheme and a host (issue #13, item 9).
         assert!(
-            redacted.ends_with(" (unparsed)") && !redacted.contains('@'),
+            redacted.ends_with(" [rest not shown]") && !redacted.contains('@'),
             "a URL with a misplaced `@` or a fragment shown as {redacted:?}"
         );
     } else if let Ok(parsed) = url::Url::parse(input) {
