@@ -100,7 +100,8 @@ pub fn redact_in(text: &str, url: &str) -> String {
     out
 }
 
-fn percent_decode(s: &str) -> String {
+/// `s` with its `%XX` escapes decoded (a `+` stays a `+`, as in a URL's path and userinfo).
+pub fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())

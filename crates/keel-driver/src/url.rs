@@ -1,7 +1,7 @@
 //! Database URLs: which database, and the options sqlx needs.
 
 use crate::DriverError;
-use keel_core::redact::redact_url;
+use keel_core::redact::{percent_decode, redact_url};
 use keel_core::Dialect;
 
 /// A parsed database URL.
@@ -243,13 +243,6 @@ pub enum SqliteMode {
     ReadWriteCreate,
     /// `mode=memory` or `:memory:`.
     Memory,
-}
-
-fn percent_decode(s: &str) -> String {
-    ::url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

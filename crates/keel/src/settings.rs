@@ -125,11 +125,7 @@ impl Settings {
             None
         };
         let dotenv = crate::dotenv::DotEnv::read(project)?;
-        let mut s = Settings::resolve_with(input, project, text.as_deref(), &dotenv)?;
-        if text.is_none() {
-            s.config_dir = None;
-        }
-        Ok(s)
+        Settings::resolve_with(input, project, text.as_deref(), &dotenv)
     }
 
     /// [`Settings::resolve`] with the text of `keel.toml` given (`None`: no file).
@@ -250,7 +246,7 @@ impl Settings {
             } else {
                 None
             },
-            config_dir: Some(project.to_path_buf()),
+            config_dir: config.is_some().then(|| project.to_path_buf()),
             migrations_dir,
             migrations_named,
             ledger_table,
