@@ -1,8 +1,8 @@
 //! `keel deploy`: applies pending migrations in order under the deploy lock.
 
-use crate::apply::{self, ApplyError, ApplyPlan, LockPolicy};
 use crate::events::Event;
 use crate::project::Project;
+use crate::run::{Executor, Ledger, LockPolicy, Mode, RunError, Script};
 use crate::{Error, Settings};
 use keel_core::ledger::{Reconciled, State};
 use keel_core::migrations::{compare_names, Migration};
@@ -197,67 +197,60 @@ async fn deploy_locked(
         data_loss,
     };
     let total = to_apply.len();
-    let mut session_policy = None;
+    let table = project.ledger_table.clone();
+    let mut ex = Executor::new(project.driver.as_mut(), on_event);
     for (k, m) in to_apply.into_iter().enumerate() {
-        let plan = ApplyPlan::new(m, dialect);
+        let script = Script::from_migration(m, dialect);
+        let mode = script.mode(dialect);
         if options.dry_run {
-            sql.push_str(&dry_run_text(dialect, &project.ledger_table, m, &plan));
+            sql.push_str(&dry_run_text(dialect, &table, m, &script, &mode));
             report.applied.push(m.name.clone());
             continue;
         }
-        on_event(&Event::MigrationStarted {
+        (ex.on_event)(&Event::MigrationStarted {
             index: k + 1,
             total,
             name: m.name.clone(),
-            transactional: plan.transactional(),
-            steps: plan.steps.len(),
+            transactional: mode.transactional(),
+            steps: script.steps.len(),
         });
         // Still the session that holds the deploy lock (a pooler may hand it around), and
         // still holding it: a migration may have released it (`pg_advisory_unlock_all()`,
         // `RELEASE_ALL_LOCKS()`), and another deploy could now run beside this one.
-        project.driver.verify_session().await?;
-        if k > 0 && !project.driver.holds_lock().await? {
+        ex.driver.verify_session().await?;
+        if k > 0 && !ex.driver.holds_lock().await? {
             return Err(Error::LockLost {
                 after: report.applied.last().cloned().unwrap_or_default(),
                 applied: report.applied,
             });
         }
         let started = Instant::now();
-        let policy = LockPolicy::new(settings, m);
-        match apply::apply(
-            project.driver.as_mut(),
-            &project.ledger_table,
-            m,
-            &plan,
-            policy,
-            &mut session_policy,
-            on_event,
-        )
-        .await
-        {
+        let policy = LockPolicy::new(settings, Some(m));
+        let mut ledger = Ledger::new(&table, m);
+        match ex.run(&script, &mode, Some(policy), &mut ledger).await {
             Ok(()) => {
-                on_event(&Event::MigrationApplied {
+                (ex.on_event)(&Event::MigrationApplied {
                     index: k + 1,
                     total,
                     name: m.name.clone(),
                     duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    steps: plan.steps.len(),
+                    steps: script.steps.len(),
                 });
                 report.applied.push(m.name.clone());
             }
-            Err(ApplyError::Step(failure)) => {
-                on_event(&Event::MigrationFailed {
+            Err(RunError::Step(failure)) => {
+                (ex.on_event)(&Event::MigrationFailed {
                     name: m.name.clone(),
                     failure: failure.clone(),
                 });
                 return Err(Error::MigrationFailed {
                     name: m.name.clone(),
                     failure: Box::new(failure),
-                    transactional: plan.transactional(),
+                    transactional: mode.transactional(),
                     applied_before: report.applied,
                 });
             }
-            Err(ApplyError::LockGaveUp {
+            Err(RunError::LockGaveUp {
                 failure,
                 attempts,
                 holders,
@@ -270,11 +263,22 @@ async fn deploy_locked(
                     holders,
                 })
             }
-            Err(ApplyError::Driver(source)) => {
+            Err(RunError::Driver(source)) => {
                 return Err(Error::Interrupted {
                     name: m.name.clone(),
-                    transactional: plan.transactional(),
+                    transactional: mode.transactional(),
                     source,
+                })
+            }
+            // The ledger progress verifies nothing; kept total all the same.
+            Err(RunError::Differs(d)) => {
+                return Err(Error::Interrupted {
+                    name: m.name.clone(),
+                    transactional: mode.transactional(),
+                    source: keel_driver::DriverError::Server {
+                        code: None,
+                        message: d.join("; "),
+                    },
                 })
             }
         }
@@ -341,7 +345,13 @@ fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn dry_run_text(dialect: Dialect, table: &str, m: &Migration, plan: &ApplyPlan) -> String {
+fn dry_run_text(
+    dialect: Dialect,
+    table: &str,
+    m: &Migration,
+    script: &Script,
+    mode: &Mode,
+) -> String {
     let t = keel_driver::quote_ident(dialect, table);
     let now = match dialect {
         Dialect::Postgres => "now()",
@@ -349,7 +359,7 @@ fn dry_run_text(dialect: Dialect, table: &str, m: &Migration, plan: &ApplyPlan) 
         Dialect::Sqlite => "<epoch ms>",
     };
     let mut out = format!("-- migration {}", m.name);
-    let n = plan.steps.len();
+    let n = script.steps.len();
     let insert = |finished: &str, count: usize| {
         format!(
             "INSERT INTO {t} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) VALUES ('<uuid>', {}, {finished}, {}, NULL, NULL, {now}, {count});\n",
@@ -357,28 +367,28 @@ fn dry_run_text(dialect: Dialect, table: &str, m: &Migration, plan: &ApplyPlan) 
             sql_literal(&m.name)
         )
     };
-    match &plan.step_by_step {
+    match mode.reason() {
         None => {
             out.push_str(" (one transaction)\n");
-            if plan.sqlite_fk_off {
+            if mode.sqlite_fk_off() {
                 out.push_str("PRAGMA foreign_keys=OFF;\n");
             }
             out.push_str("BEGIN;\n");
-            for s in &plan.steps {
-                out.push_str(s.sql(&m.script));
+            for s in &script.steps {
+                out.push_str(&s.sql);
                 out.push_str(";\n");
             }
             out.push_str(&insert(now, n));
             out.push_str("COMMIT;\n");
-            if plan.sqlite_fk_off {
+            if mode.sqlite_fk_off() {
                 out.push_str("PRAGMA foreign_keys=ON;\n");
             }
         }
         Some(reason) => {
             out.push_str(&format!(" (step by step: {reason})\n"));
             out.push_str(&insert("NULL", 0));
-            for (i, s) in plan.steps.iter().enumerate() {
-                out.push_str(s.sql(&m.script));
+            for (i, s) in script.steps.iter().enumerate() {
+                out.push_str(&s.sql);
                 out.push_str(";\n");
                 out.push_str(&format!(
                     "UPDATE {t} SET applied_steps_count = {} WHERE id = '<uuid>';\n",

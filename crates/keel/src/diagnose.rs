@@ -3,9 +3,9 @@
 //! before the migration, after each of its steps, and after all of them. Read-only on the
 //! target.
 
-use crate::apply::ApplyPlan;
 use crate::probe;
 use crate::project::Project;
+use crate::run::Script;
 use crate::shadow::{temp_schema_allowed, Shadow};
 use crate::{Error, Settings};
 use keel_core::ledger::{LedgerRow, Reconciled, State};
@@ -214,15 +214,15 @@ pub(crate) async fn diagnose_in(
         .filter(|e| e.name != name && matches!(e.state, State::Applied | State::Modified))
         .filter_map(|e| e.file.map(|i| &project.dir.migrations[i]))
         .collect();
-    let plan = ApplyPlan::new(m, dialect);
-    let steps: Vec<StepInfo> = plan
+    let script = Script::from_migration(m, dialect);
+    let steps: Vec<StepInfo> = script
         .steps
         .iter()
         .enumerate()
         .map(|(i, s)| StepInfo {
             step: i + 1,
             line: s.line,
-            first_line: crate::apply::first_line(s.sql(&m.script)),
+            first_line: crate::run::first_line(&s.sql),
         })
         .collect();
 
@@ -238,8 +238,8 @@ pub(crate) async fn diagnose_in(
         shadow.empty_tables(&pre).await?;
         let mut states = vec![pre];
         let mut failure = None;
-        for (i, s) in plan.steps.iter().enumerate() {
-            if let Err(e) = shadow.run_step(s.sql(&m.script)).await {
+        for (i, s) in script.steps.iter().enumerate() {
+            if let Err(e) = shadow.run_step(&s.sql).await {
                 failure = Some((i + 1, e.to_string()));
                 break;
             }
@@ -310,7 +310,7 @@ pub(crate) async fn diagnose_in(
     Ok(Diagnosis {
         name: name.to_string(),
         steps,
-        transactional: plan.transactional(),
+        transactional: script.mode(dialect).transactional(),
         ledger_applied_steps,
         logs,
         server_code,
@@ -430,7 +430,7 @@ fn server_message(logs: &str) -> Option<String> {
 /// MySQL/MariaDB 1205 (lock wait timeout) and 1213 (deadlock), SQLite 5/6 (busy, locked), or a
 /// message that says so.
 pub(crate) fn is_lock_timeout(code: Option<&str>, logs: Option<&str>) -> bool {
-    crate::apply::is_lock_wait(code)
+    crate::run::is_lock_wait(code)
         || logs.is_some_and(|l| {
             let l = l.to_ascii_lowercase();
             l.contains("lock timeout")

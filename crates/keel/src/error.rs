@@ -83,7 +83,7 @@ pub enum Error {
         names: Vec<String>,
     },
     /// A migration failed to apply (Prisma's P3018).
-    #[error("migration `{name}` failed at step {} of {} (line {}: `{}`): {}{}\n{}", failure.step, failure.steps, failure.line, failure.first_line, failure.message, failure.server_code.as_ref().map(|c| format!(" (code {c})")).unwrap_or_default(), what_applied(applied_before, *transactional, failure))]
+    #[error("migration `{name}` failed at {failure}\n{}", what_applied(applied_before, *transactional, failure))]
     MigrationFailed {
         /// The migration.
         name: String,
@@ -133,16 +133,12 @@ pub enum Error {
         url: String,
     },
     /// A migration failed while being replayed in the shadow database (Prisma's P3006).
-    #[error("migration `{name}` failed to apply cleanly to the shadow database at step {step} (line {line}): {message}")]
+    #[error("migration `{name}` failed to apply cleanly to the shadow database at {failure}")]
     ReplayFailed {
         /// The migration.
         name: String,
-        /// 1-based step.
-        step: usize,
-        /// 1-based line.
-        line: usize,
-        /// The server's error.
-        message: String,
+        /// Where and why (boxed: keeps `Error` small).
+        failure: Box<StepFailure>,
     },
     /// A `keel diff` source could not be understood.
     #[error("`{source_text}` is not a diff source")]
@@ -237,22 +233,16 @@ pub enum Error {
         flag: &'static str,
     },
     /// A repair statement failed.
-    #[error("repair of `{name}` failed at statement {} of {total} (`{statement}`): {message}. {}", ran + 1, if *transactional { "It ran in a transaction: nothing changed and the ledger is as it was".to_string() } else { format!("{ran} statement(s) before it took effect; the ledger is as it was") })]
+    #[error("repair of `{name}` failed at {failure}. {}", if *transactional { "It ran in a transaction: nothing changed and the ledger is as it was".to_string() } else { format!("{} statement(s) before it took effect; the ledger is as it was", failure.step.saturating_sub(1)) })]
     RepairStepFailed {
         /// The migration.
         name: String,
         /// `--finish` or `--revert`.
         flag: &'static str,
-        /// The failed statement's first line.
-        statement: String,
-        /// Statements that ran before it.
-        ran: usize,
-        /// Statements in the repair.
-        total: usize,
+        /// The failed statement (boxed: keeps `Error` small).
+        failure: Box<StepFailure>,
         /// Whether the repair ran in a transaction (then nothing of it remains).
         transactional: bool,
-        /// The server's error.
-        message: String,
     },
     /// After the repair SQL, the schema is not the target state.
     #[error("after the repair SQL the schema of `{name}` is not {target}; the ledger was not written. Differences: {}", differences.join("; "))]
@@ -302,7 +292,17 @@ pub enum Error {
     /// The rollback was not confirmed.
     #[error("rollback not confirmed; nothing changed")]
     RollbackNotConfirmed,
-    /// A down script failed, or did not restore the schema before its migration.
+    /// A statement of a down script failed.
+    #[error("rolling back `{name}` failed at {failure} of down.sql; {}", if *transactional { "it ran in a transaction: nothing changed".to_string() } else { format!("the {} before it took effect and the ledger still records the migration as applied", failure.step.saturating_sub(1)) })]
+    RollbackStepFailed {
+        /// The migration.
+        name: String,
+        /// The failed statement (boxed: keeps `Error` small).
+        failure: Box<StepFailure>,
+        /// Whether the down script ran in a transaction (then nothing of it remains).
+        transactional: bool,
+    },
+    /// A down script did not restore the schema before its migration.
     #[error("rolling back `{name}` failed: {message}")]
     RollbackFailed {
         /// The migration.
@@ -457,7 +457,7 @@ impl Error {
             Error::NoDownScript { .. } => "K4063",
             Error::RollbackWouldLoseData { .. } => "K4064",
             Error::RollbackNotConfirmed => "K4065",
-            Error::RollbackFailed { .. } => "K4066",
+            Error::RollbackFailed { .. } | Error::RollbackStepFailed { .. } => "K4066",
             Error::RepairWouldLoseData { .. } => "K4051",
             Error::RepairNotConfirmed { .. } => "K4052",
             Error::RepairStepFailed { .. } => "K4053",
@@ -553,7 +553,7 @@ impl Error {
             Error::NoDownScript { name } => format!("write `{name}`'s down.sql by hand (the SQL that undoes it), or revert with a new migration"),
             Error::RollbackWouldLoseData { .. } => "keep the data first (copy the rows elsewhere), or accept the loss with `keel rollback --allow-data-loss`".into(),
             Error::RollbackNotConfirmed => "run `keel rollback` on a terminal and confirm, or add --yes".into(),
-            Error::RollbackFailed { .. } => "fix the down.sql; `keel status` and `keel doctor` show where the database stands".into(),
+            Error::RollbackFailed { .. } | Error::RollbackStepFailed { .. } => "fix the down.sql; `keel status` and `keel doctor` show where the database stands".into(),
             Error::RepairNeedsFixedFile { name, step, .. } => format!("fix step {step} of `{name}` (it fails whatever the data), then run `keel repair {name} --finish` again; or `keel repair {name} --revert`"),
             Error::RepairWouldLoseData { name, flag, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `keel repair {name} {flag} --allow-data-loss`"),
             Error::RepairNotConfirmed { name, flag } => format!("run `keel repair {name} {flag}` on a terminal and confirm, or add --yes"),

@@ -10,7 +10,8 @@ pub struct StepFailure {
     pub step: usize,
     /// Number of steps in the migration.
     pub steps: usize,
-    /// 1-based line of the failed step in `migration.sql`.
+    /// 1-based line of the failed step in its script (`migration.sql`, `down.sql`); 0 for a
+    /// statement keel rendered (a repair's plan).
     pub line: usize,
     /// The failed step's first line of SQL.
     pub first_line: String,
@@ -18,6 +19,22 @@ pub struct StepFailure {
     pub server_code: Option<String>,
     /// The server's message.
     pub message: String,
+}
+
+impl std::fmt::Display for StepFailure {
+    /// `step 2 of 3 (line 4: `ALTER TABLE …`): <server message> (code 23505)`: the one shape of
+    /// "step k of n failed" in deploy's, repair's, rollback's and replay's errors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "step {} of {} (", self.step, self.steps)?;
+        if self.line > 0 {
+            write!(f, "line {}: ", self.line)?;
+        }
+        write!(f, "`{}`): {}", self.first_line, self.message)?;
+        if let Some(c) = &self.server_code {
+            write!(f, " (code {c})")?;
+        }
+        Ok(())
+    }
 }
 
 /// One thing that happened during a command.

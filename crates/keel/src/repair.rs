@@ -5,16 +5,12 @@
 use crate::diagnose::{diagnose_in, Classification, Diagnosis};
 use crate::probe::{count, fmt_count};
 use crate::project::Project;
-use crate::resolve::{mark_failed_rolled_back, record_applied};
+use crate::run::{Executor, LockPolicy, RunError, Script, Then, Verified};
 use crate::{Error, Settings};
-use keel_core::ledger::{LedgerRow, State};
-use keel_core::migrations::Migration;
+use keel_core::ledger::State;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::plan::{Change, Plan};
-use keel_core::schema::summary::summarize;
-use keel_core::schema::Schema;
 use keel_core::splitter;
-use keel_core::Dialect;
 use keel_driver::{quote_ident, Driver};
 use serde::Serialize;
 
@@ -195,46 +191,47 @@ async fn repair_locked(
     };
     let steps = u32::try_from(plan.diagnosis.steps.len()).unwrap_or(u32::MAX);
     let direction = options.direction;
-    let record = Record {
-        direction,
-        rows: &rows,
-        file: &file,
-        steps,
+    let then = match direction {
+        RepairDirection::Finish => Then::RecordApplied {
+            rows: &rows,
+            file: &file,
+            steps,
+        },
+        RepairDirection::Revert => Then::MarkFailedRolledBack { rows: &rows, name },
     };
-    let fk_off = dialect == Dialect::Sqlite
-        && plan
-            .statements
-            .iter()
-            .any(|s| splitter::classify(s, dialect).sqlite_pragma_foreign_keys == Some(false));
     let target_name = match direction {
         RepairDirection::Finish => "the state after the migration",
         RepairDirection::Revert => "the state before the migration",
     };
-    if plan.transactional {
-        if fk_off {
-            project.driver.execute("PRAGMA foreign_keys=OFF").await?;
+    let script = Script::from_statements(name, &plan.statements, dialect);
+    let mode = script.mode(dialect);
+    let table = project.ledger_table.clone();
+    let mut verified = Verified {
+        target: &target,
+        table: &table,
+        then,
+    };
+    let policy = LockPolicy::new(settings, Some(&file));
+    let mut on_event = |_: &crate::events::Event| {};
+    let mut ex = Executor::new(project.driver.as_mut(), &mut on_event);
+    match ex.run(&script, &mode, Some(policy), &mut verified).await {
+        Ok(()) => {}
+        Err(RunError::Step(failure) | RunError::LockGaveUp { failure, .. }) => {
+            return Err(Error::RepairStepFailed {
+                name: name.to_string(),
+                flag: direction.flag(),
+                failure: Box::new(failure),
+                transactional: mode.transactional(),
+            })
         }
-        let r = run_transactional(project, &plan, fk_off, &target, target_name, &record).await;
-        if fk_off {
-            let _ = project.driver.execute("PRAGMA foreign_keys=ON").await;
+        Err(RunError::Differs(differences)) => {
+            return Err(Error::RepairVerifyFailed {
+                name: name.to_string(),
+                target: target_name.to_string(),
+                differences,
+            })
         }
-        r?;
-    } else {
-        for (i, s) in plan.statements.iter().enumerate() {
-            if let Err(e) = project.driver.execute(s).await {
-                return Err(Error::RepairStepFailed {
-                    name: name.to_string(),
-                    flag: direction.flag(),
-                    statement: crate::apply::first_line(s),
-                    ran: i,
-                    total: plan.statements.len(),
-                    transactional: false,
-                    message: e.to_string(),
-                });
-            }
-        }
-        verify(project.driver.as_mut(), dialect, &target, name, target_name).await?;
-        record.write(project).await?;
+        Err(RunError::Driver(e)) => return Err(e.into()),
     }
     Ok(RepairReport {
         plan,
@@ -244,115 +241,6 @@ async fn repair_locked(
             RepairDirection::Revert => State::RolledBack,
         },
     })
-}
-
-/// The ledger write that ends a repair.
-struct Record<'a> {
-    direction: RepairDirection,
-    rows: &'a [LedgerRow],
-    file: &'a Migration,
-    steps: u32,
-}
-
-impl Record<'_> {
-    async fn write(&self, project: &mut Project) -> Result<(), Error> {
-        let now = chrono::Utc::now();
-        match self.direction {
-            RepairDirection::Finish => {
-                record_applied(project, self.rows, self.file, self.steps, now).await
-            }
-            RepairDirection::Revert => {
-                mark_failed_rolled_back(project, self.rows, &self.file.name, now).await
-            }
-        }
-    }
-}
-
-async fn run_transactional(
-    project: &mut Project,
-    plan: &RepairPlan,
-    fk_off: bool,
-    target: &Schema,
-    target_name: &str,
-    record: &Record<'_>,
-) -> Result<(), Error> {
-    let dialect = project.driver.dialect();
-    let name = plan.name.clone();
-    project.driver.begin().await?;
-    let inner = async {
-        for (i, s) in plan.statements.iter().enumerate() {
-            if fk_off
-                && splitter::classify(s, dialect)
-                    .sqlite_pragma_foreign_keys
-                    .is_some()
-            {
-                continue;
-            }
-            if let Err(e) = project.driver.execute(s).await {
-                return Err(Error::RepairStepFailed {
-                    name: name.clone(),
-                    flag: plan.direction.flag(),
-                    statement: crate::apply::first_line(s),
-                    ran: i,
-                    total: plan.statements.len(),
-                    transactional: true,
-                    message: e.to_string(),
-                });
-            }
-        }
-        if fk_off {
-            let v = project.driver.foreign_key_violations().await?;
-            if !v.is_empty() {
-                return Err(Error::RepairStepFailed {
-                    name: name.clone(),
-                    flag: plan.direction.flag(),
-                    statement: "PRAGMA foreign_key_check".into(),
-                    ran: plan.statements.len(),
-                    total: plan.statements.len(),
-                    transactional: true,
-                    message: v.join("; "),
-                });
-            }
-        }
-        verify(project.driver.as_mut(), dialect, target, &name, target_name).await?;
-        record.write(project).await
-    }
-    .await;
-    match inner {
-        Ok(()) => {
-            project.driver.commit().await?;
-            Ok(())
-        }
-        Err(e) => {
-            let _ = project.driver.rollback().await;
-            Err(e)
-        }
-    }
-}
-
-async fn verify(
-    driver: &mut dyn Driver,
-    dialect: Dialect,
-    target: &Schema,
-    name: &str,
-    target_name: &str,
-) -> Result<(), Error> {
-    if dialect == Dialect::Postgres {
-        // As the shadow's states were read: a fresh session's view (a step may have changed
-        // search_path).
-        let _ = driver.restore_search_path().await;
-    }
-    let live = driver.introspect().await?;
-    let d = diff_schemas(dialect, target, &live);
-    if d.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::RepairVerifyFailed {
-            name: name.to_string(),
-            target: target_name.to_string(),
-            differences: summarize(&d),
-        })
-    }
 }
 
 /// The SQL from the diagnosed state to the requested one, and the data it would drop.
@@ -440,11 +328,9 @@ async fn plan_repair(
         Some(p) => losses(project.driver.as_mut(), p).await,
         None => Vec::new(),
     };
-    let transactional = dialect != Dialect::Mysql
-        && statements.iter().all(|s| {
-            let k = splitter::classify(s, dialect);
-            k.non_transactional.is_none() && !k.transaction_control
-        });
+    let transactional = Script::from_statements(&name, &statements, dialect)
+        .mode(dialect)
+        .transactional();
     let ledger = match direction {
         RepairDirection::Finish => {
             format!("`{name}` recorded as applied (its failed attempt marked rolled back)")

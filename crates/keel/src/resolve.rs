@@ -1,11 +1,10 @@
 //! `keel resolve --applied NAME` / `--rolled-back NAME`: edits the ledger only, never the
 //! schema (Prisma's `migrate resolve`).
 
-use crate::apply::new_row;
 use crate::project::Project;
+use crate::run::{mark_failed_rolled_back, record_applied};
 use crate::{Error, Settings};
-use keel_core::ledger::{LedgerRow, State};
-use keel_core::migrations::Migration;
+use keel_core::ledger::State;
 
 /// What to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +55,14 @@ async fn resolve_locked(
                     state: entry.state,
                 });
             }
-            mark_failed_rolled_back(project, &rows, name, now).await?;
+            mark_failed_rolled_back(
+                project.driver.as_mut(),
+                &project.ledger_table,
+                &rows,
+                name,
+                now,
+            )
+            .await?;
             Ok(State::RolledBack)
         }
         ResolveAction::Applied(_) => {
@@ -74,48 +80,16 @@ async fn resolve_locked(
             };
             let file = file.clone();
             project.ensure_ledger().await?;
-            record_applied(project, &rows, &file, 0, now).await?;
+            record_applied(
+                project.driver.as_mut(),
+                &project.ledger_table,
+                &rows,
+                &file,
+                0,
+                now,
+            )
+            .await?;
             Ok(State::Applied)
         }
     }
-}
-
-/// Marks every failed attempt of `name` in `rows` as rolled back at `now`.
-pub(crate) async fn mark_failed_rolled_back(
-    project: &mut Project,
-    rows: &[LedgerRow],
-    name: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    for r in rows
-        .iter()
-        .filter(|r| r.migration_name == name && r.is_failed())
-    {
-        let mut r = r.clone();
-        r.rolled_back_at = Some(now);
-        project.driver.update_row(&project.ledger_table, &r).await?;
-    }
-    Ok(())
-}
-
-/// Records `file` as applied at `now`: its failed attempts are marked rolled back and a
-/// finished row is added with `applied_steps_count` = `steps` (as Prisma's `migrate resolve
-/// --applied` does, with 0 steps: it ran none).
-pub(crate) async fn record_applied(
-    project: &mut Project,
-    rows: &[LedgerRow],
-    file: &Migration,
-    steps: u32,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    mark_failed_rolled_back(project, rows, &file.name, now).await?;
-    let mut row = new_row(file);
-    row.started_at = now;
-    row.finished_at = Some(now);
-    row.applied_steps_count = steps;
-    project
-        .driver
-        .insert_row(&project.ledger_table, &row)
-        .await?;
-    Ok(())
 }

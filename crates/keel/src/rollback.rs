@@ -5,15 +5,13 @@
 
 use crate::project::Project;
 use crate::repair::{losses, Loss};
+use crate::run::{Executor, LockPolicy, RunError, Script, Then, Verified};
 use crate::shadow::Shadow;
 use crate::{Error, Settings};
 use keel_core::ledger::State;
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;
-use keel_core::schema::summary::summarize;
 use keel_core::schema::Schema;
-use keel_core::splitter;
-use keel_core::Dialect;
 use serde::Serialize;
 
 /// Which migrations to roll back.
@@ -77,7 +75,7 @@ async fn locked(
 ) -> Result<RollbackReport, Error> {
     project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
-    let (rows, reconciled) = project.reconcile().await?;
+    let (_, reconciled) = project.reconcile().await?;
     let failed: Vec<String> = reconciled
         .with_state(State::Failed)
         .map(|e| e.name.clone())
@@ -169,11 +167,9 @@ async fn locked(
                     .any(|n| obj.ends_with(&format!(".{n}")) || obj == format!("table {n}"))
             })
             .collect();
-        let transactional = dialect != Dialect::Mysql
-            && splitter::split(&downs[i], dialect).iter().all(|s| {
-                let k = splitter::classify(s.sql(&downs[i]), dialect);
-                k.non_transactional.is_none() && !k.transaction_control
-            });
+        let transactional = Script::from_text(&m.name, &downs[i], dialect)
+            .mode(dialect)
+            .transactional();
         items.push(RollbackItem {
             name: m.name.clone(),
             down: downs[i].clone(),
@@ -203,125 +199,56 @@ async fn locked(
     }
     for (k, item) in report.items.iter().enumerate() {
         let i = files.len() - 1 - k;
-        let target = &states[i];
-        run_down(project, item, target).await?;
-        let now = chrono::Utc::now();
-        if !item.transactional {
-            mark(project, &rows, &item.name, now).await?;
-        }
+        run_down(project, settings, item, &files[i], &states[i]).await?;
     }
     report.executed = true;
     Ok(report)
 }
 
-async fn mark(
-    project: &mut Project,
-    rows: &[keel_core::ledger::LedgerRow],
-    name: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    for r in rows.iter().filter(|r| {
-        r.migration_name == name && r.finished_at.is_some() && r.rolled_back_at.is_none()
-    }) {
-        let mut r = r.clone();
-        r.rolled_back_at = Some(now);
-        project.driver.update_row(&project.ledger_table, &r).await?;
-    }
-    Ok(())
-}
-
+/// Runs `item`'s down script through the executor: verified against `target` (the schema
+/// before the migration) before it commits, then the migration is marked rolled back.
 async fn run_down(
     project: &mut Project,
+    settings: &Settings,
     item: &RollbackItem,
+    m: &Migration,
     target: &Schema,
 ) -> Result<(), Error> {
     let dialect = project.driver.dialect();
-    let steps: Vec<String> = splitter::split(&item.down, dialect)
-        .iter()
-        .map(|s| s.sql(&item.down).to_string())
-        .collect();
-    let fail = |message: String| Error::RollbackFailed {
-        name: item.name.clone(),
-        message,
+    let script = Script::from_text(&item.name, &item.down, dialect);
+    let mode = script.mode(dialect);
+    let table = project.ledger_table.clone();
+    let mut verified = Verified {
+        target,
+        table: &table,
+        then: Then::MarkRolledBack { name: &item.name },
     };
-    let fk_off = dialect == Dialect::Sqlite
-        && steps
-            .iter()
-            .any(|s| splitter::classify(s, dialect).sqlite_pragma_foreign_keys == Some(false));
-    if item.transactional {
-        if fk_off {
-            project.driver.execute("PRAGMA foreign_keys=OFF").await?;
+    let policy = LockPolicy::new(settings, Some(m));
+    let mut on_event = |_: &crate::events::Event| {};
+    let mut ex = Executor::new(project.driver.as_mut(), &mut on_event);
+    match ex.run(&script, &mode, Some(policy), &mut verified).await {
+        Ok(()) => Ok(()),
+        Err(RunError::Step(failure) | RunError::LockGaveUp { failure, .. }) => {
+            Err(Error::RollbackStepFailed {
+                name: item.name.clone(),
+                failure: Box::new(failure),
+                transactional: mode.transactional(),
+            })
         }
-        project.driver.begin().await?;
-        let inner = async {
-            for (i, s) in steps.iter().enumerate() {
-                if fk_off
-                    && splitter::classify(s, dialect)
-                        .sqlite_pragma_foreign_keys
-                        .is_some()
-                {
-                    continue;
+        Err(RunError::Differs(d)) => Err(Error::RollbackFailed {
+            name: item.name.clone(),
+            message: format!(
+                "down.sql does not restore the schema before the migration ({}){}",
+                d.join("; "),
+                if mode.transactional() {
+                    "; it ran in a transaction: nothing changed"
+                } else {
+                    "; the ledger still records it as applied"
                 }
-                project.driver.execute(s).await.map_err(|e| {
-                    fail(format!(
-                        "statement {} of down.sql: {e}; it ran in a transaction: nothing changed",
-                        i + 1
-                    ))
-                })?;
-            }
-            verify(project, target, &item.name, true).await?;
-            let rows = project.rows().await?;
-            mark(project, &rows, &item.name, chrono::Utc::now()).await
-        }
-        .await;
-        let r = match inner {
-            Ok(()) => project.driver.commit().await.map_err(Error::from),
-            Err(e) => {
-                let _ = project.driver.rollback().await;
-                Err(e)
-            }
-        };
-        if fk_off {
-            let _ = project.driver.execute("PRAGMA foreign_keys=ON").await;
-        }
-        r
-    } else {
-        for (i, s) in steps.iter().enumerate() {
-            project.driver.execute(s).await.map_err(|e| {
-                fail(format!("statement {} of down.sql: {e}; the {i} before it took effect and the ledger still records the migration as applied", i + 1))
-            })?;
-        }
-        verify(project, target, &item.name, false).await
+            ),
+        }),
+        Err(RunError::Driver(e)) => Err(e.into()),
     }
-}
-
-async fn verify(
-    project: &mut Project,
-    target: &Schema,
-    name: &str,
-    transactional: bool,
-) -> Result<(), Error> {
-    let dialect = project.driver.dialect();
-    if dialect == Dialect::Postgres {
-        let _ = project.driver.restore_search_path().await;
-    }
-    let live = project.driver.introspect().await?;
-    let d = diff_schemas(dialect, target, &live);
-    if d.is_empty() {
-        return Ok(());
-    }
-    Err(Error::RollbackFailed {
-        name: name.to_string(),
-        message: format!(
-            "down.sql does not restore the schema before the migration ({}){}",
-            summarize(&d).join("; "),
-            if transactional {
-                "; it ran in a transaction: nothing changed"
-            } else {
-                "; the ledger still records it as applied"
-            }
-        ),
-    })
 }
 
 /// Names a script renames away (`RENAME COLUMN a TO b`, `RENAME TO b`, `RENAME TABLE a TO b`):

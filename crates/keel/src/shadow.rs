@@ -8,6 +8,7 @@
 //! databases, a private throwaway cluster from the local PostgreSQL binaries (`initdb` in a
 //! temporary directory, unix socket only, removed after); SQLite: an in-memory database.
 
+use crate::run::{Executor, Mode, RunError, Scratch, Script};
 use crate::{Error, Settings};
 use keel_core::migrations::Migration;
 use keel_core::splitter;
@@ -271,7 +272,9 @@ impl Shadow {
     /// # Errors
     /// The server's error.
     pub async fn run_step(&mut self, sql: &str) -> Result<(), DriverError> {
-        self.driver.execute(&strip_concurrently(sql)).await
+        self.driver
+            .execute(&crate::run::strip_concurrently(sql))
+            .await
     }
 
     /// Deletes every row of the tables of `schema` (the schema this shadow holds), so that the
@@ -478,18 +481,6 @@ async fn drop_on_target(url: &str, name: &str) {
     }
 }
 
-/// Removes `CONCURRENTLY` from an index statement: meaningless in a scratch database, and it
-/// cannot run inside the transaction replay uses.
-fn strip_concurrently(step: &str) -> String {
-    let upper = step.to_ascii_uppercase();
-    match upper.find(" CONCURRENTLY") {
-        Some(i) if upper[..i].contains("INDEX") || upper.starts_with("REINDEX") => {
-            format!("{}{}", &step[..i], &step[i + " CONCURRENTLY".len()..])
-        }
-        _ => step.to_string(),
-    }
-}
-
 /// Replays `migrations` into `shadow` as deploy would run them (without a ledger).
 ///
 /// # Errors
@@ -498,96 +489,40 @@ pub async fn replay(driver: &mut dyn Driver, migrations: &[&Migration]) -> Resul
     replay_with(driver, migrations, false).await
 }
 
-/// Replays `migrations` inside the caller's open transaction, each behind a savepoint, never
-/// ending that transaction (the temporary-schema shadow), or as [`replay`] does.
+/// Replays `migrations` through the executor, each as deploy would run it, `CONCURRENTLY`
+/// removed and nothing recorded; with `in_transaction`, inside the caller's open transaction,
+/// each behind a savepoint, never ending that transaction (the temporary-schema shadow).
 async fn replay_with(
     driver: &mut dyn Driver,
     migrations: &[&Migration],
     in_transaction: bool,
 ) -> Result<(), Error> {
     let dialect = driver.dialect();
+    let mut on_event = |_: &crate::events::Event| {};
+    let mut ex = Executor::new(driver, &mut on_event);
     for m in migrations {
-        let steps = splitter::split(&m.script, dialect);
-        let texts: Vec<String> = steps
-            .iter()
-            .map(|s| strip_concurrently(s.sql(&m.script)))
-            .collect();
-        let fail = |i: usize, e: DriverError| Error::ReplayFailed {
-            name: m.name.clone(),
-            step: i + 1,
-            line: steps.get(i).map_or(0, |s| s.line),
-            message: e.to_string(),
-        };
-        if dialect != Dialect::Postgres {
-            // MySQL: DELIMITER blocks and DDL's implicit commits. SQLite: no transaction, so
-            // `PRAGMA foreign_keys` takes effect as it does under Prisma. One step at a time.
-            for (i, t) in texts.iter().enumerate() {
-                driver.execute(t).await.map_err(|e| fail(i, e))?;
+        let script = Script::for_replay(m, dialect);
+        let mut mode = script.mode(dialect);
+        if let Mode::Transaction { savepoint, .. } = &mut mode {
+            *savepoint = in_transaction;
+        }
+        match ex.run(&script, &mode, None, &mut Scratch).await {
+            Ok(()) => {}
+            Err(RunError::Step(failure) | RunError::LockGaveUp { failure, .. }) => {
+                return Err(Error::ReplayFailed {
+                    name: m.name.clone(),
+                    failure: Box::new(failure),
+                })
             }
-            continue;
-        }
-        // PostgreSQL: the whole migration as one simple query, as Prisma sends it.
-        let mut batch = String::new();
-        for t in &texts {
-            batch.push_str(t);
-            batch.push_str(";\n");
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        // Inside the temporary-schema shadow's transaction, a savepoint stands in for the
-        // transaction: nothing may commit or end it.
-        let (open, undo) = if in_transaction {
-            ("SAVEPOINT keel_replay", "ROLLBACK TO SAVEPOINT keel_replay")
-        } else {
-            ("BEGIN", "ROLLBACK")
-        };
-        if in_transaction {
-            driver.execute(open).await.map_err(|e| fail(0, e))?;
-        }
-        if let Err(e) = driver.execute(&batch).await {
-            let _ = driver.execute(undo).await;
-            // Which step? Run them one by one, then undo them.
-            let mut failed = None;
-            if driver.execute(open).await.is_ok() {
-                for (i, t) in texts.iter().enumerate() {
-                    if let Err(e) = driver.execute(t).await {
-                        failed = Some((i, e));
-                        break;
-                    }
+            Err(RunError::Differs(d)) => {
+                return Err(DriverError::Server {
+                    code: None,
+                    message: d.join("; "),
                 }
-                let _ = driver.execute(undo).await;
+                .into())
             }
-            let (i, e) = failed.unwrap_or((texts.len().saturating_sub(1), e));
-            return Err(fail(i, e));
-        }
-        if in_transaction {
-            driver
-                .execute("RELEASE SAVEPOINT keel_replay")
-                .await
-                .map_err(|e| fail(0, e))?;
+            Err(RunError::Driver(e)) => return Err(e.into()),
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_concurrently_from_index_statements_only() {
-        assert_eq!(
-            strip_concurrently("CREATE INDEX CONCURRENTLY i ON t (a)"),
-            "CREATE INDEX i ON t (a)"
-        );
-        assert_eq!(
-            strip_concurrently("DROP INDEX CONCURRENTLY IF EXISTS i"),
-            "DROP INDEX IF EXISTS i"
-        );
-        assert_eq!(
-            strip_concurrently("SELECT ' CONCURRENTLY'"),
-            "SELECT ' CONCURRENTLY'"
-        );
-    }
 }

@@ -1,0 +1,441 @@
+//! The executor: the one loop that sends a script's SQL to a database (issue #12, item 1).
+//!
+//! Deploy, repair, rollback and the shadow's replay all run their SQL here, and differ only in
+//! what they record ([`Progress`]): deploy writes Prisma's ledger row (one transaction with the
+//! migration where the database allows, else `applied_steps_count` after each step), repair and
+//! rollback verify the schema by introspection before they commit and record, and a shadow
+//! replay records nothing. The executor owns what must be the same for all of them: whether a
+//! script runs in a transaction ([`Script::mode`]), SQLite's `PRAGMA foreign_keys` hoisted
+//! around the transaction and its `foreign_key_check` before `COMMIT`, one round trip per
+//! transactional script on remote servers, the search for the step that failed, and the
+//! lock-wait retries with backoff ([`LockPolicy`]).
+
+mod progress;
+mod retry;
+mod script;
+
+pub(crate) use progress::{
+    mark_failed_rolled_back, record_applied, Ledger, Progress, Scratch, Then, Verified,
+};
+pub(crate) use retry::{is_lock_wait, logs_text, LockPolicy};
+pub(crate) use script::{first_line, strip_concurrently, Mode, Script};
+
+use crate::events::{Event, StepFailure};
+use keel_core::Dialect;
+use keel_driver::{Driver, DriverError};
+
+/// Why a script did not finish.
+#[derive(Debug)]
+pub(crate) enum RunError {
+    /// A step failed (or SQLite's foreign-key check, or `COMMIT`, reported as the last step's
+    /// failure); the progress recorded it.
+    Step(StepFailure),
+    /// Every attempt timed out waiting for a lock and nothing of the script took effect; the
+    /// progress recorded the last attempt as failed and rolled back.
+    LockGaveUp {
+        /// The step that waited, with the server's error.
+        failure: StepFailure,
+        /// How many times it was tried.
+        attempts: u32,
+        /// The sessions holding locks on the step's tables, one line each.
+        holders: Vec<String>,
+    },
+    /// The schema after the script is not the one it must reach ([`Verified`]); in a
+    /// transaction nothing was committed. One summary line per difference (target → live).
+    Differs(Vec<String>),
+    /// The connection broke, or a record (ledger) write failed.
+    Driver(DriverError),
+}
+
+impl From<DriverError> for RunError {
+    fn from(e: DriverError) -> RunError {
+        RunError::Driver(e)
+    }
+}
+
+/// Runs scripts on one connection, reporting lock waits as [`Event::LockWait`].
+pub(crate) struct Executor<'a> {
+    /// The connection.
+    pub driver: &'a mut dyn Driver,
+    /// Where lock waits are reported.
+    pub on_event: &'a mut (dyn FnMut(&Event) + Send),
+    /// The timeouts the session has now: they are set only when they change (one round trip
+    /// less per migration).
+    session: Option<LockPolicy>,
+}
+
+/// The statements that open, end and undo the unit a transactional script runs in.
+struct Unit {
+    open: &'static str,
+    end: &'static str,
+    undo: &'static str,
+}
+
+impl<'a> Executor<'a> {
+    /// An executor on `driver`.
+    pub fn new(driver: &'a mut dyn Driver, on_event: &'a mut (dyn FnMut(&Event) + Send)) -> Self {
+        Executor {
+            driver,
+            on_event,
+            session: None,
+        }
+    }
+
+    /// Runs `script` in `mode`, recording through `progress`. With a `policy`, each wait for a
+    /// lock is bounded by its lock timeout, and a step (a transactional script: the whole
+    /// script, rolled back meanwhile) that timed out is tried again after a backoff, up to
+    /// `policy.attempts` times; without one the session's timeouts stay and nothing is retried.
+    ///
+    /// # Errors
+    /// [`RunError`]: a step failed, the lock waits gave up, the verification found
+    /// differences, or the connection or a record write failed.
+    pub async fn run(
+        &mut self,
+        script: &Script,
+        mode: &Mode,
+        policy: Option<LockPolicy>,
+        progress: &mut dyn Progress,
+    ) -> Result<(), RunError> {
+        if let Some(p) = policy {
+            if self.session != Some(p) {
+                self.driver
+                    .set_timeouts(p.lock_timeout, p.statement_timeout)
+                    .await?;
+            }
+            // A script may change the timeouts itself (`SET lock_timeout`): then they are
+            // set again before the next one.
+            let mentions = script
+                .steps
+                .iter()
+                .any(|s| s.sql.to_ascii_lowercase().contains("timeout"));
+            self.session = (!mentions).then_some(p);
+        }
+        match mode {
+            Mode::Transaction {
+                sqlite_fk_off,
+                savepoint,
+            } => {
+                let unit = if *savepoint {
+                    Unit {
+                        open: "SAVEPOINT keel_run",
+                        end: "RELEASE SAVEPOINT keel_run",
+                        undo: "ROLLBACK TO SAVEPOINT keel_run",
+                    }
+                } else {
+                    Unit {
+                        open: "BEGIN",
+                        end: "COMMIT",
+                        undo: "ROLLBACK",
+                    }
+                };
+                self.transactional(script, &unit, *sqlite_fk_off, policy, progress)
+                    .await
+            }
+            Mode::StepByStep { .. } => self.step_by_step(script, policy, progress).await,
+        }
+    }
+
+    async fn transactional(
+        &mut self,
+        script: &Script,
+        unit: &Unit,
+        fk_off: bool,
+        policy: Option<LockPolicy>,
+        progress: &mut dyn Progress,
+    ) -> Result<(), RunError> {
+        let attempts = policy.map_or(1, |p| p.attempts);
+        let mut attempt = 1;
+        loop {
+            if fk_off {
+                self.driver.execute("PRAGMA foreign_keys=OFF").await?;
+            }
+            let result = self.in_transaction(script, unit, fk_off, progress).await;
+            if fk_off {
+                // Restore the connection's setting whatever happened (sqlx opens SQLite with
+                // it ON).
+                let _ = self.driver.execute("PRAGMA foreign_keys=ON").await;
+            }
+            let f = match result {
+                Ok(()) => return Ok(()),
+                Err(RunError::Step(f)) => f,
+                Err(e) => return Err(e),
+            };
+            let sql = script
+                .steps
+                .get(f.step.saturating_sub(1))
+                .map_or("", |s| s.sql.as_str());
+            if let (true, Some(policy)) = (is_lock_wait(f.server_code.as_deref()), policy) {
+                // The transaction was rolled back: nothing took effect, a retry is safe.
+                if attempt < attempts {
+                    retry::wait_before_retry(
+                        self.driver,
+                        &script.label,
+                        &f,
+                        sql,
+                        policy,
+                        attempt,
+                        self.on_event,
+                    )
+                    .await;
+                    attempt += 1;
+                    continue;
+                }
+                let (holders, logs) =
+                    retry::gave_up(self.driver, &script.label, &f, sql, policy, true).await;
+                progress.failed(self.driver, logs, true).await?;
+                return Err(RunError::LockGaveUp {
+                    failure: f,
+                    attempts,
+                    holders,
+                });
+            }
+            progress
+                .failed(self.driver, logs_text(&script.label, &f), false)
+                .await?;
+            return Err(RunError::Step(f));
+        }
+    }
+
+    async fn in_transaction(
+        &mut self,
+        script: &Script,
+        unit: &Unit,
+        fk_off: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), RunError> {
+        // The steps that run inside the transaction (hoisted pragmas excluded).
+        let inside: Vec<(usize, &str)> = script
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !(fk_off && s.fk_pragma.is_some()))
+            .map(|(i, s)| (i, s.sql.as_str()))
+            .collect();
+        let n = script.steps.len();
+        let dialect = self.driver.dialect();
+        if dialect == Dialect::Sqlite {
+            // SQLite runs in-process: no round trips to save, and SQLite copies the rest of a
+            // multi-statement string for every statement it prepares (quadratic on a large
+            // script: 50 MB took 9 minutes). So: BEGIN, each step, and the step that fails is
+            // known without a replay.
+            self.driver.execute(unit.open).await?;
+            for (i, sql) in &inside {
+                if let Err(e) = self.driver.execute(sql).await {
+                    let _ = self.driver.execute(unit.undo).await;
+                    return Err(step_failure(script, *i, e));
+                }
+            }
+            return self.finish(script, unit, fk_off, progress).await;
+        }
+        // Sent with BEGIN as one simple query: one round trip for the whole script, as Prisma
+        // and psql send it. Without a check to run between the steps and COMMIT, the record
+        // and COMMIT go in the same query.
+        let mut batch = format!("{};\n", unit.open);
+        for (_, sql) in &inside {
+            batch.push_str(sql);
+            batch.push_str(";\n");
+        }
+        let one_query = progress.commit_sql(dialect, n);
+        if let Some(record) = &one_query {
+            if !record.is_empty() {
+                batch.push_str(record);
+                batch.push_str(";\n");
+            }
+            batch.push_str(unit.end);
+            batch.push_str(";\n");
+        }
+        if let Err(e) = self.driver.execute(&batch).await {
+            let _ = self.driver.execute(unit.undo).await;
+            let DriverError::Server { code, message } = e else {
+                return Err(RunError::Driver(e));
+            };
+            // Which step failed? Replay them one by one in a transaction that is rolled back
+            // (nothing of a transactional script survives either way). When none fails, the
+            // error came at COMMIT (a deferred constraint): it is the last step's.
+            let failed_at = self.find_failing_step(unit, &inside).await;
+            let _ = self.driver.execute(unit.undo).await;
+            let (index, e) = failed_at.unwrap_or_else(|| {
+                (
+                    n.saturating_sub(1),
+                    DriverError::Server {
+                        code,
+                        message: format!("at COMMIT: {message}"),
+                    },
+                )
+            });
+            return Err(step_failure(script, index, e));
+        }
+        if one_query.is_some() {
+            return Ok(());
+        }
+        self.finish(script, unit, fk_off, progress).await
+    }
+
+    /// After the steps ran in the open transaction: SQLite's foreign-key check (when the
+    /// script ran with foreign keys off), the record, COMMIT.
+    async fn finish(
+        &mut self,
+        script: &Script,
+        unit: &Unit,
+        fk_off: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), RunError> {
+        let n = script.steps.len();
+        if fk_off && n > 0 {
+            let violations = self.driver.foreign_key_violations().await?;
+            if !violations.is_empty() {
+                let _ = self.driver.execute(unit.undo).await;
+                let message = format!(
+                    "foreign key check after the migration (run with foreign keys off) failed: {}",
+                    violations.join("; ")
+                );
+                return Err(step_failure(
+                    script,
+                    n - 1,
+                    DriverError::Server {
+                        code: Some("FOREIGN KEY".into()),
+                        message,
+                    },
+                ));
+            }
+        }
+        if let Err(e) = progress.finish(self.driver, n, true).await {
+            let _ = self.driver.execute(unit.undo).await;
+            return Err(e);
+        }
+        if let Err(e) = self.driver.execute(unit.end).await {
+            // A deferred constraint fails at COMMIT: report it as the last step's failure.
+            let _ = self.driver.execute(unit.undo).await;
+            return Err(match e {
+                DriverError::Server { code, message } if n > 0 => step_failure(
+                    script,
+                    n - 1,
+                    DriverError::Server {
+                        code,
+                        message: format!("at COMMIT: {message}"),
+                    },
+                ),
+                other => RunError::Driver(other),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `steps` one by one inside a unit (left open for the caller to undo) and returns
+    /// the first that fails, with its error. `None` when none fails this time.
+    async fn find_failing_step(
+        &mut self,
+        unit: &Unit,
+        steps: &[(usize, &str)],
+    ) -> Option<(usize, DriverError)> {
+        self.driver.execute(unit.open).await.ok()?;
+        for (i, sql) in steps {
+            if let Err(e) = self.driver.execute(sql).await {
+                return Some((*i, e));
+            }
+        }
+        None
+    }
+
+    async fn step_by_step(
+        &mut self,
+        script: &Script,
+        policy: Option<LockPolicy>,
+        progress: &mut dyn Progress,
+    ) -> Result<(), RunError> {
+        progress.begin(self.driver).await?;
+        let attempts = policy.map_or(1, |p| p.attempts);
+        // While the script's own BEGIN … COMMIT is open, its steps are not durable: the
+        // record stays at what was committed before it, and a failed statement (which
+        // aborts that transaction) is followed by a ROLLBACK before the record is written.
+        let mut open_transaction = false;
+        let mut done = 0;
+        let mut i = 0;
+        let mut attempt = 1;
+        while i < script.steps.len() {
+            let sql = script.steps[i].sql.as_str();
+            if let Err(e) = self.driver.execute(sql).await {
+                if open_transaction {
+                    let _ = self.driver.rollback().await;
+                }
+                let f = match step_failure(script, i, e) {
+                    RunError::Step(f) => f,
+                    other => return Err(other),
+                };
+                // A statement that timed out waiting for a lock did nothing (the server rolls
+                // the statement back): outside the script's own transaction it is retried.
+                let lock_wait = is_lock_wait(f.server_code.as_deref()) && !open_transaction;
+                match policy {
+                    Some(policy) if lock_wait && attempt < attempts => {
+                        retry::wait_before_retry(
+                            self.driver,
+                            &script.label,
+                            &f,
+                            sql,
+                            policy,
+                            attempt,
+                            self.on_event,
+                        )
+                        .await;
+                        attempt += 1;
+                        continue;
+                    }
+                    Some(policy) if lock_wait => {
+                        let nothing = done == 0;
+                        let (holders, logs) =
+                            retry::gave_up(self.driver, &script.label, &f, sql, policy, nothing)
+                                .await;
+                        progress.failed(self.driver, logs, nothing).await?;
+                        if nothing {
+                            return Err(RunError::LockGaveUp {
+                                failure: f,
+                                attempts,
+                                holders,
+                            });
+                        }
+                    }
+                    _ => {
+                        progress
+                            .failed(self.driver, logs_text(&script.label, &f), false)
+                            .await?;
+                    }
+                }
+                return Err(RunError::Step(f));
+            }
+            attempt = 1;
+            match script.steps[i].transaction {
+                Some(true) => open_transaction = true,
+                Some(false) => open_transaction = false,
+                None => {}
+            }
+            if !open_transaction {
+                done = i + 1;
+                progress.took_effect(self.driver, done).await?;
+            }
+            i += 1;
+        }
+        progress
+            .finish(self.driver, script.steps.len(), false)
+            .await
+    }
+}
+
+/// The failure of step `index` (0-based) of `script` with the server's error; a connection
+/// error stays one.
+fn step_failure(script: &Script, index: usize, e: DriverError) -> RunError {
+    let DriverError::Server { code, message } = e else {
+        return RunError::Driver(e);
+    };
+    let (line, first) = script
+        .steps
+        .get(index)
+        .map_or((0, String::new()), |s| (s.line, first_line(&s.sql)));
+    RunError::Step(StepFailure {
+        step: index + 1,
+        steps: script.steps.len(),
+        line,
+        first_line: first,
+        server_code: code,
+        message,
+    })
+}
