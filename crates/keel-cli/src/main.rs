@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             err!("error[K1000]: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return keel::ExitStatus::Error.into();
         }
     };
     let code = runtime.block_on(async {
@@ -40,14 +40,14 @@ fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => {
                 keel::shadow::drop_all_created().await;
                 err!("interrupted");
-                130
+                keel::ExitStatus::Interrupted
             }
             _ = terminated => {
                 keel::shadow::drop_all_created().await;
                 err!("terminated");
-                143
+                keel::ExitStatus::Terminated
             }
         }
     });
-    ExitCode::from(code)
+    code.into()
 }

@@ -71,7 +71,7 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 
 /// Prints `e` to stderr and returns the exit status for it: 3 when a failed migration needs
 /// repair (K3009), else 1.
-pub fn report_error(e: &keel::Error, url: &str, json: bool) -> u8 {
+pub fn report_error(e: &keel::Error, url: &str, json: bool) -> keel::ExitStatus {
     let message = redact_in(&e.to_string(), url);
     let fix = redact_in(&e.fix(), url);
     if json {
@@ -80,11 +80,11 @@ pub fn report_error(e: &keel::Error, url: &str, json: bool) -> u8 {
     } else {
         err!("error[{}]: {message}", e.code());
         err!("  fix: {fix}");
-        err!("  docs: docs/errors.md#{}", e.code().to_ascii_lowercase());
+        err!("  docs: docs/errors.md#{}", e.code().anchor());
     }
     match e {
-        keel::Error::FailedMigrations { .. } => 3,
-        _ => 1,
+        keel::Error::FailedMigrations { .. } => keel::ExitStatus::NeedsRepair,
+        _ => keel::ExitStatus::Error,
     }
 }
 

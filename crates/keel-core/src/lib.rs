@@ -9,6 +9,7 @@
 //! This crate has no database I/O and no async runtime (see STYLE.md, "Target layout").
 
 pub mod checksum;
+pub mod codes;
 pub mod dialect;
 pub mod directives;
 pub mod ledger;

@@ -9,6 +9,7 @@
 //! `.sql` / `.up.sql`.
 
 use crate::checksum;
+use crate::codes::ErrorCode;
 use crate::directives::{self, DirectiveError, Directives};
 use crate::Dialect;
 use std::cmp::Ordering;
@@ -232,18 +233,18 @@ pub enum MigrationsError {
 
 impl MigrationsError {
     /// The stable error code, documented in `docs/errors.md`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            MigrationsError::Io { .. } => "K4012",
-            MigrationsError::MissingFile { .. } => "K3015",
-            MigrationsError::BadName { .. } => "K4016",
-            MigrationsError::NotUtf8 { .. } => "K4012",
-            MigrationsError::NulByte { .. } => "K4017",
-            MigrationsError::Directive { .. } => "K4011",
-            MigrationsError::DuplicateName { .. } => "K4013",
-            MigrationsError::BadLockFile { .. } => "K4014",
-            MigrationsError::ProviderMismatch { .. } => "K3019",
-            MigrationsError::UnknownProvider { .. } => "K3019",
+            MigrationsError::Io { .. } => ErrorCode::K4012,
+            MigrationsError::MissingFile { .. } => ErrorCode::K3015,
+            MigrationsError::BadName { .. } => ErrorCode::K4016,
+            MigrationsError::NotUtf8 { .. } => ErrorCode::K4012,
+            MigrationsError::NulByte { .. } => ErrorCode::K4017,
+            MigrationsError::Directive { .. } => ErrorCode::K4011,
+            MigrationsError::DuplicateName { .. } => ErrorCode::K4013,
+            MigrationsError::BadLockFile { .. } => ErrorCode::K4014,
+            MigrationsError::ProviderMismatch { .. } => ErrorCode::K3019,
+            MigrationsError::UnknownProvider { .. } => ErrorCode::K3019,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The drivers' errors, each with a stable code (see `docs/errors.md`).
 
+use keel_core::codes::ErrorCode;
 use std::time::Duration;
 
 /// An error from a driver. Messages never hold a password: URLs are redacted before they get
@@ -79,17 +80,17 @@ pub enum DriverError {
 
 impl DriverError {
     /// The stable error code, documented in `docs/errors.md`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            DriverError::InvalidUrl { .. } => "K1013",
-            DriverError::Connect { .. } => "K1001",
-            DriverError::Tls { .. } => "K1011",
-            DriverError::DatabaseNotFound { .. } => "K1003",
-            DriverError::LockTimeout { .. } => "K1002",
-            DriverError::PooledSession => "K1020",
-            DriverError::Server { .. } => "K1009",
-            DriverError::ConnectionLost { .. } => "K1017",
-            DriverError::BadLedger { .. } => "K1010",
+            DriverError::InvalidUrl { .. } => ErrorCode::K1013,
+            DriverError::Connect { .. } => ErrorCode::K1001,
+            DriverError::Tls { .. } => ErrorCode::K1011,
+            DriverError::DatabaseNotFound { .. } => ErrorCode::K1003,
+            DriverError::LockTimeout { .. } => ErrorCode::K1002,
+            DriverError::PooledSession => ErrorCode::K1020,
+            DriverError::Server { .. } => ErrorCode::K1009,
+            DriverError::ConnectionLost { .. } => ErrorCode::K1017,
+            DriverError::BadLedger { .. } => ErrorCode::K1010,
         }
     }
 

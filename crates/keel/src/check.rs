@@ -38,15 +38,15 @@ pub struct CheckReport {
 impl CheckReport {
     /// 0 when the history reproduces `schema.sql` and every down.sql undoes its migration;
     /// else 2. A migration without down.sql is listed, not a failure.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> crate::ExitStatus {
         let bad_down = self
             .downs
             .iter()
             .any(|d| d.differences.as_ref().is_some_and(|v| !v.is_empty()));
         if self.schema_differences.is_empty() && !bad_down {
-            0
+            crate::ExitStatus::Success
         } else {
-            2
+            crate::ExitStatus::Findings
         }
     }
 }

@@ -3,8 +3,10 @@
 //! for an instant to see whether someone holds it).
 
 use crate::diagnose::{diagnose_in, Diagnosis};
+use crate::exit::ExitStatus;
 use crate::project::Project;
 use crate::{Error, Settings};
+use keel_core::codes::ErrorCode;
 use keel_core::ledger::State;
 use keel_driver::DriverError;
 use serde::Serialize;
@@ -26,7 +28,7 @@ pub enum Severity {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     /// Stable code, listed in docs/errors.md (the code of the error deploy would give).
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// How bad.
     pub severity: Severity,
     /// One line.
@@ -52,13 +54,13 @@ pub struct DoctorReport {
 
 impl DoctorReport {
     /// 0 healthy, 3 when a failed migration needs repair, 2 for any other finding.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> ExitStatus {
         if self.findings.iter().any(|f| f.severity == Severity::Repair) {
-            3
+            ExitStatus::NeedsRepair
         } else if self.findings.is_empty() {
-            0
+            ExitStatus::Success
         } else {
-            2
+            ExitStatus::Findings
         }
     }
 }
@@ -78,11 +80,11 @@ pub async fn doctor(settings: &Settings) -> Result<DoctorReport, Error> {
             .findings
             .iter()
             .any(|f| f.severity == Severity::Repair);
-    let ledger_ok = !report.findings.iter().any(|f| f.code == "K3005");
+    let ledger_ok = !report.findings.iter().any(|f| f.code == ErrorCode::K3005);
     if no_failed && ledger_ok {
         match crate::drift::drift(settings).await {
             Ok(d) if d.drifted() => report.findings.push(Finding {
-                code: "K4040",
+                code: ErrorCode::K4040,
                 severity: Severity::Warning,
                 title: format!(
                     "drift: the schema differs from its applied migrations ({} difference{})",
@@ -132,7 +134,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         Err(DriverError::LockTimeout { holder, .. }) => {
             lock_held = true;
             findings.push(Finding {
-                code: "K1002",
+                code: ErrorCode::K1002,
                 severity: Severity::Warning,
                 title: format!(
                     "the deploy lock is held{}",
@@ -157,7 +159,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         if !tables.is_empty() {
             let shown: Vec<&str> = tables.iter().take(10).map(String::as_str).collect();
             findings.push(Finding {
-                code: "K3005",
+                code: ErrorCode::K3005,
                 severity: Severity::Warning,
                 title: format!(
                     "the database has {} table{} but no ledger `{table}`",
@@ -232,7 +234,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
                 }
                 details.extend(d.causes.iter().map(|c| format!("cause: {c}")));
                 findings.push(Finding {
-                    code: "K3009",
+                    code: ErrorCode::K3009,
                     severity: Severity::Repair,
                     title: format!("migration `{name}` failed: {}", d.headline()),
                     details,
@@ -242,7 +244,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
             }
             Err(err) => {
                 let mut f = unchecked(&format!("failed migration `{name}`"), &err);
-                f.code = "K3009";
+                f.code = ErrorCode::K3009;
                 f.severity = Severity::Repair;
                 f.fixes.push(format!("then `keel doctor` again; or find out by hand and `keel resolve --rolled-back {name}` / `--applied {name}`"));
                 findings.push(f);
@@ -259,7 +261,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
     let modified = list(State::Modified);
     if !modified.is_empty() {
         findings.push(Finding {
-            code: "K4001",
+            code: ErrorCode::K4001,
             severity: Severity::Warning,
             title: format!("{} applied migration(s) changed on disk since they were applied", modified.len()),
             details: modified.iter().map(|n| format!("modified: {n}")).collect(),
@@ -269,7 +271,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
     let missing = list(State::Missing);
     if !missing.is_empty() {
         findings.push(Finding {
-            code: "K4002",
+            code: ErrorCode::K4002,
             severity: Severity::Warning,
             title: format!("{} applied migration(s) have no folder on disk", missing.len()),
             details: missing.iter().map(|n| format!("missing: {n}")).collect(),
@@ -279,7 +281,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
     let out_of_order = list(State::OutOfOrder);
     if !out_of_order.is_empty() {
         findings.push(Finding {
-            code: "K4003",
+            code: ErrorCode::K4003,
             severity: Severity::Warning,
             title: format!("{} pending migration(s) older than the newest applied one", out_of_order.len()),
             details: out_of_order.iter().map(|n| format!("out of order: {n}")).collect(),
@@ -294,7 +296,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         .collect();
     if !pending.is_empty() {
         findings.push(Finding {
-            code: "K4041",
+            code: ErrorCode::K4041,
             severity: Severity::Info,
             title: format!("{} migration(s) pending", pending.len()),
             details: pending.iter().map(|n| format!("pending: {n}")).collect(),

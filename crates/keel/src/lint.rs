@@ -34,12 +34,16 @@ pub struct LintReport {
 
 impl LintReport {
     /// 1 when an error-severity finding is not allowed by a directive, else 0.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(
-            self.findings
-                .iter()
-                .any(|f| f.severity == Severity::Error && f.allowed.is_none()),
-        )
+    pub fn exit_code(&self) -> crate::ExitStatus {
+        if self
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.allowed.is_none())
+        {
+            crate::ExitStatus::Error
+        } else {
+            crate::ExitStatus::Success
+        }
     }
 }
 

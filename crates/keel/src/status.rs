@@ -42,20 +42,20 @@ impl StatusReport {
     /// migration is failed (not one that is still running); 2 when anything is pending,
     /// running, rolled back, modified, missing or out of order, or the database has tables but
     /// no ledger (it needs a baseline); else 0.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> crate::ExitStatus {
         let r = &self.reconciled;
         let failed = r
             .with_state(State::Failed)
             .filter(|e| self.running.as_ref().is_none_or(|run| run.name != e.name))
             .count();
         if failed > 0 {
-            3
+            crate::ExitStatus::NeedsRepair
         } else if r.entries.iter().any(|e| e.state != State::Applied)
             || !self.unmanaged_tables.is_empty()
         {
-            2
+            crate::ExitStatus::Findings
         } else {
-            0
+            crate::ExitStatus::Success
         }
     }
 

@@ -3,10 +3,11 @@
 
 use crate::args::DeployArgs;
 use indicatif::{ProgressBar, ProgressStyle};
+use keel::ExitStatus;
 use keel::{DeployOptions, Error, Event, Settings};
 use std::io::IsTerminal;
 
-pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, Error> {
+pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<ExitStatus, Error> {
     let options = DeployOptions {
         dry_run: a.dry_run,
         to: a.to.clone(),
@@ -111,7 +112,7 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
                 report.applied.len()
             );
         }
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if json {
         out!(
@@ -138,5 +139,5 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<u8, 
             );
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

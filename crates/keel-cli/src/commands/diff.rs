@@ -1,9 +1,10 @@
 //! `keel diff`.
 
 use crate::args::DiffArgs;
+use keel::ExitStatus;
 use keel::{Error, Settings, Source};
 
-pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<u8, Error> {
+pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitStatus, Error> {
     let from: Source = a.from.parse()?;
     let to: Source = a.to.parse()?;
     let report = keel::diff(settings, &from, &to).await?;
@@ -28,5 +29,9 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<u8, Er
     } else {
         out!("no difference");
     }
-    Ok(if a.exit_code && differs { 2 } else { 0 })
+    Ok(if a.exit_code && differs {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    })
 }

@@ -1,17 +1,18 @@
 //! `keel doctor` and `keel repair`.
 
 use crate::args::RepairArgs;
+use keel::ExitStatus;
 use keel::{Error, RepairDirection, RepairOptions, RepairPlan, Settings, Severity};
 use keel_core::redact::redact_in;
 use std::io::{BufRead, IsTerminal, Write};
 
-pub async fn doctor(settings: &Settings, json: bool) -> Result<u8, Error> {
+pub async fn doctor(settings: &Settings, json: bool) -> Result<ExitStatus, Error> {
     let r = keel::doctor(settings).await?;
     let url = &settings.database_url;
-    let code = u8::try_from(r.exit_code()).unwrap_or(1);
+    let code = r.exit_code();
     if json {
         let v = serde_json::json!({
-            "exit_code": code,
+            "exit_code": code.code(),
             "findings": r.findings,
             "diagnoses": r.diagnoses,
         });
@@ -22,7 +23,7 @@ pub async fn doctor(settings: &Settings, json: bool) -> Result<u8, Error> {
         out!(
             "healthy: every migration is applied, the schema matches them, the deploy lock is free"
         );
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     for f in &r.findings {
         let label = match f.severity {
@@ -38,13 +39,13 @@ pub async fn doctor(settings: &Settings, json: bool) -> Result<u8, Error> {
             let head = if i == 0 { "fix" } else { " or" };
             out!("  {head}: {}", redact_in(fix, url));
         }
-        out!("  docs: docs/errors.md#{}", f.code.to_ascii_lowercase());
+        out!("  docs: docs/errors.md#{}", f.code.anchor());
         out!();
     }
     Ok(code)
 }
 
-pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u8, Error> {
+pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<ExitStatus, Error> {
     let direction = if a.finish {
         RepairDirection::Finish
     } else {
@@ -81,12 +82,12 @@ pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u
             "plan": r.plan,
         });
         out!("{}", redact_in(&v.to_string(), &settings.database_url));
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if !r.executed {
         print_plan(&r.plan);
         out!("dry run: nothing changed");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     out!(
         "repaired `{}`: the schema is verified to be {}; {}",
@@ -100,7 +101,7 @@ pub async fn repair(settings: &Settings, a: &RepairArgs, json: bool) -> Result<u
     if direction == RepairDirection::Revert {
         out!("next: fix the cause, then `keel deploy`");
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn print_plan(p: &RepairPlan) {

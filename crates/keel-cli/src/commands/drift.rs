@@ -1,8 +1,9 @@
 //! `keel drift` and `keel baseline`.
 
+use keel::ExitStatus;
 use keel::{Error, Settings};
 
-pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
+pub async fn run(settings: &Settings, json: bool) -> Result<ExitStatus, Error> {
     let r = keel::drift(settings).await?;
     if json {
         out!(
@@ -16,11 +17,15 @@ pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
                 "shadows": r.shadows,
             })
         );
-        return Ok(if r.drifted() { 2 } else { 0 });
+        return Ok(if r.drifted() {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Success
+        });
     }
     if !r.drifted() {
         out!("no drift: the database matches its applied migrations");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     for f in &r.findings {
         out!("{f}");
@@ -37,10 +42,10 @@ pub async fn run(settings: &Settings, json: bool) -> Result<u8, Error> {
         "to record the change in the history instead: `keel new NAME`, put this in its migration.sql, then `keel resolve --applied NAME`",
         &r.record_sql,
     );
-    Ok(2)
+    Ok(ExitStatus::Findings)
 }
 
-pub async fn baseline(settings: &Settings, name: &str, json: bool) -> Result<u8, Error> {
+pub async fn baseline(settings: &Settings, name: &str, json: bool) -> Result<ExitStatus, Error> {
     let r = keel::baseline(settings, name).await?;
     if json {
         out!(
@@ -55,5 +60,5 @@ pub async fn baseline(settings: &Settings, name: &str, json: bool) -> Result<u8,
             r.shadow
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

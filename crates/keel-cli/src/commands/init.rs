@@ -1,9 +1,10 @@
 //! `keel init` and `keel new`.
 
+use keel::ExitStatus;
 use keel::{Error, Settings};
 use std::path::Path;
 
-pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<u8, Error> {
+pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<ExitStatus, Error> {
     let report = keel::init(settings, cwd)?;
     if json {
         out!(
@@ -22,15 +23,15 @@ pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<u8, Error> {
         }
         out!("next: `keel new NAME` to write a migration, `keel deploy` to apply it");
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-pub fn new(settings: &Settings, name: &str, json: bool) -> Result<u8, Error> {
+pub fn new(settings: &Settings, name: &str, json: bool) -> Result<ExitStatus, Error> {
     let path = keel::new_migration(settings, name)?;
     if json {
         out!("{}", serde_json::json!({"created": path}));
     } else {
         out!("created {}", path.display());
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -1,6 +1,7 @@
 //! `keel lint` and `keel reset`.
 
 use crate::args::LintFormat;
+use keel::ExitStatus;
 use keel::{Error, Settings};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -10,9 +11,9 @@ pub async fn run(
     names: &[String],
     format: LintFormat,
     json: bool,
-) -> Result<u8, Error> {
+) -> Result<ExitStatus, Error> {
     let r = keel::lint(settings, names).await?;
-    let code = u8::try_from(r.exit_code()).unwrap_or(1);
+    let code = r.exit_code();
     let cwd = std::env::current_dir().unwrap_or_default();
     let path = |name: &str| {
         r.paths
@@ -47,7 +48,7 @@ pub async fn run(
         LintFormat::Human => {
             if r.migrations.is_empty() {
                 out!("nothing to lint: no pending migrations");
-                return Ok(0);
+                return Ok(ExitStatus::Success);
             }
             for f in &r.findings {
                 out!("{}[{}]: {}", f.severity, f.id, f.message);
@@ -90,7 +91,7 @@ pub async fn reset(
     project: &Path,
     yes: bool,
     json: bool,
-) -> Result<u8, Error> {
+) -> Result<ExitStatus, Error> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
     let mut confirm = |plan: &keel::ResetPlan| -> bool {
         if !json {
@@ -120,5 +121,5 @@ pub async fn reset(
     } else {
         out!("reset {}: {} table(s) dropped", r.database, r.tables.len());
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

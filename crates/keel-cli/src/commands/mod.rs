@@ -12,10 +12,10 @@ mod status;
 
 use crate::args::{Cli, Command};
 use crate::output::report_error;
-use keel::{Settings, SettingsInput};
+use keel::{ExitStatus, Settings, SettingsInput};
 
 /// Runs the command and returns the process exit status (DESIGN.md, "Exit codes").
-pub async fn run(cli: Cli) -> u8 {
+pub async fn run(cli: Cli) -> ExitStatus {
     let g = &cli.global;
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let input = SettingsInput {

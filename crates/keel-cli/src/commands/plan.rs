@@ -1,6 +1,7 @@
 //! `keel plan`, `keel rollback`, `keel check`, `keel inspect`.
 
 use crate::args::{InspectFormat, PlanArgs, RollbackArgs};
+use keel::ExitStatus;
 use keel::{Error, PlanOptions, Rename, RollbackOptions, RollbackReport, Settings};
 use keel_core::redact::redact_in;
 use std::io::{BufRead, IsTerminal, Write};
@@ -18,7 +19,7 @@ fn ask_yes(question: &str) -> bool {
     matches!(line.trim(), "y" | "yes")
 }
 
-pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, Error> {
+pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<ExitStatus, Error> {
     let renames = a
         .rename
         .iter()
@@ -47,14 +48,14 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
                 &settings.database_url
             )
         );
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let Some(dir) = &r.dir else {
         out!(
             "nothing to do: the migrations already produce {}",
             a.schema.display()
         );
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     };
     out!(
         "wrote {} (migration.sql and down.sql, verified in {})",
@@ -90,7 +91,7 @@ pub async fn plan(settings: &Settings, a: &PlanArgs, json: bool) -> Result<u8, E
             redact_in(&settings.database_url, &settings.database_url)
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn print_rollback(r: &RollbackReport) {
@@ -114,7 +115,11 @@ fn print_rollback(r: &RollbackReport) {
     }
 }
 
-pub async fn rollback(settings: &Settings, a: &RollbackArgs, json: bool) -> Result<u8, Error> {
+pub async fn rollback(
+    settings: &Settings,
+    a: &RollbackArgs,
+    json: bool,
+) -> Result<ExitStatus, Error> {
     let options = RollbackOptions {
         steps: a.steps,
         to: a.to.clone(),
@@ -132,7 +137,7 @@ pub async fn rollback(settings: &Settings, a: &RollbackArgs, json: bool) -> Resu
     let r = keel::rollback(settings, &options, &mut confirm).await?;
     if json {
         out!("{}", serde_json::to_string(&r).unwrap_or_default());
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if r.items.is_empty() {
         out!("nothing to roll back");
@@ -147,12 +152,12 @@ pub async fn rollback(settings: &Settings, a: &RollbackArgs, json: bool) -> Resu
             );
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<u8, Error> {
+pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<ExitStatus, Error> {
     let r = keel::check(settings, schema).await?;
-    let code = u8::try_from(r.exit_code()).unwrap_or(1);
+    let code = r.exit_code();
     if json {
         out!("{}", serde_json::to_string(&r).unwrap_or_default());
         return Ok(code);
@@ -201,9 +206,9 @@ pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<u8,
                     f.step
                 );
             }
-            if l.exit_code() != 0 {
+            if l.exit_code() != ExitStatus::Success {
                 out!("error: pending migrations have lint errors (`keel lint` for details)");
-                code = 2;
+                code = ExitStatus::Findings;
             } else {
                 out!(
                     "ok: {} pending migration(s) lint clean of errors",
@@ -219,7 +224,11 @@ pub async fn check(settings: &Settings, schema: &Path, json: bool) -> Result<u8,
     Ok(code)
 }
 
-pub async fn inspect(settings: &Settings, format: InspectFormat, json: bool) -> Result<u8, Error> {
+pub async fn inspect(
+    settings: &Settings,
+    format: InspectFormat,
+    json: bool,
+) -> Result<ExitStatus, Error> {
     let schema = keel::inspect(settings).await?;
     let dialect = keel_driver::parse_url(&settings.database_url)?.dialect();
     let format = if json { InspectFormat::Json } else { format };
@@ -238,5 +247,5 @@ pub async fn inspect(settings: &Settings, format: InspectFormat, json: bool) -> 
             out_part!("{}", keel_core::schema::render::render_script(&plan)?);
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

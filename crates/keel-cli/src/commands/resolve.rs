@@ -1,9 +1,10 @@
 //! `keel resolve`.
 
 use crate::args::ResolveArgs;
+use keel::ExitStatus;
 use keel::{Error, ResolveAction, Settings};
 
-pub async fn run(settings: &Settings, a: &ResolveArgs, json: bool) -> Result<u8, Error> {
+pub async fn run(settings: &Settings, a: &ResolveArgs, json: bool) -> Result<ExitStatus, Error> {
     let action = match (&a.applied, &a.rolled_back) {
         (Some(n), _) => ResolveAction::Applied(n.clone()),
         (None, Some(n)) => ResolveAction::RolledBack(n.clone()),
@@ -21,7 +22,7 @@ pub async fn run(settings: &Settings, a: &ResolveArgs, json: bool) -> Result<u8,
             out!("next: fix the migration if needed, then `keel deploy` runs it again");
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// clap's `ArgGroup(required = true)` guarantees one of the two flags.

@@ -1,6 +1,7 @@
 //! `keel status`.
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use keel::ExitStatus;
 use keel::{Error, Settings};
 use keel_core::ledger::State;
 
@@ -9,7 +10,7 @@ pub async fn run(
     exit_code: bool,
     with_drift: bool,
     json: bool,
-) -> Result<u8, Error> {
+) -> Result<ExitStatus, Error> {
     let report = keel::status(settings).await?;
     let drift = if with_drift {
         Some(keel::drift(settings).await?)
@@ -22,7 +23,7 @@ pub async fn run(
     // accepted and changes nothing (issue #13, item 15).
     let _ = exit_code;
     let code = match report.exit_code() {
-        0 if drifted => 2,
+        ExitStatus::Success if drifted => ExitStatus::Findings,
         c => c,
     };
     if json {
@@ -57,7 +58,7 @@ pub async fn run(
                 "drift": drift.as_ref().map(|d| d.findings.clone()),
             })
         );
-        return Ok(u8::try_from(code).unwrap_or(1));
+        return Ok(code);
     }
     out!(
         "{} · ledger {}{} · {}",
@@ -159,5 +160,5 @@ pub async fn run(
             e.name
         );
     }
-    Ok(u8::try_from(code).unwrap_or(1))
+    Ok(code)
 }
