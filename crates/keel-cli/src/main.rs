@@ -5,6 +5,7 @@
 mod output;
 mod args;
 mod commands;
+mod prompt;
 
 use clap::Parser;
 use std::process::ExitCode;

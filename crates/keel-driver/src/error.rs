@@ -78,7 +78,76 @@ pub enum DriverError {
     },
 }
 
+/// What a server error means, read from its code (PostgreSQL SQLSTATE, MySQL/MariaDB error
+/// number, SQLite result code), so that the engine never matches codes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbErrorKind {
+    /// The statement gave up waiting for a lock: PostgreSQL 55P03 (lock_timeout), MySQL 1205
+    /// (innodb_lock_wait_timeout), SQLite 5/6 (busy, locked). Nothing of the statement took
+    /// effect.
+    LockWait,
+    /// The server broke a deadlock by aborting this statement (PostgreSQL 40P01, MySQL 1213);
+    /// its transaction was rolled back.
+    Deadlock,
+    /// The statement ran past its time limit: PostgreSQL 57014 (statement_timeout, or a
+    /// cancel), MariaDB 1969 (max_statement_time), MySQL 3024 (max_execution_time).
+    StatementTimeout,
+    /// A unique index or primary key rejects a value: PostgreSQL 23505, MySQL 1062, SQLite
+    /// 2067/1555.
+    UniqueViolation,
+    /// NOT NULL rejects a NULL: PostgreSQL 23502, MySQL 1048/1138, SQLite 1299.
+    NotNullViolation,
+    /// A foreign key rejects a row: PostgreSQL 23503, MySQL 1451/1452, SQLite 787.
+    ForeignKeyViolation,
+    /// The statement names an object that does not exist: PostgreSQL 42P01/42703/42704/3F000,
+    /// MySQL 1146/1054/1091.
+    UndefinedObject,
+    /// The statement creates an object that exists: PostgreSQL 42P07/42701/42710/42P06, MySQL
+    /// 1050/1060/1061.
+    DuplicateObject,
+    /// The role lacks a privilege: PostgreSQL 42501, MySQL 1142/1044/1227.
+    InsufficientPrivilege,
+    /// Anything else, or no code.
+    Other,
+}
+
+impl DbErrorKind {
+    /// The kind of the server error code `code`.
+    pub fn of(code: Option<&str>) -> DbErrorKind {
+        match code.unwrap_or("") {
+            "55P03" | "1205" | "5" | "6" => DbErrorKind::LockWait,
+            "40P01" | "1213" => DbErrorKind::Deadlock,
+            "57014" | "1969" | "3024" => DbErrorKind::StatementTimeout,
+            "23505" | "1062" | "2067" | "1555" => DbErrorKind::UniqueViolation,
+            "23502" | "1048" | "1138" | "1299" => DbErrorKind::NotNullViolation,
+            "23503" | "1451" | "1452" | "787" => DbErrorKind::ForeignKeyViolation,
+            "42P01" | "42703" | "42704" | "3F000" | "1146" | "1054" | "1091" => {
+                DbErrorKind::UndefinedObject
+            }
+            "42P07" | "42701" | "42710" | "42P06" | "1050" | "1060" | "1061" => {
+                DbErrorKind::DuplicateObject
+            }
+            "42501" | "1142" | "1044" | "1227" => DbErrorKind::InsufficientPrivilege,
+            _ => DbErrorKind::Other,
+        }
+    }
+
+    /// Whether the statement failed only because it waited for a lock (a lock wait or a
+    /// deadlock): nothing of it took effect, and trying again may succeed.
+    pub fn waited_for_lock(self) -> bool {
+        matches!(self, DbErrorKind::LockWait | DbErrorKind::Deadlock)
+    }
+}
+
 impl DriverError {
+    /// The kind of a server error ([`DbErrorKind::Other`] for every other error).
+    pub fn kind(&self) -> DbErrorKind {
+        match self {
+            DriverError::Server { code, .. } => DbErrorKind::of(code.as_deref()),
+            _ => DbErrorKind::Other,
+        }
+    }
+
     /// The stable error code, documented in `docs/errors.md`.
     pub fn code(&self) -> ErrorCode {
         match self {

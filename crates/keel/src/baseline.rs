@@ -7,7 +7,6 @@ use crate::shadow::Shadow;
 use crate::{Error, ResolveAction, Settings};
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff;
-use keel_core::schema::render::render_script;
 use keel_core::schema::summary::summarize;
 use keel_core::schema::Schema;
 use std::path::PathBuf;
@@ -66,7 +65,7 @@ pub async fn baseline(settings: &Settings, name: &str) -> Result<BaselineReport,
             reason: "the database is empty: there is nothing to capture".into(),
         });
     }
-    let script = render_script(&diff(dialect, &Schema::default(), &live))?;
+    let script = live.creation_script(dialect)?;
     let path = crate::init::new_migration(settings, name)?;
     let folder_name = path
         .parent()

@@ -3,8 +3,9 @@
 //! Read-only: touches no target database.
 
 use crate::diff::{read_source, Source};
+use crate::error::Error;
+use crate::settings::Settings;
 use crate::shadow::Shadow;
-use crate::{Error, Settings};
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::summary::summarize;

@@ -1,9 +1,10 @@
 //! `keel deploy`: applies pending migrations in order under the deploy lock.
 
+use crate::error::Error;
 use crate::events::Event;
 use crate::project::Project;
 use crate::run::{Executor, Ledger, LockPolicy, Mode, RunError, Script};
-use crate::{Error, Settings};
+use crate::settings::Settings;
 use keel_core::ledger::{Reconciled, State};
 use keel_core::migrations::{compare_names, Migration};
 use keel_core::Dialect;

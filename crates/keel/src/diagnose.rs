@@ -3,11 +3,12 @@
 //! before the migration, after each of its steps, and after all of them. Read-only on the
 //! target.
 
+use crate::error::Error;
 use crate::probe;
 use crate::project::Project;
 use crate::run::Script;
+use crate::settings::Settings;
 use crate::shadow::{temp_schema_allowed, Shadow};
-use crate::{Error, Settings};
 use keel_core::ledger::{LedgerRow, Reconciled, State};
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;

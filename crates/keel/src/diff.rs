@@ -2,9 +2,10 @@
 //! the migrations directory or a DDL file (replayed in a shadow database), the target's
 //! ledger, or nothing.
 
+use crate::error::Error;
 use crate::project::Project;
+use crate::settings::Settings;
 use crate::shadow::Shadow;
-use crate::{Error, Settings};
 use keel_core::ledger::State;
 use keel_core::migrations::{self, Migration};
 use keel_core::schema::diff::diff as diff_schemas;

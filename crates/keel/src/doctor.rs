@@ -3,9 +3,10 @@
 //! for an instant to see whether someone holds it).
 
 use crate::diagnose::{diagnose_in, Diagnosis};
+use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::project::Project;
-use crate::{Error, Settings};
+use crate::settings::Settings;
 use keel_core::codes::ErrorCode;
 use keel_core::ledger::State;
 use keel_driver::DriverError;

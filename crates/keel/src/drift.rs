@@ -2,7 +2,8 @@
 //! in a shadow database). Read-only on the target. (Issue #4, item 1.)
 
 use crate::diff::{read_source, Source};
-use crate::{Error, Settings};
+use crate::error::Error;
+use crate::settings::Settings;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::plan::{Change, Plan};
 use keel_core::schema::render::render_script;

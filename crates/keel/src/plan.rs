@@ -4,9 +4,10 @@
 //! anything is written.
 
 use crate::diff::{read_source, Source};
-use crate::repair::{losses, Loss};
+use crate::error::Error;
+use crate::measure::{losses, Loss};
+use crate::settings::Settings;
 use crate::shadow::Shadow;
-use crate::{Error, Settings};
 use keel_core::migrations::{self, Migration};
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::plan::{Change, Plan};

@@ -1,126 +1,70 @@
 //! Data probes: why a step failed, measured on the target (read-only, bounded queries). Used by
 //! the diagnosis of a failed migration: NULLs under a new NOT NULL, duplicate groups under a
 //! new unique index, orphan rows under a new foreign key, values that do not cast, and who
-//! holds a lock.
+//! holds a lock. The counts and samples come from `measure.rs`; this module words them.
 
+use crate::measure::{self, Count, Facts, Needs, Sample, TableRef, SAMPLES};
 use keel_core::schema::plan::{Change, Plan};
-use keel_core::schema::{IndexPart, Schema, TableId};
+use keel_core::schema::{Schema, TableId};
 use keel_core::Dialect;
 use keel_driver::{quote_ident, Driver};
 
-/// How many sample keys or values a probe shows.
-const SAMPLES: usize = 5;
+/// One thing to say about the data, once it is measured.
+enum Probe {
+    /// NULLs under a new NOT NULL.
+    Nulls {
+        table: TableRef,
+        column: String,
+        key: Option<Vec<String>>,
+    },
+    /// Rows of a table meeting a new NOT NULL column without a default.
+    RowsForNotNull { table: TableRef, column: String },
+    /// Duplicate groups under a new unique index (`index`) or the primary key (`None`).
+    Duplicates {
+        table: TableRef,
+        columns: Vec<String>,
+        index: Option<String>,
+    },
+    /// Orphans under a new foreign key.
+    Orphans {
+        child: TableRef,
+        parent: TableRef,
+        columns: Vec<String>,
+        references: Vec<String>,
+    },
+    /// A type change: sample values, and (to a number) the values that are not numbers.
+    Cast {
+        table: TableRef,
+        column: String,
+        old: String,
+        new: String,
+        numeric: Option<bool>,
+    },
+}
 
 /// What the failed step's changes (`change`: state before the step → after it, from the
-/// shadow) meet in the live data; with `lock_timeout`, who holds locks on the tables it touches. One sentence per finding; probes that fail are skipped.
+/// shadow) meet in the live data, measured under one statement timeout; with `lock_timeout`,
+/// who holds locks on the tables it touches. One sentence per finding; probes that fail are
+/// skipped, and a probe that passed the timeout is said to have.
 pub(crate) async fn probe(
     driver: &mut dyn Driver,
     live: &Schema,
     change: &Plan,
     lock_timeout: bool,
 ) -> Vec<String> {
-    let dialect = driver.dialect();
-    let after = &change.to;
-    let mut out = Vec::new();
-    let mut tables: Vec<String> = Vec::new();
-    for c in &change.changes {
-        match c {
-            Change::AlterColumn { to, changes, from } => {
-                let col = after.column(*to);
-                let Some(t) = live_table(dialect, live, after, col.table) else {
-                    continue;
-                };
-                tables.push(t.clone());
-                if changes.nullable && !col.nullable {
-                    out.extend(nulls(driver, live, &t, &col.name).await);
-                }
-                if changes.data_type {
-                    let old = change.from.column(*from);
-                    out.extend(casts(driver, &t, &col.name, &old.data_type, &col.data_type).await);
-                }
-            }
-            Change::AddColumn { column } => {
-                let col = after.column(*column);
-                let Some(t) = live_table(dialect, live, after, col.table) else {
-                    continue;
-                };
-                tables.push(t.clone());
-                if !col.nullable
-                    && col.default.is_none()
-                    && col.generated.is_none()
-                    && col.auto_increment.is_none()
-                {
-                    if let Some(n) = count(driver, &format!("SELECT COUNT(*) FROM {t}")).await {
-                        if n > 0 {
-                            out.push(format!(
-                                "table {t} has {} row{}, and the new column {} is NOT NULL without a default: give it a default, or add it nullable, fill it, then set NOT NULL",
-                                fmt_count(n),
-                                plural(n),
-                                quote_ident(dialect, &col.name)
-                            ));
-                        }
-                    }
-                }
-            }
-            Change::CreateIndex { to } => {
-                let ix = &after.indexes[*to];
-                let Some(t) = live_table(dialect, live, after, ix.table) else {
-                    continue;
-                };
-                tables.push(t.clone());
-                if ix.unique {
-                    let cols: Option<Vec<String>> = ix
-                        .columns
-                        .iter()
-                        .map(|c| match &c.part {
-                            IndexPart::Column(id) => Some(after.column(*id).name.clone()),
-                            IndexPart::Expression(_) => None,
-                        })
-                        .collect();
-                    if let Some(cols) = cols {
-                        out.extend(duplicates(driver, &t, &cols, &ix.name).await);
-                    }
-                }
-            }
-            Change::AddPrimaryKey { table } => {
-                let Some(t) = live_table(dialect, live, after, *table) else {
-                    continue;
-                };
-                tables.push(t.clone());
-                if let Some(pk) = &after.table(*table).primary_key {
-                    let cols: Vec<String> = pk
-                        .columns
-                        .iter()
-                        .map(|c| after.column(*c).name.clone())
-                        .collect();
-                    out.extend(duplicates(driver, &t, &cols, "the primary key").await);
-                }
-            }
-            Change::AddForeignKey { to } => {
-                let fk = &after.foreign_keys[*to];
-                out.extend(orphans(driver, live, after, fk).await);
-                if let Some(t) = live_table(dialect, live, after, fk.table) {
-                    tables.push(t);
-                }
-            }
-            Change::RedefineTable { to, .. } => {
-                // SQLite: the copy into the new table fails on NULLs under NOT NULL columns and
-                // (checked at COMMIT) rows that break its foreign keys.
-                let Some(t) = live_table(dialect, live, after, *to) else {
-                    continue;
-                };
-                tables.push(t.clone());
-                for (_, col) in after.table_columns(*to) {
-                    if !col.nullable && live_has_column(live, after, *to, &col.name) {
-                        out.extend(nulls(driver, live, &t, &col.name).await);
-                    }
-                }
-                for fk in after.foreign_keys.iter().filter(|f| f.table == *to) {
-                    out.extend(orphans(driver, live, after, fk).await);
-                }
-            }
-            _ => {}
-        }
+    let d = driver.dialect();
+    let (probes, tables) = plan_probes(d, live, change);
+    let mut needs = Needs::default();
+    for p in &probes {
+        needs_of(p, &mut needs);
+    }
+    let facts = measure::measure(driver, &needs, measure::TIMEOUT).await;
+    let mut out: Vec<String> = probes.iter().filter_map(|p| say(d, p, &facts)).collect();
+    if facts.timed_out {
+        out.push(format!(
+            "some data probes were stopped at the {} s statement timeout (a lock they waited for, or a large table): their counts are not shown",
+            measure::TIMEOUT.as_secs()
+        ));
     }
     if lock_timeout {
         out.extend(lock_holders(driver, &tables).await);
@@ -128,11 +72,390 @@ pub(crate) async fn probe(
     out
 }
 
-/// The table's quoted name on the target, when it exists there.
-fn live_table(d: Dialect, live: &Schema, after: &Schema, id: TableId) -> Option<String> {
-    let t = after.table(id);
-    live.table_id(t.namespace.as_deref(), &t.name)?;
-    Some(qualified_with(d, t.namespace.as_deref(), &t.name))
+/// The probes for `change`, and the tables it touches (quoted), for the lock holders.
+fn plan_probes(d: Dialect, live: &Schema, change: &Plan) -> (Vec<Probe>, Vec<String>) {
+    let after = &change.to;
+    let mut out = Vec::new();
+    let mut tables: Vec<String> = Vec::new();
+    let live_table = |id: TableId| {
+        let t = after.table(id);
+        live.table_id(t.namespace.as_deref(), &t.name)?;
+        Some(TableRef::of(d, after, id))
+    };
+    let nulls = |table: &TableRef, column: &str| Probe::Nulls {
+        table: table.clone(),
+        column: column.to_string(),
+        key: key_columns(live, table),
+    };
+    for c in &change.changes {
+        match c {
+            Change::AlterColumn { to, changes, from } => {
+                let col = after.column(*to);
+                let Some(t) = live_table(col.table) else {
+                    continue;
+                };
+                tables.push(t.quoted.clone());
+                if changes.nullable && !col.nullable {
+                    out.push(nulls(&t, &col.name));
+                }
+                if changes.data_type {
+                    let old = change.from.column(*from);
+                    let lower = col.data_type.to_ascii_lowercase();
+                    let integer = ["int", "serial"].iter().any(|k| lower.contains(k));
+                    let numeric = integer
+                        || ["numeric", "decimal", "real", "double", "float"]
+                            .iter()
+                            .any(|k| lower.contains(k));
+                    out.push(Probe::Cast {
+                        table: t,
+                        column: col.name.clone(),
+                        old: old.data_type.clone(),
+                        new: col.data_type.clone(),
+                        numeric: numeric.then_some(integer),
+                    });
+                }
+            }
+            Change::AddColumn { column } => {
+                let col = after.column(*column);
+                let Some(t) = live_table(col.table) else {
+                    continue;
+                };
+                tables.push(t.quoted.clone());
+                if !col.nullable
+                    && col.default.is_none()
+                    && col.generated.is_none()
+                    && col.auto_increment.is_none()
+                {
+                    out.push(Probe::RowsForNotNull {
+                        table: t,
+                        column: col.name.clone(),
+                    });
+                }
+            }
+            Change::CreateIndex { to } => {
+                let ix = &after.indexes[*to];
+                let Some(t) = live_table(ix.table) else {
+                    continue;
+                };
+                tables.push(t.quoted.clone());
+                if let (true, Some(columns)) = (ix.unique, measure::index_columns(after, ix)) {
+                    out.push(Probe::Duplicates {
+                        table: t,
+                        columns,
+                        index: Some(ix.name.clone()),
+                    });
+                }
+            }
+            Change::AddPrimaryKey { table } => {
+                let Some(t) = live_table(*table) else {
+                    continue;
+                };
+                tables.push(t.quoted.clone());
+                if let Some(pk) = &after.table(*table).primary_key {
+                    out.push(Probe::Duplicates {
+                        table: t,
+                        columns: pk
+                            .columns
+                            .iter()
+                            .map(|c| after.column(*c).name.clone())
+                            .collect(),
+                        index: None,
+                    });
+                }
+            }
+            Change::AddForeignKey { to } => {
+                let fk = &after.foreign_keys[*to];
+                if let Some(p) = orphans(
+                    live_table(fk.table),
+                    live_table(fk.referenced_table),
+                    after,
+                    fk,
+                ) {
+                    out.push(p);
+                }
+                if let Some(t) = live_table(fk.table) {
+                    tables.push(t.quoted);
+                }
+            }
+            Change::RedefineTable { to, .. } => {
+                // SQLite: the copy into the new table fails on NULLs under NOT NULL columns and
+                // (checked at COMMIT) rows that break its foreign keys.
+                let Some(t) = live_table(*to) else { continue };
+                tables.push(t.quoted.clone());
+                for (_, col) in after.table_columns(*to) {
+                    if !col.nullable && live_has_column(live, after, *to, &col.name) {
+                        out.push(nulls(&t, &col.name));
+                    }
+                }
+                for fk in after.foreign_keys.iter().filter(|f| f.table == *to) {
+                    if let Some(p) = orphans(
+                        live_table(fk.table),
+                        live_table(fk.referenced_table),
+                        after,
+                        fk,
+                    ) {
+                        out.push(p);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (out, tables)
+}
+
+fn orphans(
+    child: Option<TableRef>,
+    parent: Option<TableRef>,
+    after: &Schema,
+    fk: &keel_core::schema::ForeignKey,
+) -> Option<Probe> {
+    let names = |ids: &[keel_core::schema::ColumnId]| -> Vec<String> {
+        ids.iter().map(|c| after.column(*c).name.clone()).collect()
+    };
+    Some(Probe::Orphans {
+        child: child?,
+        parent: parent?,
+        columns: names(&fk.columns),
+        references: names(&fk.referenced_columns),
+    })
+}
+
+/// What `p` needs measured.
+fn needs_of(p: &Probe, n: &mut Needs) {
+    match p {
+        Probe::Nulls { table, column, key } => {
+            n.count(Count::Nulls(table.clone(), column.clone()));
+            if let Some(key) = key {
+                n.sample(Sample::NullKeys {
+                    table: table.clone(),
+                    column: column.clone(),
+                    key: key.clone(),
+                });
+            }
+        }
+        Probe::RowsForNotNull { table, .. } => n.count(Count::Rows(table.clone())),
+        Probe::Duplicates { table, columns, .. } => {
+            n.count(Count::Duplicates(table.clone(), columns.clone()));
+            n.sample(Sample::Duplicates(table.clone(), columns.clone()));
+        }
+        Probe::Orphans {
+            child,
+            parent,
+            columns,
+            references,
+        } => {
+            n.count(Count::Orphans {
+                child: child.clone(),
+                parent: parent.clone(),
+                columns: columns.clone(),
+                references: references.clone(),
+            });
+            n.sample(Sample::Orphans {
+                child: child.clone(),
+                parent: parent.clone(),
+                columns: columns.clone(),
+                references: references.clone(),
+            });
+        }
+        Probe::Cast {
+            table,
+            column,
+            numeric,
+            ..
+        } => {
+            n.sample(Sample::Values {
+                table: table.clone(),
+                column: column.clone(),
+                numeric: *numeric,
+            });
+            if let Some(integer) = numeric {
+                n.count(Count::NotNumbers {
+                    table: table.clone(),
+                    column: column.clone(),
+                    integer: *integer,
+                });
+            }
+        }
+    }
+}
+
+/// Values as shown: `'v'`, NULL, `('a', 'b')` for several.
+fn shown(row: &[Option<String>]) -> String {
+    let vals: Vec<String> = row
+        .iter()
+        .map(|v| v.as_ref().map_or("NULL".to_string(), |v| format!("'{v}'")))
+        .collect();
+    if vals.len() == 1 {
+        vals[0].clone()
+    } else {
+        format!("({})", vals.join(", "))
+    }
+}
+
+fn more(n: i64, shown: usize) -> &'static str {
+    if usize::try_from(n).unwrap_or(usize::MAX) > shown {
+        ", …"
+    } else {
+        ""
+    }
+}
+
+/// The sentence for `p`, when the data meets it.
+fn say(d: Dialect, p: &Probe, f: &Facts) -> Option<String> {
+    match p {
+        Probe::Nulls { table, column, key } => {
+            let n = f
+                .get(&Count::Nulls(table.clone(), column.clone()))
+                .filter(|n| *n > 0)?;
+            let t = &table.quoted;
+            let c = quote_ident(d, column);
+            let sample = match key {
+                Some(cols) => {
+                    let keys: Vec<String> = f
+                        .rows(&Sample::NullKeys {
+                            table: table.clone(),
+                            column: column.clone(),
+                            key: cols.clone(),
+                        })
+                        .iter()
+                        .map(|r| shown(r))
+                        .collect();
+                    format!(
+                        " (rows with {} {}{})",
+                        cols.join(", "),
+                        keys.join(", "),
+                        more(n, keys.len())
+                    )
+                }
+                None => String::new(),
+            };
+            Some(format!(
+                "{t}.{c} holds {} NULL value{}{sample}, which NOT NULL rejects: fill them (`UPDATE {t} SET {c} = … WHERE {c} IS NULL`) or give the column a default",
+                fmt_count(n),
+                plural(n)
+            ))
+        }
+        Probe::RowsForNotNull { table, column } => {
+            let n = f.get(&Count::Rows(table.clone())).filter(|n| *n > 0)?;
+            Some(format!(
+                "table {} has {} row{}, and the new column {} is NOT NULL without a default: give it a default, or add it nullable, fill it, then set NOT NULL",
+                table.quoted,
+                fmt_count(n),
+                plural(n),
+                quote_ident(d, column)
+            ))
+        }
+        Probe::Duplicates {
+            table,
+            columns,
+            index,
+        } => {
+            let n = f
+                .get(&Count::Duplicates(table.clone(), columns.clone()))
+                .filter(|n| *n > 0)?;
+            let sample: Vec<String> = f
+                .rows(&Sample::Duplicates(table.clone(), columns.clone()))
+                .iter()
+                .filter_map(|r| {
+                    let (times, vals) = r.split_last()?;
+                    Some(format!("{} ×{}", shown(vals), times.as_deref()?))
+                })
+                .collect();
+            let list: Vec<String> = columns.iter().map(|c| quote_ident(d, c)).collect();
+            Some(format!(
+                "{} has {} group{} of rows with the same ({}), which {} rejects: {}{}; remove or merge the duplicates first",
+                table.quoted,
+                fmt_count(n),
+                plural(n),
+                list.join(", "),
+                match index {
+                    Some(i) => format!("unique index {}", quote_ident(d, i)),
+                    None => "the primary key".to_string(),
+                },
+                sample.join(", "),
+                more(n, sample.len())
+            ))
+        }
+        Probe::Orphans {
+            child,
+            parent,
+            columns,
+            references,
+        } => {
+            let n = f
+                .get(&Count::Orphans {
+                    child: child.clone(),
+                    parent: parent.clone(),
+                    columns: columns.clone(),
+                    references: references.clone(),
+                })
+                .filter(|n| *n > 0)?;
+            let sample: Vec<String> = f
+                .rows(&Sample::Orphans {
+                    child: child.clone(),
+                    parent: parent.clone(),
+                    columns: columns.clone(),
+                    references: references.clone(),
+                })
+                .iter()
+                .map(|r| shown(r))
+                .collect();
+            let cols: Vec<String> = columns.iter().map(|c| quote_ident(d, c)).collect();
+            Some(format!(
+                "{} has {} row{} whose ({}) match no row of {} (values: {}{}), which the new foreign key rejects: delete them, point them at existing rows, or set them NULL",
+                child.quoted,
+                fmt_count(n),
+                plural(n),
+                cols.join(", "),
+                parent.quoted,
+                sample.join(", "),
+                more(n, sample.len())
+            ))
+        }
+        Probe::Cast {
+            table,
+            column,
+            old,
+            new,
+            numeric,
+        } => {
+            let sample: Vec<String> = f
+                .rows(&Sample::Values {
+                    table: table.clone(),
+                    column: column.clone(),
+                    numeric: *numeric,
+                })
+                .iter()
+                .map(|r| shown(r))
+                .collect();
+            if sample.is_empty() {
+                return None;
+            }
+            let (t, c) = (&table.quoted, quote_ident(d, column));
+            Some(match numeric {
+                Some(integer) => {
+                    let n = f
+                        .get(&Count::NotNumbers {
+                            table: table.clone(),
+                            column: column.clone(),
+                            integer: *integer,
+                        })
+                        .unwrap_or(0);
+                    format!(
+                        "{t}.{c} changes type from {old} to {new}, and {} value{} are not numbers (e.g. {}): clean them up or convert with an explicit USING expression",
+                        fmt_count(n),
+                        plural(n),
+                        sample.join(", ")
+                    )
+                }
+                None => format!(
+                    "{t}.{c} changes type from {old} to {new}; sample values: {}",
+                    sample.join(", ")
+                ),
+            })
+        }
+    }
 }
 
 fn live_has_column(live: &Schema, after: &Schema, id: TableId, column: &str) -> bool {
@@ -152,94 +475,11 @@ fn plural(n: i64) -> &'static str {
 
 pub(crate) use keel_lint::fmt_count;
 
-/// The value of a `SELECT COUNT(*) …`, or `None` when the query fails.
-pub(crate) async fn count(driver: &mut dyn Driver, sql: &str) -> Option<i64> {
-    let rows = driver.query_text(sql).await.ok()?;
-    rows.first()?.first()?.as_ref()?.parse().ok()
-}
-
-/// `CAST(x AS TEXT)` / `CAST(x AS CHAR)`.
-fn as_text(d: Dialect, expr: &str) -> String {
-    match d {
-        Dialect::Mysql => format!("CAST({expr} AS CHAR)"),
-        _ => format!("CAST({expr} AS TEXT)"),
-    }
-}
-
-async fn samples(driver: &mut dyn Driver, sql: &str) -> Vec<String> {
-    driver
-        .query_text(sql)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| {
-            let vals: Vec<String> = r
-                .into_iter()
-                .map(|v| v.map_or("NULL".to_string(), |v| format!("'{v}'")))
-                .collect();
-            if vals.len() == 1 {
-                vals[0].clone()
-            } else {
-                format!("({})", vals.join(", "))
-            }
-        })
-        .collect()
-}
-
-/// NULLs in `t.column` that a new NOT NULL rejects, with sample primary keys.
-async fn nulls(driver: &mut dyn Driver, live: &Schema, t: &str, column: &str) -> Vec<String> {
-    let d = driver.dialect();
-    let c = quote_ident(d, column);
-    let Some(n) = count(
-        driver,
-        &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NULL"),
-    )
-    .await
-    else {
-        return Vec::new();
-    };
-    if n == 0 {
-        return Vec::new();
-    }
-    let key = key_columns(live, t, d);
-    let sample = match &key {
-        Some(cols) => {
-            let list: Vec<String> = cols
-                .iter()
-                .map(|k| as_text(d, &quote_ident(d, k)))
-                .collect();
-            let keys = samples(
-                driver,
-                &format!(
-                    "SELECT {} FROM {t} WHERE {c} IS NULL LIMIT {SAMPLES}",
-                    list.join(", ")
-                ),
-            )
-            .await;
-            format!(
-                " (rows with {} {}{})",
-                cols.join(", "),
-                keys.join(", "),
-                if n as usize > keys.len() { ", …" } else { "" }
-            )
-        }
-        None => String::new(),
-    };
-    vec![format!(
-        "{t}.{c} holds {} NULL value{}{sample}, which NOT NULL rejects: fill them (`UPDATE {t} SET {c} = … WHERE {c} IS NULL`) or give the column a default",
-        fmt_count(n),
-        plural(n)
-    )]
-}
-
-/// Primary-key column names of the live table quoted as `t`.
-fn key_columns(live: &Schema, quoted: &str, d: Dialect) -> Option<Vec<String>> {
+/// Primary-key column names of the live table `t`.
+fn key_columns(live: &Schema, t: &TableRef) -> Option<Vec<String>> {
     let id = (0..live.tables.len())
-        .map(|i| TableId(i as u32))
-        .find(|id| {
-            let tb = live.table(*id);
-            qualified_with(d, tb.namespace.as_deref(), &tb.name) == quoted
-        })?;
+        .map(|i| TableId(u32::try_from(i).unwrap_or(u32::MAX)))
+        .find(|id| live.table_name(*id) == t.name)?;
     let pk = live.table(id).primary_key.as_ref()?;
     Some(
         pk.columns
@@ -247,224 +487,6 @@ fn key_columns(live: &Schema, quoted: &str, d: Dialect) -> Option<Vec<String>> {
             .map(|c| live.column(*c).name.clone())
             .collect(),
     )
-}
-
-fn qualified_with(d: Dialect, namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{}.{}", quote_ident(d, ns), quote_ident(d, name)),
-        None => quote_ident(d, name),
-    }
-}
-
-/// Groups of rows with equal non-NULL values in `columns`, which a unique index rejects.
-async fn duplicates(
-    driver: &mut dyn Driver,
-    t: &str,
-    columns: &[String],
-    what: &str,
-) -> Vec<String> {
-    let d = driver.dialect();
-    let cols: Vec<String> = columns.iter().map(|c| quote_ident(d, c)).collect();
-    let list = cols.join(", ");
-    let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
-    let groups = duplicate_groups_sql(d, t, columns);
-    let Some(n) = count(driver, &format!("SELECT COUNT(*) FROM ({groups}) keel_d")).await else {
-        return Vec::new();
-    };
-    if n == 0 {
-        return Vec::new();
-    }
-    let texts: Vec<String> = cols.iter().map(|c| as_text(d, c)).collect();
-    let rows = driver
-        .query_text(&format!(
-            "SELECT {}, COUNT(*) FROM {t} WHERE {} GROUP BY {list} HAVING COUNT(*) > 1 LIMIT {SAMPLES}",
-            texts.join(", "),
-            not_null.join(" AND ")
-        ))
-        .await
-        .unwrap_or_default();
-    let sample: Vec<String> = rows
-        .into_iter()
-        .filter_map(|mut r| {
-            let times = r.pop()??;
-            let vals: Vec<String> = r
-                .into_iter()
-                .map(|v| v.map_or("NULL".to_string(), |v| format!("'{v}'")))
-                .collect();
-            let key = if vals.len() == 1 {
-                vals[0].clone()
-            } else {
-                format!("({})", vals.join(", "))
-            };
-            Some(format!("{key} ×{times}"))
-        })
-        .collect();
-    vec![format!(
-        "{t} has {} group{} of rows with the same ({list}), which {} rejects: {}{}; remove or merge the duplicates first",
-        fmt_count(n),
-        plural(n),
-        if what == "the primary key" { what.to_string() } else { format!("unique index {}", quote_ident(d, what)) },
-        sample.join(", "),
-        if n as usize > sample.len() { ", …" } else { "" }
-    )]
-}
-
-/// `SELECT cols FROM t WHERE cols IS NOT NULL GROUP BY cols HAVING COUNT(*) > 1`: groups of
-/// rows a unique index over `columns` rejects (NULLs never collide). `t` is quoted.
-pub(crate) fn duplicate_groups_sql(d: Dialect, t: &str, columns: &[String]) -> String {
-    let cols: Vec<String> = columns.iter().map(|c| quote_ident(d, c)).collect();
-    let list = cols.join(", ");
-    let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
-    format!(
-        "SELECT {list} FROM {t} WHERE {} GROUP BY {list} HAVING COUNT(*) > 1",
-        not_null.join(" AND ")
-    )
-}
-
-/// `FROM child keel_c WHERE … AND NOT EXISTS (parent row)`: rows whose foreign-key values
-/// (`cols`, unquoted) match no `refs` row of `parent`. Tables are quoted.
-pub(crate) fn orphans_filter(
-    d: Dialect,
-    child: &str,
-    parent: &str,
-    cols: &[String],
-    refs: &[String],
-) -> String {
-    let q = |v: &[String]| v.iter().map(|c| quote_ident(d, c)).collect::<Vec<_>>();
-    orphans_filter_quoted(child, parent, &q(cols), &q(refs))
-}
-
-fn orphans_filter_quoted(child: &str, parent: &str, cols: &[String], refs: &[String]) -> String {
-    let not_null: Vec<String> = cols
-        .iter()
-        .map(|c| format!("keel_c.{c} IS NOT NULL"))
-        .collect();
-    let join: Vec<String> = cols
-        .iter()
-        .zip(refs)
-        .map(|(c, r)| format!("keel_p.{r} = keel_c.{c}"))
-        .collect();
-    format!(
-        "FROM {child} keel_c WHERE {} AND NOT EXISTS (SELECT 1 FROM {parent} keel_p WHERE {})",
-        not_null.join(" AND "),
-        join.join(" AND ")
-    )
-}
-
-/// Rows whose foreign-key values match no row of the referenced table.
-async fn orphans(
-    driver: &mut dyn Driver,
-    live: &Schema,
-    after: &Schema,
-    fk: &keel_core::schema::ForeignKey,
-) -> Vec<String> {
-    let d = driver.dialect();
-    let (Some(child), Some(parent)) = (
-        live_table(d, live, after, fk.table),
-        live_table(d, live, after, fk.referenced_table),
-    ) else {
-        return Vec::new();
-    };
-    let cols: Vec<String> = fk
-        .columns
-        .iter()
-        .map(|c| quote_ident(d, &after.column(*c).name))
-        .collect();
-    let refs: Vec<String> = fk
-        .referenced_columns
-        .iter()
-        .map(|c| quote_ident(d, &after.column(*c).name))
-        .collect();
-    if cols.len() != refs.len() {
-        return Vec::new();
-    }
-    let filter = orphans_filter_quoted(&child, &parent, &cols, &refs);
-    let Some(n) = count(driver, &format!("SELECT COUNT(*) {filter}")).await else {
-        return Vec::new();
-    };
-    if n == 0 {
-        return Vec::new();
-    }
-    let texts: Vec<String> = cols
-        .iter()
-        .map(|c| as_text(d, &format!("keel_c.{c}")))
-        .collect();
-    let sample = samples(
-        driver,
-        &format!(
-            "SELECT DISTINCT {} {filter} LIMIT {SAMPLES}",
-            texts.join(", ")
-        ),
-    )
-    .await;
-    vec![format!(
-        "{child} has {} row{} whose ({}) match no row of {parent} (values: {}{}), which the new foreign key rejects: delete them, point them at existing rows, or set them NULL",
-        fmt_count(n),
-        plural(n),
-        cols.join(", "),
-        sample.join(", "),
-        if n as usize > sample.len() { ", …" } else { "" }
-    )]
-}
-
-/// Values of `t.column` that the new type may not accept.
-async fn casts(
-    driver: &mut dyn Driver,
-    t: &str,
-    column: &str,
-    old: &str,
-    new: &str,
-) -> Vec<String> {
-    let d = driver.dialect();
-    let c = quote_ident(d, column);
-    let lower = new.to_ascii_lowercase();
-    let integer = ["int", "serial"].iter().any(|k| lower.contains(k));
-    let numeric = integer
-        || ["numeric", "decimal", "real", "double", "float"]
-            .iter()
-            .any(|k| lower.contains(k));
-    let pattern = if integer {
-        "^[[:space:]]*[-+]?[0-9]+[[:space:]]*$"
-    } else {
-        "^[[:space:]]*[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?[[:space:]]*$"
-    };
-    let bad = match (numeric, d) {
-        (true, Dialect::Postgres) => {
-            format!("{c} IS NOT NULL AND NOT ({} ~ '{pattern}')", as_text(d, &c))
-        }
-        (true, Dialect::Mysql) => format!(
-            "{c} IS NOT NULL AND NOT ({} REGEXP '{pattern}')",
-            as_text(d, &c)
-        ),
-        _ => format!("{c} IS NOT NULL"),
-    };
-    let sample = samples(
-        driver,
-        &format!(
-            "SELECT DISTINCT {} FROM {t} WHERE {bad} LIMIT {SAMPLES}",
-            as_text(d, &c)
-        ),
-    )
-    .await;
-    if sample.is_empty() {
-        return Vec::new();
-    }
-    if numeric {
-        let n = count(driver, &format!("SELECT COUNT(*) FROM {t} WHERE {bad}"))
-            .await
-            .unwrap_or(0);
-        vec![format!(
-            "{t}.{c} changes type from {old} to {new}, and {} value{} are not numbers (e.g. {}): clean them up or convert with an explicit USING expression",
-            fmt_count(n),
-            plural(n),
-            sample.join(", ")
-        )]
-    } else {
-        vec![format!(
-            "{t}.{c} changes type from {old} to {new}; sample values: {}",
-            sample.join(", ")
-        )]
-    }
 }
 
 /// Sessions that hold locks on `tables` now (PostgreSQL), or open transactions (MySQL).

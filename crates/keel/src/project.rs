@@ -1,6 +1,7 @@
 //! What every command starts from: the migrations directory, a connection, the ledger.
 
-use crate::{Error, Settings};
+use crate::error::Error;
+use crate::settings::Settings;
 use keel_core::ledger::{self, LedgerRow, Reconciled, KEEL_TABLE, PRISMA_TABLE};
 use keel_core::migrations::MigrationsDir;
 use keel_driver::Driver;

@@ -3,15 +3,14 @@
 //! result by introspection, then records the ledger.
 
 use crate::diagnose::{diagnose_in, Classification, Diagnosis};
-use crate::probe::{count, fmt_count};
+use crate::error::Error;
+use crate::measure::{losses, Loss};
 use crate::project::Project;
 use crate::run::{Executor, LockPolicy, RunError, Script, Then, Verified};
-use crate::{Error, Settings};
+use crate::settings::Settings;
 use keel_core::ledger::State;
 use keel_core::schema::diff::diff as diff_schemas;
-use keel_core::schema::plan::{Change, Plan};
 use keel_core::splitter;
-use keel_driver::{quote_ident, Driver};
 use serde::Serialize;
 
 /// Which way to take the failed migration.
@@ -43,38 +42,6 @@ pub struct RepairOptions {
     pub allow_data_loss: bool,
     /// Compute and return the plan; change nothing.
     pub dry_run: bool,
-}
-
-/// Data the repair SQL would drop.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Loss {
-    /// `table "users"`, `column "users"."phone"`.
-    pub object: String,
-    /// Rows in the table, or non-NULL values in the column; `None` when they could not be
-    /// counted.
-    pub rows: Option<i64>,
-}
-
-impl std::fmt::Display for Loss {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.rows {
-            Some(n) if self.object.starts_with("column") => write!(
-                f,
-                "{} ({} non-NULL value{})",
-                self.object,
-                fmt_count(n),
-                if n == 1 { "" } else { "s" }
-            ),
-            Some(n) => write!(
-                f,
-                "{} ({} row{})",
-                self.object,
-                fmt_count(n),
-                if n == 1 { "" } else { "s" }
-            ),
-            None => write!(f, "{} (rows not counted)", self.object),
-        }
-    }
 }
 
 /// What a repair will do.
@@ -349,61 +316,4 @@ async fn plan_repair(
         losses,
         ledger,
     })
-}
-
-/// Tables and columns `plan` drops, with the rows or non-NULL values they hold on the target.
-pub(crate) async fn losses(driver: &mut dyn Driver, plan: &Plan) -> Vec<Loss> {
-    let d = driver.dialect();
-    let from = &plan.from;
-    let table_ref = |id| {
-        let t = from.table(id);
-        match &t.namespace {
-            Some(ns) => format!("{}.{}", quote_ident(d, ns), quote_ident(d, &t.name)),
-            None => quote_ident(d, &t.name),
-        }
-    };
-    let mut out = Vec::new();
-    for c in &plan.changes {
-        match c {
-            Change::DropTable { table } => {
-                let t = table_ref(*table);
-                out.push(Loss {
-                    object: format!("table {t}"),
-                    rows: count(driver, &format!("SELECT COUNT(*) FROM {t}")).await,
-                });
-            }
-            Change::DropColumn { column } => {
-                let col = from.column(*column);
-                let t = table_ref(col.table);
-                let c = quote_ident(d, &col.name);
-                out.push(Loss {
-                    object: format!("column {t}.{c}"),
-                    rows: count(
-                        driver,
-                        &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL"),
-                    )
-                    .await,
-                });
-            }
-            Change::RedefineTable { from: old, to } => {
-                let t = table_ref(*old);
-                for (_, col) in from.table_columns(*old) {
-                    if plan.to.table_columns(*to).any(|(_, c)| c.name == col.name) {
-                        continue;
-                    }
-                    let c = quote_ident(d, &col.name);
-                    out.push(Loss {
-                        object: format!("column {t}.{c}"),
-                        rows: count(
-                            driver,
-                            &format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL"),
-                        )
-                        .await,
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }

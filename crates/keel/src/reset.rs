@@ -4,8 +4,9 @@
 //! directory of keel.toml; symlinks resolved); shows what it drops (tables, row counts) and
 //! needs confirmation. With PostgreSQL's `?schema=`, only that schema is emptied.
 
-use crate::probe::count;
-use crate::{Error, Settings};
+use crate::error::Error;
+use crate::measure::{measure, Count, Needs, TableRef, TIMEOUT};
+use crate::settings::Settings;
 use keel_driver::{parse_url, quote_ident, DatabaseUrl};
 use std::path::Path;
 
@@ -93,15 +94,27 @@ pub async fn reset(
     let mut driver = keel_driver::connect(&settings.database_url).await?;
     let r = async {
         let d = driver.dialect();
-        let mut tables = Vec::new();
-        for t in driver.user_tables().await? {
-            let n = count(
-                driver.as_mut(),
-                &format!("SELECT COUNT(*) FROM {}", quote_ident(d, &t)),
-            )
-            .await;
-            tables.push((t, n));
+        let refs: Vec<TableRef> = driver
+            .user_tables()
+            .await?
+            .into_iter()
+            .map(|t| TableRef {
+                quoted: quote_ident(d, &t),
+                name: t,
+            })
+            .collect();
+        let mut needs = Needs::default();
+        for t in &refs {
+            needs.count(Count::Rows(t.clone()));
         }
+        let facts = measure(driver.as_mut(), &needs, TIMEOUT).await;
+        let tables = refs
+            .into_iter()
+            .map(|t| {
+                let n = facts.get(&Count::Rows(t.clone()));
+                (t.name, n)
+            })
+            .collect();
         let plan = ResetPlan {
             database: url.redacted(),
             name,

@@ -1,9 +1,10 @@
 //! `keel resolve --applied NAME` / `--rolled-back NAME`: edits the ledger only, never the
 //! schema (Prisma's `migrate resolve`).
 
+use crate::error::Error;
 use crate::project::Project;
 use crate::run::{mark_failed_rolled_back, record_applied};
-use crate::{Error, Settings};
+use crate::settings::Settings;
 use keel_core::ledger::State;
 
 /// What to record.

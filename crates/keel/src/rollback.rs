@@ -3,11 +3,12 @@
 //! the database allows, verifies each against the schema before that migration (replayed in a
 //! shadow), and marks it rolled back (Prisma's `rolled_back_at`).
 
+use crate::error::Error;
+use crate::measure::{losses, Loss};
 use crate::project::Project;
-use crate::repair::{losses, Loss};
 use crate::run::{Executor, LockPolicy, RunError, Script, Then, Verified};
+use crate::settings::Settings;
 use crate::shadow::Shadow;
-use crate::{Error, Settings};
 use keel_core::ledger::State;
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;
@@ -139,22 +140,16 @@ async fn locked(
         .filter_map(|(_, f)| f.map(|i| &project.dir.migrations[i]))
         .collect();
     let mut shadow = Shadow::open(settings, dialect).await?;
-    let states = async {
-        shadow.replay(&keep).await?;
-        let mut befores = vec![shadow.introspect().await?];
-        for m in &files {
-            shadow.replay(&[m]).await?;
-            befores.push(shadow.introspect().await?);
-        }
-        Ok::<_, Error>(befores)
-    }
-    .await;
+    let chosen_files: Vec<&Migration> = files.iter().collect();
+    let states = shadow
+        .states_around(&keep, &chosen_files, false, &|_| true)
+        .await;
     shadow.close().await;
-    let states: Vec<Schema> = states?;
-    // states[i] = before files[i]; states[i + 1] = after it.
+    // states[i] = the schema before and after files[i].
+    let states: Vec<(Schema, Schema)> = states?;
     let mut items = Vec::new();
     for (i, m) in files.iter().enumerate().rev() {
-        let p = diff_schemas(dialect, &states[i + 1], &states[i]);
+        let p = diff_schemas(dialect, &states[i].1, &states[i].0);
         // A rename reads as a drop and an add in a schema diff; the down script says which.
         let renamed = renamed_names(&downs[i]);
         let l: Vec<Loss> = losses(project.driver.as_mut(), &p)
@@ -199,7 +194,7 @@ async fn locked(
     }
     for (k, item) in report.items.iter().enumerate() {
         let i = files.len() - 1 - k;
-        run_down(project, settings, item, &files[i], &states[i]).await?;
+        run_down(project, settings, item, &files[i], &states[i].0).await?;
     }
     report.executed = true;
     Ok(report)

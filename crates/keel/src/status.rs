@@ -1,7 +1,8 @@
 //! `keel status`: every migration and its state. Read-only; takes no lock.
 
+use crate::error::Error;
 use crate::project::Project;
-use crate::{Error, Settings};
+use crate::settings::Settings;
 use keel_core::ledger::{Reconciled, State};
 use keel_core::Dialect;
 

@@ -194,3 +194,52 @@ async fn repair_waits_for_locks_with_retries() {
         1
     );
 }
+
+/// doctor's data probes run under one statement timeout, as lint's did: a probe that waits for
+/// a lock (an `ACCESS EXCLUSIVE` holder) stops after 5 s and doctor says so. Before, doctor's
+/// counts ran without a timeout and doctor waited as long as the holder did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_counts_stop_at_the_statement_timeout() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(
+        dir,
+        "1_base",
+        "CREATE TABLE t (id INT PRIMARY KEY, v INT);\nINSERT INTO t (id, v) VALUES (1, NULL);\n",
+    );
+    write(
+        dir,
+        "2_strict",
+        "ALTER TABLE t ALTER COLUMN v SET NOT NULL;\n",
+    );
+    let s = settings(&db.url, dir, "200ms", 1);
+    deploy(&s, &DeployOptions::default(), &mut |_| {})
+        .await
+        .unwrap_err();
+
+    // Unblocked, the probe counts the NULL.
+    let r = keel::doctor(&s).await.unwrap();
+    let text = format!("{:?}", r.diagnoses[0].causes);
+    assert!(text.contains("1 NULL value"), "{text}");
+
+    let mut holder = keel_driver::connect(&db.url).await.unwrap();
+    holder.execute("BEGIN").await.unwrap();
+    holder
+        .execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(40), keel::doctor(&s))
+        .await
+        .expect("doctor waited for the lock holder")
+        .unwrap();
+    let took = started.elapsed();
+    holder.execute("ROLLBACK").await.unwrap();
+    holder.close().await;
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert_eq!(r.exit_code(), 3);
+    let text = format!("{:?}", r.diagnoses[0].causes);
+    assert!(text.contains("statement timeout"), "{text}");
+    assert!(!text.contains("NULL value"), "{text}");
+}

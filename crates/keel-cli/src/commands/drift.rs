@@ -1,4 +1,4 @@
-//! `keel drift` and `keel baseline`.
+//! `keel drift`: the live schema against its applied migrations.
 
 use keel::ExitStatus;
 use keel::{Error, Settings};
@@ -43,22 +43,4 @@ pub async fn run(settings: &Settings, json: bool) -> Result<ExitStatus, Error> {
         &r.record_sql,
     );
     Ok(ExitStatus::Findings)
-}
-
-pub async fn baseline(settings: &Settings, name: &str, json: bool) -> Result<ExitStatus, Error> {
-    let r = keel::baseline(settings, name).await?;
-    if json {
-        out!(
-            "{}",
-            serde_json::json!({"migration": r.name, "path": r.path, "tables": r.tables, "shadow": r.shadow})
-        );
-    } else {
-        out!(
-            "wrote {} ({} tables), verified in {}, recorded as applied",
-            r.path.display(),
-            r.tables,
-            r.shadow
-        );
-    }
-    Ok(ExitStatus::Success)
 }

@@ -1,10 +1,10 @@
-//! `keel init` and `keel new`.
+//! `keel init`: keel.toml, the migrations directory and schema.sql.
 
 use keel::ExitStatus;
 use keel::{Error, Settings};
 use std::path::Path;
 
-pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<ExitStatus, Error> {
+pub fn run(settings: &Settings, cwd: &Path, json: bool) -> Result<ExitStatus, Error> {
     let report = keel::init(settings, cwd)?;
     if json {
         out!(
@@ -22,16 +22,6 @@ pub fn init(settings: &Settings, cwd: &Path, json: bool) -> Result<ExitStatus, E
             );
         }
         out!("next: `keel new NAME` to write a migration, `keel deploy` to apply it");
-    }
-    Ok(ExitStatus::Success)
-}
-
-pub fn new(settings: &Settings, name: &str, json: bool) -> Result<ExitStatus, Error> {
-    let path = keel::new_migration(settings, name)?;
-    if json {
-        out!("{}", serde_json::json!({"created": path}));
-    } else {
-        out!("created {}", path.display());
     }
     Ok(ExitStatus::Success)
 }

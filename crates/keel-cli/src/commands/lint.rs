@@ -1,10 +1,8 @@
-//! `keel lint` and `keel reset`.
+//! `keel lint`: pending migrations against the rules, with counts from the target.
 
 use crate::args::LintFormat;
 use keel::ExitStatus;
 use keel::{Error, Settings};
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 pub async fn run(
     settings: &Settings,
@@ -84,42 +82,4 @@ pub async fn run(
         }
     }
     Ok(code)
-}
-
-pub async fn reset(
-    settings: &Settings,
-    project: &Path,
-    yes: bool,
-    json: bool,
-) -> Result<ExitStatus, Error> {
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal() && !json;
-    let mut confirm = |plan: &keel::ResetPlan| -> bool {
-        if !json {
-            out!("keel reset will drop everything in {}:", plan.database);
-            for (t, rows) in &plan.tables {
-                out!(
-                    "  table {t} ({})",
-                    rows.map_or("rows not counted".to_string(), |n| format!("{n} rows"))
-                );
-            }
-        }
-        if yes {
-            return true;
-        }
-        if !interactive {
-            return false;
-        }
-        err_part!("Type the database name ({}) to confirm: ", plan.name);
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        line.trim() == plan.name
-    };
-    let r = keel::reset(settings, project, &mut confirm).await?;
-    if json {
-        out!("{}", serde_json::json!({"dropped_tables": r.tables.len()}));
-    } else {
-        out!("reset {}: {} table(s) dropped", r.database, r.tables.len());
-    }
-    Ok(ExitStatus::Success)
 }

@@ -1,13 +1,20 @@
 //! One file per command.
 
+mod baseline;
+mod check;
 mod deploy;
 mod diff;
 mod doctor;
 mod drift;
 mod init;
+mod inspect;
 mod lint;
+mod new;
 mod plan;
+mod repair;
+mod reset;
 mod resolve;
+mod rollback;
 mod status;
 
 use crate::args::{Cli, Command};
@@ -34,8 +41,8 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Err(e) => return report_error(&e, &raw_url, g.json),
     };
     let result = match &cli.command {
-        Command::Init => init::init(&settings, &cwd, g.json),
-        Command::New { name } => init::new(&settings, name, g.json),
+        Command::Init => init::run(&settings, &cwd, g.json),
+        Command::New { name } => new::run(&settings, name, g.json),
         Command::Deploy(a) => deploy::run(&settings, a, g.json).await,
         Command::Status { exit_code, drift } => {
             status::run(&settings, *exit_code, *drift, g.json).await
@@ -43,15 +50,15 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
         Command::Drift => drift::run(&settings, g.json).await,
-        Command::Plan(a) => plan::plan(&settings, a, g.json).await,
-        Command::Rollback(a) => plan::rollback(&settings, a, g.json).await,
-        Command::Check { schema } => plan::check(&settings, schema, g.json).await,
-        Command::Inspect { format } => plan::inspect(&settings, *format, g.json).await,
+        Command::Plan(a) => plan::run(&settings, a, g.json).await,
+        Command::Rollback(a) => rollback::run(&settings, a, g.json).await,
+        Command::Check { schema } => check::run(&settings, schema, g.json).await,
+        Command::Inspect { format } => inspect::run(&settings, *format, g.json).await,
         Command::Lint { names, format } => lint::run(&settings, names, *format, g.json).await,
-        Command::Reset { yes } => lint::reset(&settings, &cwd, *yes, g.json).await,
-        Command::Doctor => doctor::doctor(&settings, g.json).await,
-        Command::Repair(a) => doctor::repair(&settings, a, g.json).await,
-        Command::Baseline { name } => drift::baseline(&settings, name, g.json).await,
+        Command::Reset { yes } => reset::run(&settings, &cwd, *yes, g.json).await,
+        Command::Doctor => doctor::run(&settings, g.json).await,
+        Command::Repair(a) => repair::run(&settings, a, g.json).await,
+        Command::Baseline { name } => baseline::run(&settings, name, g.json).await,
     };
     // What keel cleaned up of earlier runs that were killed (issue #13, item 13).
     for note in keel::shadow::take_notices() {

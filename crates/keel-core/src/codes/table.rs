@@ -215,7 +215,7 @@ codes! {
         fix: r"Keep the data first (copy the rows elsewhere), or accept the loss with `keel rollback --allow-data-loss` (with the same `--steps` or `--to`).",
     },
     K4065 {
-        cause: r"The rollback was not confirmed: the answer was not `yes` (or `y`), or keel was not on a terminal (or `--json` was given) and `--yes` was not given. The plan is printed; nothing changed.",
+        cause: r"The rollback was not confirmed: the answer was not `yes` (typed in full, as for a repair), or keel was not on a terminal (or `--json` was given) and `--yes` was not given. The plan is printed; nothing changed.",
         fix: r"Run `keel rollback` on a terminal and type `yes`, or add `--yes`.",
     },
     K4066 {

@@ -47,11 +47,10 @@ impl LockPolicy {
     }
 }
 
-/// Whether a server error code says a statement gave up waiting for a lock: PostgreSQL 55P03
-/// (lock_not_available), MySQL/MariaDB 1205 (lock wait timeout) and 1213 (deadlock, the
-/// statement was rolled back), SQLite 5/6 (busy, locked).
+/// Whether a server error code says a statement gave up waiting for a lock (a lock wait or a
+/// deadlock, [`keel_driver::DbErrorKind::waited_for_lock`]): nothing of it took effect.
 pub(crate) fn is_lock_wait(code: Option<&str>) -> bool {
-    matches!(code, Some("55P03" | "1205" | "1213" | "5" | "6"))
+    keel_driver::DbErrorKind::of(code).waited_for_lock()
 }
 
 /// The tables a step names (after `TABLE`, `ON`, `INTO`, `UPDATE`, `FROM`, `REFERENCES`,
@@ -209,7 +208,7 @@ mod tests {
 
     #[test]
     fn lock_wait_codes() {
-        for c in ["55P03", "1205", "1213", "5", "6"] {
+        for c in ["55P03", "40P01", "1205", "1213", "5", "6"] {
             assert!(is_lock_wait(Some(c)));
         }
         assert!(!is_lock_wait(Some("23505")));

@@ -52,6 +52,22 @@ pub fn render_script(plan: &Plan) -> Result<String, RenderError> {
     Ok(s)
 }
 
+impl crate::schema::Schema {
+    /// The SQL that creates this schema in an empty database of `dialect`, in dependency
+    /// order (keel's plan from the empty schema to this one): `keel inspect --format sql` and
+    /// the migration `keel baseline` writes.
+    ///
+    /// # Errors
+    /// As [`render`]: an object this dialect cannot express.
+    pub fn creation_script(&self, dialect: Dialect) -> Result<String, RenderError> {
+        render_script(&crate::schema::diff::diff(
+            dialect,
+            &crate::schema::Schema::default(),
+            self,
+        ))
+    }
+}
+
 /// Quotes an identifier: `"x"` (PostgreSQL, SQLite) or `` `x` `` (MySQL).
 pub fn quote(dialect: Dialect, ident: &str) -> String {
     match dialect {

@@ -8,9 +8,13 @@
 //! databases, a private throwaway cluster from the local PostgreSQL binaries (`initdb` in a
 //! temporary directory, unix socket only, removed after); SQLite: an in-memory database.
 
+use crate::error::Error;
+pub(crate) mod cluster;
+
 use crate::run::{Executor, Mode, RunError, Scratch, Script};
-use crate::{Error, Settings};
+use crate::settings::Settings;
 use keel_core::migrations::Migration;
+use keel_core::schema::Schema;
 use keel_core::splitter;
 use keel_core::Dialect;
 use keel_driver::{parse_url, Driver, DriverError};
@@ -30,7 +34,7 @@ pub async fn drop_all_created() {
     for (admin, name) in pending {
         drop_on_target(&admin, &name).await;
     }
-    crate::cluster::stop_all_started();
+    crate::shadow::cluster::stop_all_started();
 }
 
 /// An open shadow database. Call [`Shadow::close`] on every path: it drops what keel created.
@@ -40,7 +44,7 @@ pub struct Shadow {
     /// How it was obtained, for messages (`created database keel_shadow_1a2b`, …).
     pub strategy: String,
     cleanup: Option<(String, String)>,
-    cluster: Option<crate::cluster::Cluster>,
+    cluster: Option<crate::shadow::cluster::Cluster>,
     /// The temporary schema inside the target's open transaction, when that is the strategy.
     temp_schema: Option<String>,
 }
@@ -168,7 +172,7 @@ impl Shadow {
             }
         }
         if dialect == Dialect::Postgres {
-            match crate::cluster::Cluster::start().await {
+            match crate::shadow::cluster::Cluster::start().await {
                 Ok(cluster) => match keel_driver::connect(&cluster.url()).await {
                     Ok(d) => {
                         return Ok(Shadow {
@@ -264,6 +268,49 @@ impl Shadow {
     /// [`Error::ReplayFailed`] (K3006).
     pub async fn replay(&mut self, migrations: &[&Migration]) -> Result<(), Error> {
         replay_with(self.driver.as_mut(), migrations, self.temp_schema.is_some()).await
+    }
+
+    /// Replays `prefix`, then each of `migrations` in turn, and reads the schema before and
+    /// after each migration that `wanted` selects: one `(before, after)` pair per selected
+    /// migration, in order (the others are only replayed). With `empty`, the tables are
+    /// emptied after the prefix, so that the states show what the migrations do to the schema
+    /// apart from the rows the history inserted (a seed row must not make a later statement
+    /// fail here). The one "replay a prefix, then read the states around each migration" loop
+    /// of rollback and lint.
+    ///
+    /// # Errors
+    /// [`Error::ReplayFailed`] (K3006), driver errors.
+    pub async fn states_around(
+        &mut self,
+        prefix: &[&Migration],
+        migrations: &[&Migration],
+        empty: bool,
+        wanted: &(dyn Fn(&Migration) -> bool + Sync),
+    ) -> Result<Vec<(Schema, Schema)>, Error> {
+        self.replay(prefix).await?;
+        let mut current = None;
+        if empty {
+            let first = self.introspect().await?;
+            self.empty_tables(&first).await?;
+            current = Some(first);
+        }
+        let mut out = Vec::new();
+        for m in migrations {
+            if !wanted(m) {
+                self.replay(&[m]).await?;
+                current = None;
+                continue;
+            }
+            let before = match current.take() {
+                Some(s) => s,
+                None => self.introspect().await?,
+            };
+            self.replay(&[m]).await?;
+            let after = self.introspect().await?;
+            current = Some(after.clone());
+            out.push((before, after));
+        }
+        Ok(out)
     }
 
     /// Runs one step in this shadow, outside any transaction keel opens (as a step-by-step

@@ -1,0 +1,24 @@
+//! `keel inspect`: the live schema as SQL, JSON or Mermaid.
+
+use crate::args::InspectFormat;
+use keel::ExitStatus;
+use keel::{Error, Settings};
+
+pub async fn run(
+    settings: &Settings,
+    format: InspectFormat,
+    json: bool,
+) -> Result<ExitStatus, Error> {
+    let schema = keel::inspect(settings).await?;
+    let dialect = keel_driver::parse_url(&settings.database_url)?.dialect();
+    let format = if json { InspectFormat::Json } else { format };
+    match format {
+        InspectFormat::Json => out!(
+            "{}",
+            serde_json::to_string_pretty(&schema).unwrap_or_default()
+        ),
+        InspectFormat::Mermaid => out_part!("{}", keel_core::schema::mermaid::render(&schema)),
+        InspectFormat::Sql => out_part!("{}", schema.creation_script(dialect)?),
+    }
+    Ok(ExitStatus::Success)
+}
