@@ -32,10 +32,9 @@ pub struct Migration {
     pub down_path: Option<PathBuf>,
     /// The up script's text.
     pub script: String,
-    /// SHA-256 hex of the up script's bytes.
+    /// SHA-256 hex of the up script's bytes. The checksum of the same bytes with CRLF/LF
+    /// swapped is accepted as a match too ([`Migration::checksum_matches`]).
     pub checksum: String,
-    /// Checksum of the same bytes with CRLF/LF swapped, also accepted as a match.
-    pub alt_checksum: Option<String>,
     /// The script's `-- keel:` directives.
     pub directives: Directives,
 }
@@ -53,7 +52,6 @@ impl Migration {
         bytes: Vec<u8>,
     ) -> Result<Migration, MigrationsError> {
         let checksum = checksum::sha256_hex(&bytes);
-        let alt_checksum = checksum::swapped_line_endings_sha256_hex(&bytes);
         let script = String::from_utf8(bytes)
             .map_err(|_| MigrationsError::NotUtf8 { path: path.clone() })?;
         check_nul(&path, &script)?;
@@ -69,18 +67,16 @@ impl Migration {
             down_path,
             script,
             checksum,
-            alt_checksum,
             directives,
         })
     }
 
-    /// Whether `recorded` (a ledger checksum) matches this file, in either line-ending form.
+    /// Whether `recorded` (a ledger checksum) matches this file, in either line-ending form
+    /// (the swapped form is hashed only when the file's own checksum does not match).
     pub fn checksum_matches(&self, recorded: &str) -> bool {
         let recorded = recorded.trim();
         self.checksum.eq_ignore_ascii_case(recorded)
-            || self
-                .alt_checksum
-                .as_deref()
+            || checksum::swapped_line_endings_sha256_hex(self.script.as_bytes())
                 .is_some_and(|alt| alt.eq_ignore_ascii_case(recorded))
     }
 }
@@ -339,14 +335,33 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
     if !root.exists() {
         return from_entries(root, Vec::new());
     }
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root)
-        .map_err(io(root))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io(root))?;
-    paths.sort();
+    // The entry's type comes with the directory listing (no `stat` per entry); a symlink is
+    // followed with one `stat`, and a link that leads nowhere (or in a loop) is an error, not
+    // a file to skip.
+    let mut listed: Vec<(PathBuf, bool)> = Vec::new();
+    for e in std::fs::read_dir(root).map_err(io(root))? {
+        let e = e.map_err(io(root))?;
+        let path = e.path();
+        let ty = e.file_type().map_err(io(&path))?;
+        let is_dir = if ty.is_symlink() {
+            std::fs::metadata(&path).map_err(io(&path))?.is_dir()
+        } else {
+            ty.is_dir()
+        };
+        listed.push((path, is_dir));
+    }
+    listed.sort();
+    // A file that is not there reads as `None`; any other error is one.
+    let read_if_present = |p: &Path| match std::fs::read(p) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(MigrationsError::Io {
+            path: p.to_path_buf(),
+            source: e,
+        }),
+    };
     let mut entries = Vec::new();
-    for path in paths {
+    for (path, is_dir) in listed {
         let Some(file_name) = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -357,19 +372,16 @@ pub fn read_dir(root: &Path) -> Result<MigrationsDir, MigrationsError> {
         if file_name.starts_with('.') {
             continue;
         }
-        // A link that leads nowhere (or in a loop) is an error, not a file to skip.
-        if path
-            .symlink_metadata()
-            .is_ok_and(|m| m.file_type().is_symlink())
-        {
-            std::fs::metadata(&path).map_err(io(&path))?;
-        }
-        if path.is_dir() {
-            let up = path.join("migration.sql");
-            let up = if up.is_file() {
-                Some(std::fs::read(&up).map_err(io(&up))?)
-            } else {
-                None
+        if is_dir {
+            let up_path = path.join("migration.sql");
+            let up = match read_if_present(&up_path) {
+                // `migration.sql` is a directory, or unreadable as a file: as if absent.
+                Err(MigrationsError::Io { source, .. })
+                    if up_path.is_dir() || source.kind() == std::io::ErrorKind::IsADirectory =>
+                {
+                    None
+                }
+                other => other?,
             };
             entries.push(Entry::Folder {
                 name: file_name,

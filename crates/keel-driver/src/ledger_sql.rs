@@ -98,3 +98,33 @@ pub(crate) fn insert_finished_literal(
         row.applied_steps_count
     )
 }
+
+/// A step-by-step migration's bookkeeping write as one PostgreSQL query, committed
+/// asynchronously (see `Driver::record_step_progress`): the insert of the unfinished `row`, or
+/// the update of its `applied_steps_count`.
+pub(crate) fn progress_literal_pg(
+    table: &str,
+    row: &keel_core::ledger::LedgerRow,
+    insert: bool,
+) -> String {
+    let d = Dialect::Postgres;
+    let write = if insert {
+        format!(
+            "INSERT INTO {} ({COLUMNS}) VALUES ({}, {}, NULL, {}, NULL, NULL, {}, {})",
+            quote(d, table),
+            literal(&row.id),
+            literal(&row.checksum),
+            literal(&row.migration_name),
+            timestamp_literal(d, &row.started_at),
+            row.applied_steps_count
+        )
+    } else {
+        format!(
+            "UPDATE {} SET applied_steps_count = {} WHERE id = {}",
+            quote(d, table),
+            row.applied_steps_count,
+            literal(&row.id)
+        )
+    };
+    format!("BEGIN; SET LOCAL synchronous_commit = off; {write}; COMMIT")
+}

@@ -218,8 +218,13 @@ async fn deploy_locked(
         // Still the session that holds the deploy lock (a pooler may hand it around), and
         // still holding it: a migration may have released it (`pg_advisory_unlock_all()`,
         // `RELEASE_ALL_LOCKS()`), and another deploy could now run beside this one.
-        ex.driver.verify_session().await?;
-        if k > 0 && !ex.driver.holds_lock().await? {
+        let holds = if k == 0 {
+            ex.driver.verify_session().await?;
+            true
+        } else {
+            ex.driver.session_holds_lock().await?
+        };
+        if !holds {
             return Err(Error::LockLost {
                 after: report.applied.last().cloned().unwrap_or_default(),
                 applied: report.applied,

@@ -24,9 +24,7 @@ impl Project {
     /// provider than the URL, checked before connecting (so that no SQLite file is created for a
     /// PostgreSQL history); connection errors.
     pub async fn open(settings: &Settings) -> Result<Project, Error> {
-        keel_driver::parse_url(&settings.database_url)?;
-        let dir = settings.read_migrations()?;
-        Project::connect(dir, settings).await
+        Project::open_reading(settings, Settings::read_migrations).await
     }
 
     /// [`Project::open`] where a missing default migrations directory reads as empty
@@ -35,16 +33,41 @@ impl Project {
     /// # Errors
     /// As [`Project::open`], without [`Error::NoMigrationsDir`].
     pub async fn open_allow_missing(settings: &Settings) -> Result<Project, Error> {
-        keel_driver::parse_url(&settings.database_url)?;
-        let dir = settings.read_migrations_allow_missing()?;
-        Project::connect(dir, settings).await
+        Project::open_reading(settings, Settings::read_migrations_allow_missing).await
     }
 
-    async fn connect(dir: MigrationsDir, settings: &Settings) -> Result<Project, Error> {
+    /// Reads the directory with `read` and connects. SQLite: first the directory and its
+    /// provider, then the connection (which creates the file). PostgreSQL and MySQL, where
+    /// connecting creates nothing: both at once (for 820 migrations each takes about 20 ms),
+    /// the directory's errors first, so that they are reported whatever the server does.
+    async fn open_reading(
+        settings: &Settings,
+        read: fn(&Settings) -> Result<MigrationsDir, Error>,
+    ) -> Result<Project, Error> {
         let url = keel_driver::parse_url(&settings.database_url)?;
-        dir.check_provider(url.dialect())?;
-        let driver = keel_driver::connect(&settings.database_url).await?;
-        Project::with(dir, driver, settings).await
+        if url.dialect() == keel_core::Dialect::Sqlite {
+            let dir = read(settings)?;
+            dir.check_provider(url.dialect())?;
+            let driver = keel_driver::connect(&settings.database_url).await?;
+            return Project::with(dir, driver, settings).await;
+        }
+        let owned = settings.clone();
+        let reading = tokio::task::spawn_blocking(move || read(&owned));
+        let (dir, driver) = tokio::join!(reading, keel_driver::connect(&settings.database_url));
+        // A reader that panicked or was cancelled: read again here, to get its error.
+        let dir = dir.unwrap_or_else(|_| read(settings));
+        match (dir, driver) {
+            (Ok(dir), Ok(driver)) => Project::with(dir, driver, settings).await,
+            (Ok(dir), Err(e)) => {
+                dir.check_provider(url.dialect())?;
+                Err(e.into())
+            }
+            (Err(e), Ok(driver)) => {
+                driver.close().await;
+                Err(e)
+            }
+            (Err(e), Err(_)) => Err(e),
+        }
     }
 
     /// [`Project::open`] with the migrations already read and a connection made (the
@@ -59,11 +82,10 @@ impl Project {
             driver.close().await;
             return Err(e.into());
         }
-        let ledger_table = match &settings.ledger_table {
-            Some(t) => t.clone(),
+        let (ledger_table, ledger_exists) = match &settings.ledger_table {
+            Some(t) => (t.clone(), driver.table_exists(t).await?),
             None => choose_ledger(&dir, driver.as_mut()).await?,
         };
-        let ledger_exists = driver.table_exists(&ledger_table).await?;
         Ok(Project {
             dir,
             driver,
@@ -112,22 +134,35 @@ impl Project {
 }
 
 /// `_prisma_migrations` in a Prisma project (a `migration_lock.toml` exists, or that table
-/// exists and keel's does not), else `_keel_migrations`.
-async fn choose_ledger(dir: &MigrationsDir, driver: &mut dyn Driver) -> Result<String, Error> {
+/// exists and keel's does not), else `_keel_migrations`; and whether it exists. Each table is
+/// looked up at most once.
+async fn choose_ledger(
+    dir: &MigrationsDir,
+    driver: &mut dyn Driver,
+) -> Result<(String, bool), Error> {
+    let (first, second) = if dir.has_lock_file {
+        (PRISMA_TABLE, KEEL_TABLE)
+    } else {
+        (KEEL_TABLE, PRISMA_TABLE)
+    };
+    if driver.table_exists(first).await? {
+        return Ok((first.to_string(), true));
+    }
+    let other = driver.table_exists(second).await?;
     if dir.has_lock_file {
-        // The ledger must not change name silently when migration_lock.toml appears: a
-        // history recorded in keel's table would look unrecorded (issue #13, item 6).
-        if !driver.table_exists(PRISMA_TABLE).await? && driver.table_exists(KEEL_TABLE).await? {
+        if other {
+            // The ledger must not change name silently when migration_lock.toml appears: a
+            // history recorded in keel's table would look unrecorded (issue #13, item 6).
             return Err(Error::OtherLedger {
                 expected: PRISMA_TABLE.into(),
                 found: KEEL_TABLE.into(),
                 why: "migration_lock.toml makes this a Prisma project".into(),
             });
         }
-        return Ok(PRISMA_TABLE.to_string());
+        return Ok((PRISMA_TABLE.to_string(), false));
     }
-    if !driver.table_exists(KEEL_TABLE).await? && driver.table_exists(PRISMA_TABLE).await? {
-        return Ok(PRISMA_TABLE.to_string());
+    if other {
+        return Ok((PRISMA_TABLE.to_string(), true));
     }
-    Ok(KEEL_TABLE.to_string())
+    Ok((KEEL_TABLE.to_string(), false))
 }

@@ -23,6 +23,9 @@ pub(crate) struct PgDriver {
     session: Option<(i32, String)>,
     /// The URL's `?schema=` (Prisma's convention), set as `search_path` at connection.
     schema: Option<String>,
+    /// Whether [`Driver::lock`] ran on this connection: until it has, `unlock` has nothing to
+    /// undo (no lock, no session marker) and sends nothing.
+    lock_attempted: bool,
 }
 
 /// How long the session check's second connection may take.
@@ -70,6 +73,7 @@ impl PgDriver {
             opts,
             session: None,
             schema: None,
+            lock_attempted: false,
         }
     }
 
@@ -242,6 +246,7 @@ impl Driver for PgDriver {
     async fn lock(&mut self, timeout: Duration) -> Result<(), DriverError> {
         let start = Instant::now();
         let mut wait = Duration::from_millis(20);
+        self.lock_attempted = true;
         self.check_session().await?;
         let Some((pid, mark)) = self.session.clone() else {
             return Err(DriverError::PooledSession);
@@ -282,6 +287,9 @@ impl Driver for PgDriver {
     }
 
     async fn unlock(&mut self) -> Result<(), DriverError> {
+        if !self.lock_attempted {
+            return Ok(());
+        }
         sqlx::Executor::execute(
             &mut self.conn,
             format!(
@@ -328,6 +336,47 @@ impl Driver for PgDriver {
 
     async fn deploy_lock_holder(&mut self) -> Option<String> {
         self.lock_holder().await
+    }
+
+    async fn record_step_progress(
+        &mut self,
+        table: &str,
+        row: &LedgerRow,
+        insert: bool,
+    ) -> Result<(), DriverError> {
+        let r = self
+            .execute(&ledger_sql::progress_literal_pg(table, row, insert))
+            .await;
+        if r.is_err() {
+            // The query opened a transaction: do not leave it open (and aborted).
+            let _ = self.execute("ROLLBACK").await;
+        }
+        r
+    }
+
+    async fn session_holds_lock(&mut self) -> Result<bool, DriverError> {
+        let Some((pid, mark)) = self.session.clone() else {
+            return self.holds_lock().await;
+        };
+        let row = sqlx::Executor::fetch_one(
+            &mut self.conn,
+            format!(
+                "SELECT pg_backend_pid(), coalesce(current_setting('{SESSION_MARK}', true), ''), \
+                 EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND pid = pg_backend_pid() AND classid = {} AND objid = {} AND objsubid = 1)",
+                PG_LOCK_KEY >> 32,
+                PG_LOCK_KEY & 0xffff_ffff
+            )
+            .as_str(),
+        )
+        .await
+        .map_err(DriverError::from_sqlx)?;
+        let now: i32 = row.try_get(0).map_err(DriverError::from_sqlx)?;
+        let seen: String = row.try_get(1).map_err(DriverError::from_sqlx)?;
+        if now != pid || seen != mark {
+            return Err(DriverError::PooledSession);
+        }
+        row.try_get::<bool, _>(2).map_err(DriverError::from_sqlx)
     }
 
     async fn holds_lock(&mut self) -> Result<bool, DriverError> {

@@ -410,7 +410,9 @@ impl<'a> Executor<'a> {
             }
             if !open_transaction {
                 done = i + 1;
-                progress.took_effect(self.driver, done).await?;
+                progress
+                    .took_effect(self.driver, done, script.steps.len())
+                    .await?;
             }
             i += 1;
         }

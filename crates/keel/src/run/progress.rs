@@ -33,13 +33,14 @@ pub(crate) trait Progress: Send {
         Ok(())
     }
 
-    /// Step by step: the first `done` steps have taken effect.
+    /// Step by step: the first `done` of the script's `of` steps have taken effect.
     async fn took_effect(
         &mut self,
         driver: &mut dyn Driver,
         done: usize,
+        of: usize,
     ) -> Result<(), DriverError> {
-        let _ = (driver, done);
+        let _ = (driver, done, of);
         Ok(())
     }
 
@@ -116,7 +117,9 @@ impl Progress for Ledger<'_> {
     }
 
     async fn begin(&mut self, driver: &mut dyn Driver) -> Result<(), DriverError> {
-        driver.insert_row(self.table, &self.row).await?;
+        driver
+            .record_step_progress(self.table, &self.row, true)
+            .await?;
         self.inserted = true;
         Ok(())
     }
@@ -125,9 +128,16 @@ impl Progress for Ledger<'_> {
         &mut self,
         driver: &mut dyn Driver,
         done: usize,
+        of: usize,
     ) -> Result<(), DriverError> {
         self.row.applied_steps_count = count(done);
-        driver.update_row(self.table, &self.row).await
+        if done == of {
+            // `finish` writes the count with `finished_at`, in one durable write.
+            return Ok(());
+        }
+        driver
+            .record_step_progress(self.table, &self.row, false)
+            .await
     }
 
     async fn finish(
