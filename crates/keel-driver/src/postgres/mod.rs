@@ -28,6 +28,16 @@ pub(crate) struct PgDriver {
     lock_attempted: bool,
 }
 
+/// Whether this session holds Prisma's advisory lock, as an SQL expression.
+fn holds_lock_expr() -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND pid = pg_backend_pid() AND classid = {} AND objid = {} AND objsubid = 1)",
+        PG_LOCK_KEY >> 32,
+        PG_LOCK_KEY & 0xffff_ffff
+    )
+}
+
 /// How long the session check's second connection may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -361,11 +371,8 @@ impl Driver for PgDriver {
         let row = sqlx::Executor::fetch_one(
             &mut self.conn,
             format!(
-                "SELECT pg_backend_pid(), coalesce(current_setting('{SESSION_MARK}', true), ''), \
-                 EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                 AND pid = pg_backend_pid() AND classid = {} AND objid = {} AND objsubid = 1)",
-                PG_LOCK_KEY >> 32,
-                PG_LOCK_KEY & 0xffff_ffff
+                "SELECT pg_backend_pid(), coalesce(current_setting('{SESSION_MARK}', true), ''), {}",
+                holds_lock_expr()
             )
             .as_str(),
         )
@@ -382,13 +389,7 @@ impl Driver for PgDriver {
     async fn holds_lock(&mut self) -> Result<bool, DriverError> {
         let row = sqlx::Executor::fetch_one(
             &mut self.conn,
-            format!(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                 AND pid = pg_backend_pid() AND classid = {} AND objid = {} AND objsubid = 1)",
-                PG_LOCK_KEY >> 32,
-                PG_LOCK_KEY & 0xffff_ffff
-            )
-            .as_str(),
+            format!("SELECT {}", holds_lock_expr()).as_str(),
         )
         .await
         .map_err(DriverError::from_sqlx)?;

@@ -166,28 +166,23 @@ impl<'a> Executor<'a> {
                 .map_or("", |s| s.sql.as_str());
             if let (true, Some(policy)) = (is_lock_wait(f.server_code.as_deref()), policy) {
                 // The transaction was rolled back: nothing took effect, a retry is safe.
-                if attempt < attempts {
-                    retry::wait_before_retry(
-                        self.driver,
-                        &script.label,
-                        &f,
-                        sql,
-                        policy,
-                        attempt,
-                        self.on_event,
-                    )
-                    .await;
-                    attempt += 1;
-                    continue;
+                match self
+                    .after_lock_wait(script, &f, sql, policy, attempt, true)
+                    .await
+                {
+                    None => {
+                        attempt += 1;
+                        continue;
+                    }
+                    Some((holders, logs)) => {
+                        progress.failed(self.driver, logs, true).await?;
+                        return Err(RunError::LockGaveUp {
+                            failure: f,
+                            attempts,
+                            holders,
+                        });
+                    }
                 }
-                let (holders, logs) =
-                    retry::gave_up(self.driver, &script.label, &f, sql, policy, true).await;
-                progress.failed(self.driver, logs, true).await?;
-                return Err(RunError::LockGaveUp {
-                    failure: f,
-                    attempts,
-                    holders,
-                });
             }
             progress
                 .failed(self.driver, logs_text(&script.label, &f), false)
@@ -321,6 +316,44 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// After attempt `attempt` of a step timed out waiting for a lock: before the last
+    /// attempt, reports the wait, sleeps its backoff and returns `None` (try again); after it,
+    /// the sessions holding the locks and the ledger's `logs` text.
+    async fn after_lock_wait(
+        &mut self,
+        script: &Script,
+        f: &StepFailure,
+        sql: &str,
+        policy: LockPolicy,
+        attempt: u32,
+        nothing_took_effect: bool,
+    ) -> Option<(Vec<String>, String)> {
+        if attempt < policy.attempts {
+            retry::wait_before_retry(
+                self.driver,
+                &script.label,
+                f,
+                sql,
+                policy,
+                attempt,
+                self.on_event,
+            )
+            .await;
+            return None;
+        }
+        Some(
+            retry::gave_up(
+                self.driver,
+                &script.label,
+                f,
+                sql,
+                policy,
+                nothing_took_effect,
+            )
+            .await,
+        )
+    }
+
     /// Runs `steps` one by one inside a unit (left open for the caller to undo) and returns
     /// the first that fails, with its error. `None` when none fails this time.
     async fn find_failing_step(
@@ -365,41 +398,31 @@ impl<'a> Executor<'a> {
                 // A statement that timed out waiting for a lock did nothing (the server rolls
                 // the statement back): outside the script's own transaction it is retried.
                 let lock_wait = is_lock_wait(f.server_code.as_deref()) && !open_transaction;
-                match policy {
-                    Some(policy) if lock_wait && attempt < attempts => {
-                        retry::wait_before_retry(
-                            self.driver,
-                            &script.label,
-                            &f,
-                            sql,
-                            policy,
-                            attempt,
-                            self.on_event,
-                        )
-                        .await;
-                        attempt += 1;
-                        continue;
-                    }
+                let logs = match policy {
                     Some(policy) if lock_wait => {
                         let nothing = done == 0;
-                        let (holders, logs) =
-                            retry::gave_up(self.driver, &script.label, &f, sql, policy, nothing)
-                                .await;
-                        progress.failed(self.driver, logs, nothing).await?;
-                        if nothing {
-                            return Err(RunError::LockGaveUp {
-                                failure: f,
-                                attempts,
-                                holders,
-                            });
+                        match self
+                            .after_lock_wait(script, &f, sql, policy, attempt, nothing)
+                            .await
+                        {
+                            None => {
+                                attempt += 1;
+                                continue;
+                            }
+                            Some((holders, logs)) if nothing => {
+                                progress.failed(self.driver, logs, true).await?;
+                                return Err(RunError::LockGaveUp {
+                                    failure: f,
+                                    attempts,
+                                    holders,
+                                });
+                            }
+                            Some((_, logs)) => logs,
                         }
                     }
-                    _ => {
-                        progress
-                            .failed(self.driver, logs_text(&script.label, &f), false)
-                            .await?;
-                    }
-                }
+                    _ => logs_text(&script.label, &f),
+                };
+                progress.failed(self.driver, logs, false).await?;
                 return Err(RunError::Step(f));
             }
             attempt = 1;
