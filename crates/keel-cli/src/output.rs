@@ -69,6 +69,31 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(s)
 }
 
+/// The line shown on stderr for a lock wait ([`keel::Event::LockWait`]): deploy, repair and
+/// rollback retry a step that timed out waiting for a lock, and say so. `None` for any other
+/// event.
+pub fn lock_wait_text(e: &keel::Event) -> Option<String> {
+    let keel::Event::LockWait {
+        name,
+        step,
+        attempt,
+        attempts,
+        lock_timeout_ms,
+        retry_in_ms,
+        holders,
+    } = e
+    else {
+        return None;
+    };
+    Some(format!(
+        "{name}: step {step} waited {lock_timeout_ms} ms for a lock (attempt {attempt} of {attempts}); retrying in {retry_in_ms} ms{}",
+        holders
+            .iter()
+            .map(|h| format!("\n  {h}"))
+            .collect::<String>()
+    ))
+}
+
 /// Prints `e` to stderr and returns the exit status for it: 3 when a failed migration needs
 /// repair (K3009), else 1.
 pub fn report_error(e: &keel::Error, url: &str, json: bool) -> keel::ExitStatus {

@@ -4,6 +4,7 @@
 
 use crate::diagnose::{diagnose_in, Classification, Diagnosis};
 use crate::error::Error;
+use crate::events::Event;
 use crate::measure::{losses, Loss};
 use crate::project::Project;
 use crate::run::{Executor, LockPolicy, RunError, Script, Then, Verified};
@@ -102,8 +103,23 @@ pub async fn repair(
     options: RepairOptions,
     confirm: &mut (dyn FnMut(&RepairPlan) -> bool + Send),
 ) -> Result<RepairReport, Error> {
+    repair_with_events(settings, name, options, confirm, &mut |_| {}).await
+}
+
+/// [`repair`], reporting each wait for a lock of the repair SQL as [`Event::LockWait`] (it is
+/// retried like a deploy's step: `--lock-timeout`, `--lock-attempts`).
+///
+/// # Errors
+/// As [`repair`].
+pub async fn repair_with_events(
+    settings: &Settings,
+    name: &str,
+    options: RepairOptions,
+    confirm: &mut (dyn FnMut(&RepairPlan) -> bool + Send),
+    on_event: &mut (dyn FnMut(&Event) + Send),
+) -> Result<RepairReport, Error> {
     let mut project = Project::open(settings).await?;
-    let result = repair_locked(&mut project, settings, name, options, confirm).await;
+    let result = repair_locked(&mut project, settings, name, options, confirm, on_event).await;
     project.close().await;
     result
 }
@@ -114,6 +130,7 @@ async fn repair_locked(
     name: &str,
     options: RepairOptions,
     confirm: &mut (dyn FnMut(&RepairPlan) -> bool + Send),
+    on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<RepairReport, Error> {
     project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
@@ -179,8 +196,7 @@ async fn repair_locked(
         then,
     };
     let policy = LockPolicy::new(settings, Some(&file));
-    let mut on_event = |_: &crate::events::Event| {};
-    let mut ex = Executor::new(project.driver.as_mut(), &mut on_event);
+    let mut ex = Executor::new(project.driver.as_mut(), on_event);
     match ex.run(&script, &mode, Some(policy), &mut verified).await {
         Ok(()) => {}
         Err(RunError::Step(failure) | RunError::LockGaveUp { failure, .. }) => {

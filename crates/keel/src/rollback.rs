@@ -4,6 +4,7 @@
 //! shadow), and marks it rolled back (Prisma's `rolled_back_at`).
 
 use crate::error::Error;
+use crate::events::Event;
 use crate::measure::{losses, Loss};
 use crate::project::Project;
 use crate::run::{Executor, LockPolicy, RunError, Script, Then, Verified};
@@ -62,8 +63,22 @@ pub async fn rollback(
     options: &RollbackOptions,
     confirm: &mut (dyn FnMut(&RollbackReport) -> bool + Send),
 ) -> Result<RollbackReport, Error> {
+    rollback_with_events(settings, options, confirm, &mut |_| {}).await
+}
+
+/// [`rollback`], reporting each wait for a lock of a down script as [`Event::LockWait`] (it is
+/// retried like a deploy's step: `--lock-timeout`, `--lock-attempts`).
+///
+/// # Errors
+/// As [`rollback`].
+pub async fn rollback_with_events(
+    settings: &Settings,
+    options: &RollbackOptions,
+    confirm: &mut (dyn FnMut(&RollbackReport) -> bool + Send),
+    on_event: &mut (dyn FnMut(&Event) + Send),
+) -> Result<RollbackReport, Error> {
     let mut project = Project::open(settings).await?;
-    let r = locked(&mut project, settings, options, confirm).await;
+    let r = locked(&mut project, settings, options, confirm, on_event).await;
     project.close().await;
     r
 }
@@ -73,6 +88,7 @@ async fn locked(
     settings: &Settings,
     options: &RollbackOptions,
     confirm: &mut (dyn FnMut(&RollbackReport) -> bool + Send),
+    on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<RollbackReport, Error> {
     project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
@@ -194,7 +210,7 @@ async fn locked(
     }
     for (k, item) in report.items.iter().enumerate() {
         let i = files.len() - 1 - k;
-        run_down(project, settings, item, &files[i], &states[i].0).await?;
+        run_down(project, settings, item, &files[i], &states[i].0, on_event).await?;
     }
     report.executed = true;
     Ok(report)
@@ -208,6 +224,7 @@ async fn run_down(
     item: &RollbackItem,
     m: &Migration,
     target: &Schema,
+    on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<(), Error> {
     let dialect = project.driver.dialect();
     let script = Script::from_text(&item.name, &item.down, dialect);
@@ -219,8 +236,7 @@ async fn run_down(
         then: Then::MarkRolledBack { name: &item.name },
     };
     let policy = LockPolicy::new(settings, Some(m));
-    let mut on_event = |_: &crate::events::Event| {};
-    let mut ex = Executor::new(project.driver.as_mut(), &mut on_event);
+    let mut ex = Executor::new(project.driver.as_mut(), on_event);
     match ex.run(&script, &mode, Some(policy), &mut verified).await {
         Ok(()) => Ok(()),
         Err(RunError::Step(failure) | RunError::LockGaveUp { failure, .. }) => {

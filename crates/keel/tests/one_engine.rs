@@ -130,10 +130,16 @@ async fn rollback_waits_for_locks_with_retries() {
     // Eight attempts: waits, retries, and succeeds once the holder is gone.
     let holder = hold_for(&db.url, Duration::from_millis(1500)).await;
     let s = settings(&db.url, dir, "200ms", 8);
-    rollback(&s, &RollbackOptions::default(), &mut |_| true)
-        .await
-        .unwrap();
+    let mut waits = 0;
+    keel::rollback_with_events(&s, &RollbackOptions::default(), &mut |_| true, &mut |e| {
+        if matches!(e, keel::Event::LockWait { .. }) {
+            waits += 1;
+        }
+    })
+    .await
+    .unwrap();
     holder.await.unwrap();
+    assert!(waits >= 1, "each wait is reported, as deploy's are");
     assert!(!db.has_column("t", "w").await);
     assert_eq!(state_of(&s, "2_w").await, State::RolledBack);
 }

@@ -63,23 +63,9 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<Exit
                 }
             }
             Event::LedgerCreated { table } if !tty => out!("created ledger table {table}"),
-            Event::LockWait {
-                name,
-                step,
-                attempt,
-                attempts,
-                lock_timeout_ms,
-                retry_in_ms,
-                holders,
-            } => {
+            Event::LockWait { .. } => {
                 // On stderr: waits are progress, not results.
-                let line = format!(
-                    "{name}: step {step} waited {lock_timeout_ms} ms for a lock (attempt {attempt} of {attempts}); retrying in {retry_in_ms} ms{}",
-                    holders
-                        .iter()
-                        .map(|h| format!("\n  {h}"))
-                        .collect::<String>()
-                );
+                let line = crate::output::lock_wait_text(e).unwrap_or_default();
                 match &bar {
                     Some(pb) => pb.println(crate::output::escape_controls(&line)),
                     None => err!("{line}"),

@@ -30,7 +30,12 @@ pub async fn run(settings: &Settings, a: &RepairArgs, json: bool) -> Result<Exit
         }
         crate::prompt::typed("Run this repair? Type `yes` to continue:", "yes")
     };
-    let r = keel::repair(settings, &a.name, options, &mut confirm).await?;
+    let r = keel::repair_with_events(settings, &a.name, options, &mut confirm, &mut |e| {
+        if let Some(line) = crate::output::lock_wait_text(e) {
+            err!("{line}");
+        }
+    })
+    .await?;
     if json {
         let v = serde_json::json!({
             "executed": r.executed,

@@ -41,7 +41,12 @@ pub async fn run(settings: &Settings, a: &RollbackArgs, json: bool) -> Result<Ex
         }
         yes || (tty && prompt::typed("Run this rollback? Type `yes` to continue:", "yes"))
     };
-    let r = keel::rollback(settings, &options, &mut confirm).await?;
+    let r = keel::rollback_with_events(settings, &options, &mut confirm, &mut |e| {
+        if let Some(line) = crate::output::lock_wait_text(e) {
+            err!("{line}");
+        }
+    })
+    .await?;
     if json {
         out!("{}", serde_json::to_string(&r).unwrap_or_default());
         return Ok(ExitStatus::Success);
