@@ -4,6 +4,7 @@
 
 use crate::diff::{read_source, Source};
 use crate::error::Error;
+use crate::lint::LintReport;
 use crate::settings::Settings;
 use crate::shadow::Shadow;
 use keel_core::migrations::Migration;
@@ -34,17 +35,29 @@ pub struct CheckReport {
     pub downs: Vec<DownCheck>,
     /// The shadow databases used.
     pub shadows: Vec<String>,
+    /// The pending migrations linted against the target (`keel lint`); `None` when they could
+    /// not be ([`CheckReport::lint_skipped`] says why).
+    pub lint: Option<LintReport>,
+    /// Why the pending migrations were not linted (the target unreachable, no shadow
+    /// database), as the error's text.
+    pub lint_skipped: Option<String>,
 }
 
 impl CheckReport {
-    /// 0 when the history reproduces `schema.sql` and every down.sql undoes its migration;
-    /// else 2. A migration without down.sql is listed, not a failure.
+    /// 0 when the history reproduces `schema.sql`, every down.sql undoes its migration and
+    /// the pending migrations have no lint error; else 2. A migration without down.sql is
+    /// listed, not a failure; pending migrations that could not be linted are noted, not a
+    /// failure.
     pub fn exit_code(&self) -> crate::ExitStatus {
+        let lint_errors = self
+            .lint
+            .as_ref()
+            .is_some_and(|l| l.exit_code() != crate::ExitStatus::Success);
         let bad_down = self
             .downs
             .iter()
             .any(|d| d.differences.as_ref().is_some_and(|v| !v.is_empty()));
-        if self.schema_differences.is_empty() && !bad_down {
+        if self.schema_differences.is_empty() && !bad_down && !lint_errors {
             crate::ExitStatus::Success
         } else {
             crate::ExitStatus::Findings
@@ -134,11 +147,18 @@ pub async fn check(
     }
     .await;
     shadow.close().await;
+    let downs = downs?;
+    let (lint, lint_skipped) = match crate::lint(settings, &[]).await {
+        Ok(l) => (Some(l), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     Ok(CheckReport {
         schema_file: schema_used,
         schema_differences,
-        downs: downs?,
+        downs,
         shadows,
+        lint,
+        lint_skipped,
     })
 }
 

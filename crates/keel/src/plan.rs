@@ -100,6 +100,9 @@ pub struct PlanReport {
     pub deployed: bool,
     /// The shadow databases used.
     pub shadows: Vec<String>,
+    /// The new migration's lint findings (with counts from the development database), once it
+    /// is written; empty when it could not be linted.
+    pub lint: Vec<keel_lint::Finding>,
 }
 
 /// Writes the next migration. `ask` is called for each probable rename (a table or column that
@@ -178,6 +181,7 @@ pub async fn plan(
             losses: Vec::new(),
             deployed: false,
             shadows,
+            lint: Vec::new(),
         });
     }
     let mut up: Vec<String> = applied
@@ -254,6 +258,18 @@ pub async fn plan(
         crate::deploy(settings, &crate::DeployOptions::default(), &mut |_| {}).await?;
         deployed = true;
     }
+    let name = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lint = if dev_database_may_exist(settings) {
+        crate::lint(settings, &[name])
+            .await
+            .map(|l| l.findings)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(PlanReport {
         dir: Some(folder),
         up: up_text,
@@ -263,6 +279,7 @@ pub async fn plan(
         losses,
         deployed,
         shadows,
+        lint,
     })
 }
 
@@ -282,6 +299,22 @@ fn script(statements: &[String]) -> String {
     s
 }
 
+/// Whether the development database may be opened without creating it: any server database,
+/// or a SQLite file that exists (an SQLite file is not created for counts or lint).
+fn dev_database_may_exist(settings: &Settings) -> bool {
+    if let Ok(keel_driver::DatabaseUrl::Sqlite { .. }) = parse_url(&settings.database_url) {
+        let path = settings
+            .database_url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or("");
+        return !(path.is_empty()
+            || path.contains(":memory:")
+            || !std::path::Path::new(path).exists());
+    }
+    true
+}
+
 /// Counts on the development database, when one is reachable (an SQLite file is not created
 /// for this).
 async fn dev_losses(settings: &Settings, plan: &Plan) -> Vec<Loss> {
@@ -293,15 +326,8 @@ async fn dev_losses(settings: &Settings, plan: &Plan) -> Vec<Loss> {
     }) {
         return Vec::new();
     }
-    if let Ok(keel_driver::DatabaseUrl::Sqlite { .. }) = parse_url(&settings.database_url) {
-        let path = settings
-            .database_url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:");
-        let path = path.split('?').next().unwrap_or("");
-        if path.is_empty() || path.contains(":memory:") || !std::path::Path::new(path).exists() {
-            return losses_without_counts(plan);
-        }
+    if !dev_database_may_exist(settings) {
+        return losses_without_counts(plan);
     }
     match keel_driver::connect(&settings.database_url).await {
         Ok(mut d) => {

@@ -26,6 +26,8 @@ pub struct StatusReport {
     /// While another session holds the deploy lock: the unfinished migration it is running
     /// (the newest unfinished attempt, shown as `running`, not failed) and the holder.
     pub running: Option<Running>,
+    /// With [`status_with_drift`]: the live schema against its applied migrations.
+    pub drift: Option<crate::DriftReport>,
 }
 
 /// A migration another session is applying right now.
@@ -53,6 +55,7 @@ impl StatusReport {
             crate::ExitStatus::NeedsRepair
         } else if r.entries.iter().any(|e| e.state != State::Applied)
             || !self.unmanaged_tables.is_empty()
+            || self.drift.as_ref().is_some_and(crate::DriftReport::drifted)
         {
             crate::ExitStatus::Findings
         } else {
@@ -109,6 +112,17 @@ pub async fn status(settings: &Settings) -> Result<StatusReport, Error> {
     status_project(project).await
 }
 
+/// [`status`], then [`crate::drift`]: the report carries the drift, and a drifted database
+/// exits 2 even when every migration is applied (`keel status --drift`).
+///
+/// # Errors
+/// As [`status`] and [`crate::drift`] (a shadow database is needed: K3014).
+pub async fn status_with_drift(settings: &Settings) -> Result<StatusReport, Error> {
+    let mut report = status(settings).await?;
+    report.drift = Some(crate::drift(settings).await?);
+    Ok(report)
+}
+
 /// [`status`] on an opened project; closes it.
 pub(crate) async fn status_project(mut project: Project) -> Result<StatusReport, Error> {
     let result = async {
@@ -142,6 +156,7 @@ pub(crate) async fn status_project(mut project: Project) -> Result<StatusReport,
             unmanaged_tables,
             reconciled,
             running,
+            drift: None,
         })
     }
     .await;

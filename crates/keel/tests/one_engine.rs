@@ -249,3 +249,32 @@ async fn doctor_counts_stop_at_the_statement_timeout() {
     assert!(text.contains("statement timeout"), "{text}");
     assert!(!text.contains("NULL value"), "{text}");
 }
+
+/// `keel check` counts the pending migrations' lint errors in its report and exit status.
+/// Before, only the CLI's text output ran lint, so `keel check --json` exited 0 where the text
+/// output exited 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_report_carries_lint_and_its_exit_status() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(
+        dir,
+        "1_base",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY);\nINSERT INTO t (id) VALUES (1);\n",
+    );
+    let s = settings(&db.url, dir, "2s", 1);
+    deploy(&s, &DeployOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    write(dir, "2_drop", "DROP TABLE t;\n");
+    let r = keel::check(&s, &dir.join("schema.sql")).await.unwrap();
+    let lint = r.lint.as_ref().expect("pending migrations linted");
+    assert!(
+        lint.findings.iter().any(|f| f.migration == "2_drop"),
+        "{:?}",
+        lint.findings
+    );
+    assert_eq!(lint.exit_code(), 1, "{:?}", lint.findings);
+    assert_eq!(r.exit_code(), 2);
+}

@@ -58,19 +58,15 @@ pub async fn run(settings: &Settings, a: &PlanArgs, json: bool) -> Result<ExitSt
     for l in &r.losses {
         out!("warning: drops {l}");
     }
-    if let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) {
-        if let Ok(l) = keel::lint(settings, &[name]).await {
-            for f in &l.findings {
-                out!(
-                    "{}[{}]: {} (step {}; docs/rules/{}.md)",
-                    f.severity,
-                    f.id,
-                    f.message,
-                    f.step,
-                    f.id
-                );
-            }
-        }
+    for f in &r.lint {
+        out!(
+            "{}[{}]: {} (step {}; docs/rules/{}.md)",
+            f.severity,
+            f.id,
+            f.message,
+            f.step,
+            f.id
+        );
     }
     if r.deployed {
         out!(

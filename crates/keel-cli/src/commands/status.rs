@@ -11,21 +11,17 @@ pub async fn run(
     with_drift: bool,
     json: bool,
 ) -> Result<ExitStatus, Error> {
-    let report = keel::status(settings).await?;
-    let drift = if with_drift {
-        Some(keel::drift(settings).await?)
+    let report = if with_drift {
+        keel::status_with_drift(settings).await?
     } else {
-        None
+        keel::status(settings).await?
     };
-    let drifted = drift.as_ref().is_some_and(|d| d.drifted());
+    let drift = &report.drift;
     // Non-zero by default, as `prisma migrate status` since 4.3, so that CI scripts moved
     // from Prisma keep failing on pending or failed migrations; `--exit-code` is still
     // accepted and changes nothing (issue #13, item 15).
     let _ = exit_code;
-    let code = match report.exit_code() {
-        ExitStatus::Success if drifted => ExitStatus::Findings,
-        c => c,
-    };
+    let code = report.exit_code();
     if json {
         let migrations: Vec<_> = report
             .reconciled
