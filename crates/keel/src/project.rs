@@ -53,20 +53,37 @@ impl Project {
         }
         let owned = settings.clone();
         let reading = tokio::task::spawn_blocking(move || read(&owned));
-        let (dir, driver) = tokio::join!(reading, keel_driver::connect(&settings.database_url));
+        let url_text = settings.database_url.clone();
+        let connecting = tokio::spawn(async move { keel_driver::connect(&url_text).await });
         // A reader that panicked or was cancelled: read again here, to get its error.
-        let dir = dir.unwrap_or_else(|_| read(settings));
-        match (dir, driver) {
-            (Ok(dir), Ok(driver)) => Project::with(dir, driver, settings).await,
-            (Ok(dir), Err(e)) => {
+        let dir = match reading.await {
+            Ok(r) => r,
+            Err(_) => read(settings),
+        };
+        let dir = match dir {
+            Ok(dir) => dir,
+            Err(e) => {
+                // Reported at once, not after a connection attempt that may take its timeout;
+                // a connection already made is closed.
+                connecting.abort();
+                if let Ok(Ok(driver)) = connecting.await {
+                    driver.close().await;
+                }
+                return Err(e);
+            }
+        };
+        match connecting.await {
+            Ok(Ok(driver)) => Project::with(dir, driver, settings).await,
+            Ok(Err(e)) => {
                 dir.check_provider(url.dialect())?;
                 Err(e.into())
             }
-            (Err(e), Ok(driver)) => {
-                driver.close().await;
-                Err(e)
+            // The connecting task panicked: connect here instead.
+            Err(_) => {
+                dir.check_provider(url.dialect())?;
+                let driver = keel_driver::connect(&settings.database_url).await?;
+                Project::with(dir, driver, settings).await
             }
-            (Err(e), Err(_)) => Err(e),
         }
     }
 
