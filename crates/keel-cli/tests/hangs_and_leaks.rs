@@ -3,20 +3,8 @@
 //! from the server, and SIGTERM while a shadow database exists.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
-use keel_test_support::{keel_command, output_text as text, write_migration, Backend, TestDb};
-use std::path::Path;
+use keel_test_support::{keel, output_text as text, write_migration, Backend, TestDb};
 use std::time::Duration;
-
-fn keel(dir: &Path, url: &str) -> Command {
-    let mut c = Command::from_std(keel_command(
-        &assert_cmd::cargo::cargo_bin("keel"),
-        dir,
-        url,
-    ));
-    c.timeout(Duration::from_secs(60));
-    c
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nul_byte_is_a_coded_file_error_before_anything_runs() {

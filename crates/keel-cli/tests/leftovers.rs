@@ -3,20 +3,7 @@
 //! server, so a concurrent test's keel could take the leftover (and its note) first.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
-use keel_test_support::{keel_command, output_text as text, write_migration, Backend, TestDb};
-use std::path::Path;
-use std::time::Duration;
-
-fn keel(dir: &Path, url: &str) -> Command {
-    let mut c = Command::from_std(keel_command(
-        &assert_cmd::cargo::cargo_bin("keel"),
-        dir,
-        url,
-    ));
-    c.timeout(Duration::from_secs(60));
-    c
-}
+use keel_test_support::{keel, output_text as text, write_migration, Backend, TestDb};
 
 fn rand_fraction() -> f64 {
     let n = std::time::SystemTime::now()

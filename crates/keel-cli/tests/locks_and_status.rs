@@ -3,20 +3,8 @@
 //! `USE` is refused, and the ledger never changes name silently.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
-use keel_test_support::{keel_command, output_text as text, write_migration, Backend, TestDb};
-use std::path::Path;
+use keel_test_support::{keel, output_text as text, write_migration, Backend, TestDb};
 use std::time::Duration;
-
-fn keel(dir: &Path, url: &str) -> Command {
-    let mut c = Command::from_std(keel_command(
-        &assert_cmd::cargo::cargo_bin("keel"),
-        dir,
-        url,
-    ));
-    c.timeout(Duration::from_secs(60));
-    c
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_migration_is_running_not_failed() {

@@ -20,12 +20,11 @@ async fn no_command_prints_the_password() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
     let mig = dir.join("migrations");
-    std::fs::create_dir_all(mig.join("1_init")).unwrap();
-    std::fs::write(
-        mig.join("1_init/migration.sql"),
+    keel_test_support::write_migration(
+        &mig,
+        "1_init",
         "CREATE TABLE t (id INT PRIMARY KEY, a TEXT);\n",
-    )
-    .unwrap();
+    );
     std::fs::write(
         dir.join("schema.sql"),
         "CREATE TABLE t (id INT PRIMARY KEY, a TEXT, b INT);\n",
@@ -139,12 +138,7 @@ async fn no_url_shape_prints_a_piece_of_the_password() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
     let mig = dir.join("migrations");
-    std::fs::create_dir_all(mig.join("1_init")).unwrap();
-    std::fs::write(
-        mig.join("1_init/migration.sql"),
-        "CREATE TABLE t (id INT);\n",
-    )
-    .unwrap();
+    keel_test_support::write_migration(&mig, "1_init", "CREATE TABLE t (id INT);\n");
     let passwords: Vec<String> = ["/", "?", "#", "@", ":", "%", "/@", "?#", "@@", " "]
         .iter()
         .enumerate()

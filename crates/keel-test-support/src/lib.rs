@@ -43,19 +43,18 @@ pub fn output_text(o: &std::process::Output) -> String {
     )
 }
 
-/// `keel` (the binary at `bin`) run in `dir` against `url`, with none of the test process's
-/// own `DATABASE_URL`/`SHADOW_DATABASE_URL`, no colour, and a 60 s limit.
-pub fn keel_command(
-    bin: &std::path::Path,
-    dir: &std::path::Path,
-    url: &str,
-) -> std::process::Command {
-    let mut c = std::process::Command::new(bin);
+/// The `keel` binary of this workspace, run in `dir` against `url`, with none of the test
+/// process's own `DATABASE_URL`/`SHADOW_DATABASE_URL`, no colour, and killed after 60 s so
+/// that a hang fails the test instead of stalling the suite. For the CLI's integration tests
+/// (the binary is found beside the test executable).
+pub fn keel(dir: &std::path::Path, url: &str) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("keel"));
     c.current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("SHADOW_DATABASE_URL")
         .env("NO_COLOR", "1")
-        .args(["--database-url", url]);
+        .args(["--database-url", url])
+        .timeout(std::time::Duration::from_secs(60));
     c
 }
 

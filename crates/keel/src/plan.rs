@@ -302,17 +302,10 @@ fn script(statements: &[String]) -> String {
 /// Whether the development database may be opened without creating it: any server database,
 /// or a SQLite file that exists (an SQLite file is not created for counts or lint).
 fn dev_database_may_exist(settings: &Settings) -> bool {
-    if let Ok(keel_driver::DatabaseUrl::Sqlite { .. }) = parse_url(&settings.database_url) {
-        let path = settings
-            .database_url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:");
-        let path = path.split('?').next().unwrap_or("");
-        return !(path.is_empty()
-            || path.contains(":memory:")
-            || !std::path::Path::new(path).exists());
+    match parse_url(&settings.database_url) {
+        Ok(keel_driver::DatabaseUrl::Sqlite { path, .. }) => path.is_some_and(|p| p.exists()),
+        _ => true,
     }
-    true
 }
 
 /// Counts on the development database, when one is reachable (an SQLite file is not created
