@@ -77,15 +77,10 @@ pub(crate) enum Sample {
         column: String,
         key: Vec<String>,
     },
-    /// Duplicate groups: the values, then how many rows share them.
-    Duplicates(TableRef, Vec<String>),
-    /// Distinct orphan values (as [`Count::Orphans`]).
-    Orphans {
-        child: TableRef,
-        parent: TableRef,
-        columns: Vec<String>,
-        references: Vec<String>,
-    },
+    /// The rows behind a count: for [`Count::Duplicates`] each group's values, then how many
+    /// rows share them; for [`Count::Orphans`] the distinct orphan values. Other counts have
+    /// no sample.
+    Of(Count),
     /// Distinct values of a column: all non-NULL ones, or (`numeric`) those that do not read
     /// as a number.
     Values {
@@ -508,19 +503,19 @@ impl Sample {
                     q(column)
                 )
             }
-            Sample::Duplicates(t, cols) => {
+            Sample::Of(Count::Duplicates(t, cols)) => {
                 let texts: Vec<String> = quoted(d, cols).iter().map(|c| as_text(d, c)).collect();
                 format!(
                     "{} LIMIT {SAMPLES}",
                     duplicate_groups(d, t, cols, &format!("{}, COUNT(*)", texts.join(", ")))
                 )
             }
-            Sample::Orphans {
+            Sample::Of(Count::Orphans {
                 child,
                 parent,
                 columns,
                 references,
-            } => {
+            }) => {
                 if columns.len() != references.len() || columns.is_empty() {
                     return None;
                 }
@@ -534,6 +529,7 @@ impl Sample {
                     orphans_filter(d, child, parent, columns, references)
                 )
             }
+            Sample::Of(_) => return None,
             Sample::Values {
                 table,
                 column,

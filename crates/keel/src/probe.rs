@@ -19,19 +19,11 @@ enum Probe {
     },
     /// Rows of a table meeting a new NOT NULL column without a default.
     RowsForNotNull { table: TableRef, column: String },
-    /// Duplicate groups under a new unique index (`index`) or the primary key (`None`).
-    Duplicates {
-        table: TableRef,
-        columns: Vec<String>,
-        index: Option<String>,
-    },
-    /// Orphans under a new foreign key.
-    Orphans {
-        child: TableRef,
-        parent: TableRef,
-        columns: Vec<String>,
-        references: Vec<String>,
-    },
+    /// Duplicate groups ([`Count::Duplicates`]) under a new unique index (`index`) or the
+    /// primary key (`None`).
+    Duplicates { count: Count, index: Option<String> },
+    /// Orphans under a new foreign key ([`Count::Orphans`]).
+    Orphans(Count),
     /// A type change: sample values, and (to a number) the values that are not numbers.
     Cast {
         table: TableRef,
@@ -140,8 +132,7 @@ fn plan_probes(d: Dialect, live: &Schema, change: &Plan) -> (Vec<Probe>, Vec<Str
                 tables.push(t.quoted.clone());
                 if let (true, Some(columns)) = (ix.unique, measure::index_columns(after, ix)) {
                     out.push(Probe::Duplicates {
-                        table: t,
-                        columns,
+                        count: Count::Duplicates(t, columns),
                         index: Some(ix.name.clone()),
                     });
                 }
@@ -153,12 +144,13 @@ fn plan_probes(d: Dialect, live: &Schema, change: &Plan) -> (Vec<Probe>, Vec<Str
                 tables.push(t.quoted.clone());
                 if let Some(pk) = &after.table(*table).primary_key {
                     out.push(Probe::Duplicates {
-                        table: t,
-                        columns: pk
-                            .columns
-                            .iter()
-                            .map(|c| after.column(*c).name.clone())
-                            .collect(),
+                        count: Count::Duplicates(
+                            t,
+                            pk.columns
+                                .iter()
+                                .map(|c| after.column(*c).name.clone())
+                                .collect(),
+                        ),
                         index: None,
                     });
                 }
@@ -213,12 +205,12 @@ fn orphans(
     let names = |ids: &[keel_core::schema::ColumnId]| -> Vec<String> {
         ids.iter().map(|c| after.column(*c).name.clone()).collect()
     };
-    Some(Probe::Orphans {
+    Some(Probe::Orphans(Count::Orphans {
         child: child?,
         parent: parent?,
         columns: names(&fk.columns),
         references: names(&fk.referenced_columns),
-    })
+    }))
 }
 
 /// What `p` needs measured.
@@ -235,28 +227,9 @@ fn needs_of(p: &Probe, n: &mut Needs) {
             }
         }
         Probe::RowsForNotNull { table, .. } => n.count(Count::Rows(table.clone())),
-        Probe::Duplicates { table, columns, .. } => {
-            n.count(Count::Duplicates(table.clone(), columns.clone()));
-            n.sample(Sample::Duplicates(table.clone(), columns.clone()));
-        }
-        Probe::Orphans {
-            child,
-            parent,
-            columns,
-            references,
-        } => {
-            n.count(Count::Orphans {
-                child: child.clone(),
-                parent: parent.clone(),
-                columns: columns.clone(),
-                references: references.clone(),
-            });
-            n.sample(Sample::Orphans {
-                child: child.clone(),
-                parent: parent.clone(),
-                columns: columns.clone(),
-                references: references.clone(),
-            });
+        Probe::Duplicates { count, .. } | Probe::Orphans(count) => {
+            n.count(count.clone());
+            n.sample(Sample::Of(count.clone()));
         }
         Probe::Cast {
             table,
@@ -346,16 +319,13 @@ fn say(d: Dialect, p: &Probe, f: &Facts) -> Option<String> {
                 quote_ident(d, column)
             ))
         }
-        Probe::Duplicates {
-            table,
-            columns,
-            index,
-        } => {
-            let n = f
-                .get(&Count::Duplicates(table.clone(), columns.clone()))
-                .filter(|n| *n > 0)?;
+        Probe::Duplicates { count, index } => {
+            let Count::Duplicates(table, columns) = count else {
+                return None;
+            };
+            let n = f.get(count).filter(|n| *n > 0)?;
             let sample: Vec<String> = f
-                .rows(&Sample::Duplicates(table.clone(), columns.clone()))
+                .rows(&Sample::Of(count.clone()))
                 .iter()
                 .filter_map(|r| {
                     let (times, vals) = r.split_last()?;
@@ -377,27 +347,19 @@ fn say(d: Dialect, p: &Probe, f: &Facts) -> Option<String> {
                 more(n, sample.len())
             ))
         }
-        Probe::Orphans {
-            child,
-            parent,
-            columns,
-            references,
-        } => {
-            let n = f
-                .get(&Count::Orphans {
-                    child: child.clone(),
-                    parent: parent.clone(),
-                    columns: columns.clone(),
-                    references: references.clone(),
-                })
-                .filter(|n| *n > 0)?;
+        Probe::Orphans(count) => {
+            let Count::Orphans {
+                child,
+                parent,
+                columns,
+                ..
+            } = count
+            else {
+                return None;
+            };
+            let n = f.get(count).filter(|n| *n > 0)?;
             let sample: Vec<String> = f
-                .rows(&Sample::Orphans {
-                    child: child.clone(),
-                    parent: parent.clone(),
-                    columns: columns.clone(),
-                    references: references.clone(),
-                })
+                .rows(&Sample::Of(count.clone()))
                 .iter()
                 .map(|r| shown(r))
                 .collect();
