@@ -47,11 +47,7 @@ impl StatusReport {
     /// no ledger (it needs a baseline); else 0.
     pub fn exit_code(&self) -> crate::ExitStatus {
         let r = &self.reconciled;
-        let failed = r
-            .with_state(State::Failed)
-            .filter(|e| self.running.as_ref().is_none_or(|run| run.name != e.name))
-            .count();
-        if failed > 0 {
+        if self.failed().next().is_some() {
             crate::ExitStatus::NeedsRepair
         } else if r.entries.iter().any(|e| e.state != State::Applied)
             || !self.unmanaged_tables.is_empty()
@@ -61,6 +57,14 @@ impl StatusReport {
         } else {
             crate::ExitStatus::Success
         }
+    }
+
+    /// The failed migrations, without the one another session is applying now (shown as
+    /// `running`).
+    pub fn failed(&self) -> impl Iterator<Item = &keel_core::ledger::Entry> {
+        self.reconciled
+            .with_state(State::Failed)
+            .filter(|e| self.running.as_ref().is_none_or(|run| run.name != e.name))
     }
 
     /// The state word shown for `e`: `running` for the migration another session is applying,

@@ -143,11 +143,7 @@ pub async fn run(
             r.name, r.holder
         );
     }
-    for e in report
-        .reconciled
-        .with_state(State::Failed)
-        .filter(|e| report.running.as_ref().is_none_or(|r| r.name != e.name))
-    {
+    for e in report.failed() {
         if let Some(logs) = e.row.as_ref().and_then(|r| r.logs.as_deref()) {
             out!("\n`{}` failed:\n{}", e.name, logs.trim_end());
         }
