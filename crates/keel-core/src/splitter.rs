@@ -34,10 +34,12 @@
 
 mod classify;
 mod lexer;
+mod targets;
 #[cfg(test)]
 mod tests;
 
 pub use classify::{classify, StepKind};
+pub use targets::{targets, TableName, Target};
 
 use crate::Dialect;
 use lexer::{Kind, Lexer, Tok};

@@ -10,7 +10,6 @@ use crate::shadow::Shadow;
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::summary::summarize;
-use keel_driver::parse_url;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -74,7 +73,7 @@ pub async fn check(
     settings: &Settings,
     schema_file: &std::path::Path,
 ) -> Result<CheckReport, Error> {
-    let dialect = parse_url(&settings.database_url)?.dialect();
+    let dialect = settings.url()?.dialect();
     let dir = settings.read_migrations()?;
     dir.check_provider(dialect)?;
     let mut shadows = Vec::new();
@@ -167,7 +166,7 @@ pub async fn check(
 /// # Errors
 /// Connection and server errors.
 pub async fn inspect(settings: &Settings) -> Result<keel_core::schema::Schema, Error> {
-    let mut d = keel_driver::connect(&settings.database_url).await?;
+    let mut d = keel_driver::connect_to(settings.url()?).await?;
     let r = d.introspect().await;
     d.close().await;
     Ok(r?)

@@ -150,11 +150,14 @@ async fn deploy_locked(
         to_apply.retain(|m| compare_names(&m.name, &last.name).is_le());
     }
     // The deploy gate: data-loss findings refuse the deploy unless accepted. Only migrations
-    // whose text may lose data are replayed in a shadow for it.
+    // whose text may lose data are replayed in a shadow for it; with the loss accepted (or no
+    // shadow to be had) their statements' own targets are counted instead, so that deploy
+    // never needs a shadow database.
     let names: Vec<String> = to_apply.iter().map(|m| m.name.clone()).collect();
     let mut data_loss = Vec::new();
     if !fresh && crate::lint::may_lose_data(&to_apply, dialect) {
-        let findings = crate::lint::data_loss(project, settings, &names).await?;
+        let replay = !options.allow_data_loss || options.dry_run;
+        let findings = crate::lint::data_loss(project, settings, &names, replay).await?;
         let at_stake: Vec<String> = findings
             .iter()
             .filter(|f| f.rows != Some(0))

@@ -87,7 +87,10 @@ pub async fn diff(settings: &Settings, from: &Source, to: &Source) -> Result<Dif
             Source::Url(u) => Some(parse_url(u).map(|p| p.dialect())),
             _ => None,
         })
-        .unwrap_or_else(|| parse_url(&settings.database_url).map(|p| p.dialect()))?;
+        .map_or_else(
+            || settings.url().map(|p| p.dialect()),
+            |r| r.map_err(Error::from),
+        )?;
     let mut shadows = Vec::new();
     let a = read_source(settings, dialect, from, &mut shadows).await?;
     let b = read_source(settings, dialect, to, &mut shadows).await?;

@@ -7,7 +7,6 @@ use crate::settings::Settings;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::plan::{Change, Plan};
 use keel_core::schema::render::render_script;
-use keel_driver::parse_url;
 
 /// What drifted and both ways to reconcile it.
 #[derive(Debug, Clone)]
@@ -36,7 +35,7 @@ impl DriftReport {
 /// # Errors
 /// Driver, migrations-directory and shadow errors (K3014, K3006).
 pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
-    let dialect = parse_url(&settings.database_url)?.dialect();
+    let dialect = settings.url()?.dialect();
     let mut shadows = Vec::new();
     let history = read_source(settings, dialect, &Source::Ledger, &mut shadows).await?;
     let live = read_source(

@@ -10,6 +10,7 @@ use crate::shadow::Shadow;
 use keel_core::migrations::Migration;
 use keel_core::schema::diff::diff as diff_schemas;
 use keel_core::schema::plan::Plan;
+use keel_core::schema::Schema;
 use keel_core::splitter;
 use keel_core::Dialect;
 use keel_driver::Driver;
@@ -120,8 +121,24 @@ pub(crate) async fn lint_in(
         .zip(states?)
         .map(|(m, (before, after))| ((*m).clone(), diff_schemas(dialect, &before, &after)))
         .collect();
+    lint_plans(project, plans, only, &mut report).await?;
+    Ok(report)
+}
+
+/// Runs the rules (`only`, or all) over each migration's plan, with facts measured on the
+/// target, into `report`.
+async fn lint_plans(
+    project: &mut Project,
+    plans: Vec<(Migration, Plan)>,
+    only: &[Rule],
+    report: &mut LintReport,
+) -> Result<(), Error> {
+    let dialect = project.driver.dialect();
+    // What the target holds: an object it lacks (an earlier migration of the same deploy
+    // creates it) holds no data.
+    let live = project.driver.introspect().await?;
     for (m, plan) in plans {
-        let facts = gather(project.driver.as_mut(), &plan).await;
+        let facts = gather(project.driver.as_mut(), &plan, &live).await;
         let steps = splitter::split(&m.script, dialect);
         let cx = Context {
             dialect,
@@ -141,7 +158,7 @@ pub(crate) async fn lint_in(
         );
         report.paths.push((m.name.clone(), m.path.clone()));
     }
-    Ok(report)
+    Ok(())
 }
 
 /// The rules that lose data: deploy refuses their findings unless `--allow-data-loss`.
@@ -164,11 +181,17 @@ pub(crate) fn may_lose_data(migrations: &[&Migration], dialect: Dialect) -> bool
     })
 }
 
-/// The data-loss findings of `pending`, not allowed by a directive, for the deploy gate.
+/// The data-loss findings of `pending`, not allowed by a directive, for the deploy gate:
+/// from the history replayed in a shadow database when `replay` and one can be had, else
+/// from the statements' own targets ([`statement_plan`]); counted on the target either way.
+///
+/// # Errors
+/// [`Error::ShadowIsTarget`] (K3014) for a shadow URL naming the target, driver errors.
 pub(crate) async fn data_loss(
     project: &mut Project,
     settings: &Settings,
     pending: &[String],
+    replay: bool,
 ) -> Result<Vec<Finding>, Error> {
     let risky: Vec<String> = pending
         .iter()
@@ -180,11 +203,38 @@ pub(crate) async fn data_loss(
         })
         .cloned()
         .collect();
-    let r = match lint_in(project, settings, &risky, &DATA_LOSS).await {
+    let replayed = if replay {
+        lint_in(project, settings, &risky, &DATA_LOSS).await
+    } else {
+        Err(Error::ShadowUnavailable { tried: Vec::new() })
+    };
+    let r = match replayed {
         Ok(r) => r,
         // A pending migration that does not replay in the shadow: deploy runs it, and it
         // fails there the same way (recorded, diagnosable).
         Err(Error::ReplayFailed { .. }) => return Ok(Vec::new()),
+        // No shadow database for this user (no CREATEDB, no SHADOW_DATABASE_URL): deploy
+        // never needs one. The statements' own targets, counted on the target, decide.
+        Err(Error::ShadowUnavailable { .. }) => {
+            let live = project.driver.introspect().await?;
+            let plans: Vec<(Migration, Plan)> = risky
+                .iter()
+                .filter_map(|n| project.dir.get(n))
+                .map(|m| {
+                    let plan = statement_plan(project.driver.dialect(), &live, m);
+                    (m.clone(), plan)
+                })
+                .collect();
+            let mut report = LintReport {
+                migrations: risky.clone(),
+                findings: Vec::new(),
+                paths: Vec::new(),
+                facts: true,
+                shadows: Vec::new(),
+            };
+            lint_plans(project, plans, &DATA_LOSS, &mut report).await?;
+            report
+        }
         Err(e) => return Err(e),
     };
     Ok(r.findings
@@ -193,13 +243,72 @@ pub(crate) async fn data_loss(
         .collect())
 }
 
+/// The plan of what `m` destroys, read from its statements' own targets ([`splitter::targets`])
+/// against `live`, the target's schema: the tables it drops, the columns it drops, the columns
+/// it retypes (to the type text as written). What `live` does not hold (a table or column that
+/// an earlier pending migration creates) is left out: it holds no data yet. The deploy gate's
+/// plan when no shadow database can replay the history.
+pub(crate) fn statement_plan(dialect: Dialect, live: &Schema, m: &Migration) -> Plan {
+    use keel_core::schema::plan::{Change, ColumnChanges};
+    let mut to = live.clone();
+    let mut changes = Vec::new();
+    let find = |t: &splitter::TableName| {
+        let exact = live.table_id(t.schema.as_deref(), &t.name);
+        // A name qualified with the session's own schema is held unqualified.
+        let id = exact.or_else(|| live.table_id(None, &t.name))?;
+        Some(id)
+    };
+    for step in splitter::split(&m.script, dialect) {
+        for target in splitter::targets(step.sql(&m.script), dialect) {
+            match target {
+                splitter::Target::DropTable(t) => {
+                    if let Some(table) = find(&t) {
+                        let c = Change::DropTable { table };
+                        if !changes.contains(&c) {
+                            changes.push(c);
+                        }
+                    }
+                }
+                splitter::Target::DropColumn(t, c) => {
+                    if let Some(column) = find(&t).and_then(|id| live.column_id(id, &c)) {
+                        let c = Change::DropColumn { column };
+                        if !changes.contains(&c) {
+                            changes.push(c);
+                        }
+                    }
+                }
+                splitter::Target::Retype(t, c, new_type) => {
+                    if let Some(column) = find(&t).and_then(|id| live.column_id(id, &c)) {
+                        to.columns[column.idx()].data_type = new_type;
+                        changes.push(Change::AlterColumn {
+                            from: column,
+                            to: column,
+                            changes: ColumnChanges {
+                                data_type: true,
+                                ..ColumnChanges::default()
+                            },
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Plan {
+        dialect,
+        from: live.clone(),
+        to,
+        changes,
+    }
+}
+
 /// Counts on the target for what `plan` touches, bounded by one statement timeout; a count
 /// that fails is left out, a table the target does not have yet holds nothing.
-pub(crate) async fn gather(driver: &mut dyn Driver, plan: &Plan) -> Facts {
+pub(crate) async fn gather(driver: &mut dyn Driver, plan: &Plan, live: &Schema) -> Facts {
     let d = driver.dialect();
     crate::measure::measure(
         driver,
         &crate::measure::Needs::from_plan(d, plan),
+        Some(live),
         crate::measure::TIMEOUT,
     )
     .await

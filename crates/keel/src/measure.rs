@@ -434,6 +434,33 @@ fn not_number(d: Dialect, c: &str, integer: bool) -> String {
 }
 
 impl Count {
+    /// Whether the tables and columns this count reads are all in `live` (by name).
+    fn exists_in(&self, live: &Schema) -> bool {
+        let table = |t: &TableRef| {
+            (0..live.tables.len())
+                .map(|i| TableId(u32::try_from(i).unwrap_or(u32::MAX)))
+                .find(|id| live.table_name(*id) == t.name)
+        };
+        let has = |t: &TableRef, columns: &[&String]| {
+            table(t).is_some_and(|id| columns.iter().all(|c| live.column_id(id, c).is_some()))
+        };
+        match self {
+            Count::Rows(t) => has(t, &[]),
+            Count::NonNull(t, c) | Count::Nulls(t, c) => has(t, &[c]),
+            Count::NotNumbers { table, column, .. } => has(table, &[column]),
+            Count::Duplicates(t, cols) => has(t, &cols.iter().collect::<Vec<_>>()),
+            Count::Orphans {
+                child,
+                parent,
+                columns,
+                references,
+            } => {
+                has(child, &columns.iter().collect::<Vec<_>>())
+                    && has(parent, &references.iter().collect::<Vec<_>>())
+            }
+        }
+    }
+
     fn table(&self) -> &TableRef {
         match self {
             Count::Rows(t)
@@ -573,9 +600,15 @@ fn timeout_sql(d: Dialect, t: Duration) -> Option<(String, &'static str)> {
 }
 
 /// Runs `needs` on the target, read-only, each statement bounded by `timeout`. A count that
-/// fails is left out, except that a table the target does not have (an earlier migration of
-/// the same deploy creates it) holds 0 rows: nothing there can be lost.
-pub(crate) async fn measure(driver: &mut dyn Driver, needs: &Needs, timeout: Duration) -> Facts {
+/// fails is left out, except that an object the target does not have (an earlier migration of
+/// the same deploy creates it) holds nothing: 0, without a query, for a table or column that
+/// `live` (the target's schema, when read) lacks; 0 for a table the target lacks otherwise.
+pub(crate) async fn measure(
+    driver: &mut dyn Driver,
+    needs: &Needs,
+    live: Option<&Schema>,
+    timeout: Duration,
+) -> Facts {
     let d = driver.dialect();
     let mut f = Facts::default();
     if needs.is_empty() {
@@ -586,6 +619,10 @@ pub(crate) async fn measure(driver: &mut dyn Driver, needs: &Needs, timeout: Dur
         let _ = driver.execute(set).await;
     }
     for c in &needs.counts {
+        if live.is_some_and(|l| !c.exists_in(l)) {
+            f.counts.insert(c.clone(), 0);
+            continue;
+        }
         let Some(sql) = c.sql(d) else { continue };
         match driver.query_text(&sql).await {
             Ok(rows) => {
@@ -626,7 +663,7 @@ pub(crate) async fn measure(driver: &mut dyn Driver, needs: &Needs, timeout: Dur
 /// The losses of `plan` measured on `driver`.
 pub(crate) async fn losses(driver: &mut dyn Driver, plan: &Plan) -> Vec<Loss> {
     let d = driver.dialect();
-    measure(driver, &Needs::losses_of(d, plan), TIMEOUT)
+    measure(driver, &Needs::losses_of(d, plan), None, TIMEOUT)
         .await
         .losses(d, plan)
 }

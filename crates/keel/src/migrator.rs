@@ -177,7 +177,7 @@ impl Migrator {
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<DeployReport, Error> {
         let mut settings = self.settings.clone();
-        settings.database_url = url.to_string();
+        settings.set_database_url(url);
         let driver = keel_driver::connect(url).await?;
         let project = Project::with(self.dir.clone(), driver, &settings).await?;
         deploy_project(project, &settings, &self.options, on_event).await
@@ -194,7 +194,7 @@ impl Migrator {
     pub async fn deploy_with<P: PoolSource>(&self, pool: &P) -> Result<DeployReport, Error> {
         let driver = pool.take_driver().await?;
         let mut settings = self.settings.clone();
-        settings.database_url = driver.redacted_url().to_string();
+        settings.set_database_url(driver.redacted_url());
         let project = Project::with(self.dir.clone(), driver, &settings).await?;
         deploy_project(project, &settings, &self.options, &mut |_| {}).await
     }
@@ -205,7 +205,7 @@ impl Migrator {
     /// Connection and ledger errors.
     pub async fn status(&self, url: &str) -> Result<StatusReport, Error> {
         let mut settings = self.settings.clone();
-        settings.database_url = url.to_string();
+        settings.set_database_url(url);
         let driver = keel_driver::connect(url).await?;
         let project = Project::with(self.dir.clone(), driver, &settings).await?;
         status_project(project).await
@@ -228,6 +228,7 @@ fn unreachable_settings(root: &Path) -> Settings {
         deploy_lock_timeout: crate::settings::DEFAULT_DEPLOY_LOCK_TIMEOUT,
         shadow_database_url: None,
         disposable: false,
+        parsed_url: std::sync::OnceLock::new(),
     }
 }
 

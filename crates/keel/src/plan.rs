@@ -15,7 +15,7 @@ use keel_core::schema::render::render;
 use keel_core::schema::summary::summarize;
 use keel_core::schema::{Schema, TableId};
 use keel_core::Dialect;
-use keel_driver::{parse_url, quote_ident};
+use keel_driver::quote_ident;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -120,7 +120,7 @@ pub async fn plan(
     ask: &mut (dyn FnMut(&Rename) -> Option<bool> + Send),
 ) -> Result<PlanReport, Error> {
     crate::init::check_name(&options.name)?;
-    let dialect = parse_url(&settings.database_url)?.dialect();
+    let dialect = settings.url()?.dialect();
     let mut shadows = Vec::new();
     let history = read_source(settings, dialect, &Source::Migrations(None), &mut shadows).await?;
     let desired = read_source(
@@ -302,8 +302,10 @@ fn script(statements: &[String]) -> String {
 /// Whether the development database may be opened without creating it: any server database,
 /// or a SQLite file that exists (an SQLite file is not created for counts or lint).
 fn dev_database_may_exist(settings: &Settings) -> bool {
-    match parse_url(&settings.database_url) {
-        Ok(keel_driver::DatabaseUrl::Sqlite { path, .. }) => path.is_some_and(|p| p.exists()),
+    match settings.url() {
+        Ok(keel_driver::DatabaseUrl::Sqlite { path, .. }) => {
+            path.as_ref().is_some_and(|p| p.exists())
+        }
         _ => true,
     }
 }
@@ -322,7 +324,10 @@ async fn dev_losses(settings: &Settings, plan: &Plan) -> Vec<Loss> {
     if !dev_database_may_exist(settings) {
         return losses_without_counts(plan);
     }
-    match keel_driver::connect(&settings.database_url).await {
+    let Ok(url) = settings.url() else {
+        return losses_without_counts(plan);
+    };
+    match keel_driver::connect_to(url).await {
         Ok(mut d) => {
             let l = losses(d.as_mut(), plan).await;
             d.close().await;

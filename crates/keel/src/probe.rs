@@ -50,7 +50,7 @@ pub(crate) async fn probe(
     for p in &probes {
         needs_of(p, &mut needs);
     }
-    let facts = measure::measure(driver, &needs, measure::TIMEOUT).await;
+    let facts = measure::measure(driver, &needs, Some(live), measure::TIMEOUT).await;
     let mut out: Vec<String> = probes.iter().filter_map(|p| say(d, p, &facts)).collect();
     if facts.timed_out {
         out.push(format!(

@@ -44,17 +44,17 @@ impl Project {
         settings: &Settings,
         read: fn(&Settings) -> Result<MigrationsDir, Error>,
     ) -> Result<Project, Error> {
-        let url = keel_driver::parse_url(&settings.database_url)?;
+        let url = settings.url()?;
         if url.dialect() == keel_core::Dialect::Sqlite {
             let dir = read(settings)?;
             dir.check_provider(url.dialect())?;
-            let driver = keel_driver::connect(&settings.database_url).await?;
+            let driver = keel_driver::connect_to(url).await?;
             return Project::with(dir, driver, settings).await;
         }
         let owned = settings.clone();
         let reading = tokio::task::spawn_blocking(move || read(&owned));
-        let url_text = settings.database_url.clone();
-        let connecting = tokio::spawn(async move { keel_driver::connect(&url_text).await });
+        let parsed = url.clone();
+        let connecting = tokio::spawn(async move { keel_driver::connect_to(&parsed).await });
         // A reader that panicked or was cancelled: read again here, to get its error.
         let dir = match reading.await {
             Ok(r) => r,
@@ -81,7 +81,7 @@ impl Project {
             // The connecting task panicked: connect here instead.
             Err(_) => {
                 dir.check_provider(url.dialect())?;
-                let driver = keel_driver::connect(&settings.database_url).await?;
+                let driver = keel_driver::connect_to(url).await?;
                 Project::with(dir, driver, settings).await
             }
         }

@@ -31,7 +31,7 @@ pub async fn reset(
     _project: &Path,
     confirm: &mut (dyn FnMut(&ResetPlan) -> bool + Send),
 ) -> Result<ResetPlan, Error> {
-    let url = parse_url(&settings.database_url)?;
+    let url = settings.url()?;
     // The mark binds to the database keel.toml's own `database_url` names (issue #13, item 2):
     // a DATABASE_URL pointing elsewhere is never disposable because of it.
     let marked = settings.disposable
@@ -91,7 +91,7 @@ pub async fn reset(
                 .unwrap_or_default()
         }
     };
-    let mut driver = keel_driver::connect(&settings.database_url).await?;
+    let mut driver = keel_driver::connect_to(url).await?;
     let r = async {
         let d = driver.dialect();
         let refs: Vec<TableRef> = driver
@@ -107,7 +107,7 @@ pub async fn reset(
         for t in &refs {
             needs.count(Count::Rows(t.clone()));
         }
-        let facts = measure(driver.as_mut(), &needs, TIMEOUT).await;
+        let facts = measure(driver.as_mut(), &needs, None, TIMEOUT).await;
         let tables = refs
             .into_iter()
             .map(|t| {

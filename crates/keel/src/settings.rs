@@ -48,7 +48,8 @@ pub struct SettingsInput {
 /// The resolved settings every command runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The target database's URL. Never print it: use [`Settings::redacted_url`].
+    /// The target database's URL as given. Never print it: use [`Settings::redacted_url`];
+    /// change it with [`Settings::set_database_url`]; read it parsed with [`Settings::url`].
     pub database_url: String,
     /// The migrations directory.
     pub migrations_dir: PathBuf,
@@ -84,6 +85,8 @@ pub struct Settings {
     /// Where the database URL came from, for messages: `--database-url/DATABASE_URL`, the
     /// `.env` file's path, `keel.toml`, or `nowhere`.
     pub database_url_source: String,
+    /// [`Settings::database_url`] parsed, on first use ([`Settings::url`]).
+    pub(crate) parsed_url: std::sync::OnceLock<keel_driver::DatabaseUrl>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -260,7 +263,29 @@ impl Settings {
                 .or(dotenv.get("SHADOW_DATABASE_URL").map(str::to_string))
                 .or(file.shadow_database_url),
             disposable,
+            parsed_url: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The target database's URL, parsed: once per value of [`Settings::database_url`] (set it
+    /// with [`Settings::set_database_url`]), so that every command and module reads the same
+    /// parse.
+    ///
+    /// # Errors
+    /// [`Error::Driver`] with [`keel_driver::DriverError::InvalidUrl`] (K1013) when the URL is
+    /// empty or does not parse; the message holds only its redaction.
+    pub fn url(&self) -> Result<&keel_driver::DatabaseUrl, Error> {
+        if let Some(u) = self.parsed_url.get() {
+            return Ok(u);
+        }
+        let parsed = keel_driver::parse_url(&self.database_url)?;
+        Ok(self.parsed_url.get_or_init(|| parsed))
+    }
+
+    /// Replaces the target database's URL (and forgets the parse of the old one).
+    pub fn set_database_url(&mut self, url: impl Into<String>) {
+        self.database_url = url.into();
+        self.parsed_url = std::sync::OnceLock::new();
     }
 
     /// Reads the migrations directory.

@@ -10,7 +10,7 @@ pub async fn run(
     json: bool,
 ) -> Result<ExitStatus, Error> {
     let schema = keel::inspect(settings).await?;
-    let dialect = keel_driver::parse_url(&settings.database_url)?.dialect();
+    let dialect = settings.url()?.dialect();
     let format = if json { InspectFormat::Json } else { format };
     match format {
         InspectFormat::Json => out!(

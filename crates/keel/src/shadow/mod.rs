@@ -74,9 +74,7 @@ impl Shadow {
         let mut shadow = Shadow::open_any(settings, dialect, temp_schema).await?;
         // The target's `?schema=NAME`: the history replays into a schema of the same name, as
         // Prisma's shadow database does, so that qualified names and introspection match.
-        let schema = parse_url(&settings.database_url)
-            .ok()
-            .and_then(|u| u.schema());
+        let schema = settings.url().ok().and_then(|u| u.schema());
         if let (Some(schema), None) = (schema, &shadow.temp_schema) {
             if let Err(e) = shadow.driver.use_schema(&schema, true).await {
                 shadow.close().await;
@@ -94,7 +92,7 @@ impl Shadow {
         let mut tried: Vec<String> = Vec::new();
         if let Some(url) = &settings.shadow_database_url {
             let parsed = parse_url(url)?;
-            let target = parse_url(&settings.database_url)?;
+            let target = settings.url()?;
             if parsed.identity() == target.identity() && parsed.dialect() != Dialect::Sqlite
                 || (parsed.dialect() == Dialect::Sqlite
                     && parsed.identity() == target.identity()
@@ -128,7 +126,7 @@ impl Shadow {
                 temp_schema: None,
             });
         }
-        let target = parse_url(&settings.database_url)?;
+        let target = settings.url()?;
         let name = shadow_name();
         // Registered before CREATE DATABASE is sent: a signal while it runs still drops it
         // (DROP DATABASE IF EXISTS).
