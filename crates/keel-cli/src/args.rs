@@ -78,11 +78,10 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Compare the live schema with the schema its applied migrations produce; exit 2 on drift
     Drift,
-    /// Capture an existing database without a ledger as a first migration, verified in a shadow and recorded as applied
+    /// Baseline an existing database without a ledger: with migrations on disk, record the longest prefix of the history that the database already has (found by replaying it in a shadow); without, capture the database as a first migration, verified in a shadow and recorded as applied
     Baseline {
-        /// The migration's name
-        #[arg(default_value = "baseline")]
-        name: String,
+        /// The first migration's name (when the directory holds no migrations; default `baseline`)
+        name: Option<String>,
     },
     /// The whole health check: each finding with its code and the command that fixes it; exit 3 when a failed migration needs repair, 2 for other findings
     Doctor,
@@ -162,14 +161,18 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(skip)]
+#[command(group = clap::ArgGroup::new("action").required(true).multiple(false))]
 pub struct ResolveArgs {
     /// Record a pending or failed migration as applied without running it (a baseline)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", group = "action")]
     pub applied: Option<String>,
     /// Mark a failed migration as rolled back, so deploy runs it again
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", group = "action")]
     pub rolled_back: Option<String>,
+    /// With --rolled-back: mark it even though the ledger says some of its steps took effect (you undid them by hand)
+    #[arg(long, requires = "rolled_back", conflicts_with = "applied")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -113,6 +113,21 @@ pub fn report_error(e: &keel::Error, url: &str, json: bool) -> keel::ExitStatus 
     }
 }
 
+/// One line per INVALID index (`(table, index)`), with the fix: status, deploy and doctor say
+/// it the same way.
+pub(crate) fn invalid_index_lines(invalid: &[(String, String)]) -> Vec<String> {
+    invalid
+        .iter()
+        .map(|(t, i)| {
+            let q = keel_driver::quote_ident(keel_core::Dialect::Postgres, i);
+            format!(
+                "index {q} on {} is INVALID: a CREATE INDEX CONCURRENTLY that failed or was cancelled left it (queries do not use it; every write still maintains it); fix: `DROP INDEX CONCURRENTLY {q};` then create it again (`keel deploy` does for a failed migration)",
+                keel_driver::quote_ident(keel_core::Dialect::Postgres, t)
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape_controls;

@@ -149,6 +149,24 @@ async fn sigkill_at_step_boundaries(backend: Backend) {
         "{}",
         out(&o)
     );
+    // Issue #14, item 4: killed, not rejected: no cause to fix.
+    assert!(
+        out(&o).contains("no error was recorded: the deploy was interrupted")
+            && !out(&o).contains("fix the cause"),
+        "{}",
+        out(&o)
+    );
+    // Issue #14, item 4: marking it rolled back would re-run step 1 on a schema that has it.
+    let o = keel(dir, &db.url)
+        .args(["resolve", "--rolled-back", "2_steps"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("K3013") && out(&o).contains("keel repair 2_steps --revert"),
+        "{}",
+        out(&o)
+    );
     let o = keel(dir, &db.url)
         .args(["repair", "2_steps", "--finish", "--yes"])
         .output()

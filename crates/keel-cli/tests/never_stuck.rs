@@ -152,3 +152,414 @@ async fn resumed_deploy_resumes_mariadb() {
 async fn resumed_deploy_resumes_sqlite() {
     resumed_deploy(Backend::Sqlite).await;
 }
+
+async fn invalid_indexes(db: &TestDb) -> i64 {
+    db.scalar("SELECT COUNT(*) FROM pg_index WHERE NOT indisvalid")
+        .await
+}
+
+/// Item 1: `CREATE INDEX CONCURRENTLY` waits for every older snapshot (a `pg_dump`, a
+/// REPEATABLE READ report); past lock_timeout PostgreSQL cancels it and leaves an INVALID
+/// index. With `IF NOT EXISTS` the retry skipped it and deploy exited 0. Now the INVALID index
+/// is dropped before each retry and before the failure is recorded, the message names the old
+/// transaction, and once it ends a plain `keel deploy` builds the index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrently_behind_an_old_snapshot_leaves_no_invalid_index() {
+    use sqlx::Connection;
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_t",
+        "CREATE TABLE t (id INT PRIMARY KEY, v INT);\nINSERT INTO t SELECT g, g FROM generate_series(1, 100) g;\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    write(
+        &m,
+        "2_ix",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v);\n",
+    );
+    // A report holding a snapshot (the reproduction): the build waits for it and
+    // gives up, and the INVALID index it leaves is dropped.
+    let mut report = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+        .execute(&mut report)
+        .await
+        .unwrap();
+    let deploy = || {
+        keel(dir, &db.url)
+            .args(["deploy", "--lock-timeout", "300ms", "--lock-attempts", "2"])
+            .output()
+            .unwrap()
+    };
+    let o = deploy();
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(
+        text.contains("older than its own") && text.contains("transaction open for"),
+        "the old snapshot is named: {text}"
+    );
+    assert!(text.contains("nothing of it took effect\n"), "{text}");
+    assert_eq!(invalid_indexes(&db).await, 0, "{text}");
+    let o = keel(dir, &db.url).arg("status").output().unwrap();
+    assert!(!output_text(&o).contains("INVALID"), "{}", output_text(&o));
+    sqlx::raw_sql("COMMIT").execute(&mut report).await.unwrap();
+
+    // A `pg_dump` also holds a lock on the table: the drop waits for it as the build did, so
+    // the INVALID index stays, said so; status sees it; the next deploy drops and builds it.
+    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT COUNT(*) FROM t")
+        .execute(&mut report)
+        .await
+        .unwrap();
+    let o = deploy();
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(
+        text.contains("but the INVALID index \"t_v\", which keel could not drop"),
+        "{text}"
+    );
+    assert_eq!(invalid_indexes(&db).await, 1, "{text}");
+    let o = keel(dir, &db.url).arg("status").output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", output_text(&o));
+    assert!(
+        output_text(&o).contains("is INVALID"),
+        "{}",
+        output_text(&o)
+    );
+    sqlx::raw_sql("COMMIT").execute(&mut report).await.unwrap();
+    report.close().await.unwrap();
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert_eq!(invalid_indexes(&db).await, 0);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 't_v'")
+            .await,
+        1
+    );
+}
+
+/// Item 1: an INVALID index left by an earlier, killed attempt (or by another tool): status
+/// exits 3 and names it with the fix, drift shows it, and `keel deploy` of a migration that
+/// creates it `IF NOT EXISTS` drops it and builds it instead of skipping it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_index_left_behind_is_seen_and_rebuilt() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_t",
+        "CREATE TABLE t (id INT PRIMARY KEY, v INT);\nINSERT INTO t VALUES (1, 1), (2, 1);\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    // The build fails on the duplicates and leaves its index INVALID.
+    let mut c = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&db.url).await.unwrap()
+    };
+    assert!(
+        sqlx::raw_sql("CREATE UNIQUE INDEX CONCURRENTLY t_v ON t (v)")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    assert_eq!(invalid_indexes(&db).await, 1);
+    let o = keel(dir, &db.url).arg("status").output().unwrap();
+    let text = output_text(&o);
+    assert_eq!(o.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("index \"t_v\" on \"t\" is INVALID")
+            && text.contains("DROP INDEX CONCURRENTLY \"t_v\""),
+        "{text}"
+    );
+    let o = keel(dir, &db.url).arg("drift").output().unwrap();
+    let text = output_text(&o);
+    assert!(text.contains("INVALID"), "{text}");
+    let o = keel(dir, &db.url).arg("doctor").output().unwrap();
+    let text = output_text(&o);
+    assert_eq!(o.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("K4090") && text.contains("is INVALID"),
+        "{text}"
+    );
+
+    db.execute("DELETE FROM t WHERE id = 2").await;
+    write(
+        &m,
+        "2_ix",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v);\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert_eq!(invalid_indexes(&db).await, 0);
+    let o = keel(dir, &db.url).arg("status").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+}
+
+/// Item 1: a CONCURRENTLY build that fails (duplicates under a new unique index) records the
+/// failure without leaving its INVALID index behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_concurrent_build_drops_its_invalid_index() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_t",
+        "CREATE TABLE t (id INT PRIMARY KEY, v INT);\nINSERT INTO t VALUES (1, 1), (2, 1);\n",
+    );
+    write(
+        &m,
+        "2_ix",
+        "CREATE UNIQUE INDEX CONCURRENTLY t_v ON t (v);\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(
+        text.contains("the INVALID index \"t_v\" it left was dropped"),
+        "{text}"
+    );
+    assert_eq!(invalid_indexes(&db).await, 0);
+}
+
+/// Item 3: a database another tool built from an existing history, with no ledger. K3005 said
+/// "record the first migration, then deploy", which re-ran migration 2 on the final schema.
+/// `keel baseline` now finds the longest prefix of the history the database has and records
+/// exactly that: all of it, part of it (the rest stays pending for `keel deploy`), or none
+/// (K4031 with the closest prefix's differences), and never makes a failed migration.
+async fn baseline_against_history(backend: Backend) {
+    let history = [
+        ("1_a", "CREATE TABLE a (id INT PRIMARY KEY, x INT);\n"),
+        (
+            "2_b",
+            "CREATE TABLE b (id INT PRIMARY KEY, a_id INT, CONSTRAINT b_a_fkey FOREIGN KEY (a_id) REFERENCES a (id));\n",
+        ),
+        ("3_c", "CREATE TABLE c (id INT PRIMARY KEY);\n"),
+    ];
+    for built in [3usize, 2, 0] {
+        let db = TestDb::new(backend).await;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let m = dir.join("migrations");
+        for (name, sql) in history {
+            write(&m, name, sql);
+        }
+        for (_, sql) in &history[..built] {
+            db.execute(sql).await;
+        }
+        if built == 0 {
+            // Built by hand, and not from this history.
+            db.execute("CREATE TABLE a (id INT PRIMARY KEY, y INT)")
+                .await;
+        }
+        let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+        let text = output_text(&o);
+        assert!(
+            text.contains("K3005") && text.contains("keel baseline"),
+            "{text}"
+        );
+        assert!(!text.contains("resolve --applied"), "{text}");
+        let o = keel(dir, &db.url).arg("baseline").output().unwrap();
+        let text = output_text(&o);
+        if built == 0 {
+            assert!(!o.status.success(), "{text}");
+            assert!(
+                text.contains("K4031") && text.contains("the closest is the first 1 migration"),
+                "{text}"
+            );
+            assert!(!db.has_table("_prisma_migrations").await);
+            continue;
+        }
+        assert!(o.status.success(), "{text}");
+        assert!(
+            text.contains(&format!("the first {built} migration(s)")),
+            "{text}"
+        );
+        let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+        assert!(o.status.success(), "{}", output_text(&o));
+        assert_eq!(
+            output_text(&o).contains("nothing to apply"),
+            built == 3,
+            "{}",
+            output_text(&o)
+        );
+        let o = keel(dir, &db.url)
+            .args(["status", "--drift"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", output_text(&o));
+        // A second baseline is refused: the history is recorded.
+        let o = keel(dir, &db.url).arg("baseline").output().unwrap();
+        assert!(output_text(&o).contains("K4030"), "{}", output_text(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baseline_against_history_postgres() {
+    baseline_against_history(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baseline_against_history_mariadb() {
+    baseline_against_history(Backend::Mysql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baseline_against_history_sqlite() {
+    baseline_against_history(Backend::Sqlite).await;
+}
+
+/// Item 4: `resolve --rolled-back` of a migration that failed part-way (the ledger says step 1
+/// took effect) was accepted, and the next deploy failed at step 1: refused now (K3013),
+/// pointing to `repair --revert`; `--force` when the steps were undone by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_rolled_back_refuses_a_part_way_migration() {
+    let db = TestDb::new(Backend::Mysql).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_x",
+        "CREATE TABLE x (id INT);\nCREATE TABLE x (id INT);\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(!o.status.success(), "{}", output_text(&o));
+    let o = keel(dir, &db.url)
+        .args(["resolve", "--rolled-back", "1_x"])
+        .output()
+        .unwrap();
+    let text = output_text(&o);
+    assert!(
+        text.contains("K3013") && text.contains("1 of its steps took effect"),
+        "{text}"
+    );
+    // Undone by hand, then forced.
+    db.execute("DROP TABLE x").await;
+    let o = keel(dir, &db.url)
+        .args(["resolve", "--rolled-back", "1_x", "--force"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    std::fs::write(
+        m.join("1_x").join("migration.sql"),
+        "CREATE TABLE x (id INT);\n",
+    )
+    .unwrap();
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+}
+
+/// Item 5: a transactional migration holds each table it has locked while it waits for the
+/// next, and lock_timeout bounds each wait, not their sum: with `t` free, `u` held for 0.4 s
+/// and `v` for 1.2 s, and `--lock-timeout 600ms`, the application's reads of `t` were blocked
+/// for about 1.1 s. Now every table lock is taken first, in one request bounded by the lock
+/// timeout as a whole (and a lock wait is not replayed to find the failing step): the reads of
+/// `t` wait at most about the lock timeout, and the retry succeeds once the holders are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::async_yields_async)] // `hold` hands back the task that ends the hold.
+async fn a_multi_table_migration_holds_the_first_no_longer_than_the_lock_timeout() {
+    use sqlx::Connection;
+    use std::time::{Duration, Instant};
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_base",
+        "CREATE TABLE t (id INT);\nCREATE TABLE u (id INT);\nCREATE TABLE v (id INT);\nINSERT INTO t VALUES (1);\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    write(
+        &m,
+        "2_three",
+        "ALTER TABLE t ADD COLUMN a INT;\nALTER TABLE u ADD COLUMN b INT;\nALTER TABLE v ADD COLUMN c INT;\n",
+    );
+    let hold = |table: &'static str, for_ms: u64| {
+        let url = db.url.clone();
+        async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(&format!("BEGIN; SELECT * FROM {table}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(for_ms)).await;
+                // Closing the session ends its transaction and frees the table.
+                c.close().await.unwrap();
+            })
+        }
+    };
+    let hu = hold("u", 400).await;
+    let hv = hold("v", 1200).await;
+    let bin = assert_cmd::cargo::cargo_bin("keel");
+    let mut child = std::process::Command::new(bin)
+        .args(["--database-url", &db.url, "--migrations"])
+        .arg(&m)
+        .args(["deploy", "--lock-timeout", "600ms", "--lock-attempts", "5"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The application reads `t` while keel tries.
+    let mut app = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let mut worst = Duration::ZERO;
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        let started = Instant::now();
+        sqlx::raw_sql("SELECT COUNT(*) FROM t")
+            .execute(&mut app)
+            .await
+            .unwrap();
+        worst = worst.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    hu.await.unwrap();
+    hv.await.unwrap();
+    assert!(status.success(), "applied once the holders are gone");
+    assert!(
+        worst < Duration::from_millis(600 + 150),
+        "the application waited {worst:?} on `t`"
+    );
+    assert!(db.has_column("t", "a").await && db.has_column("v", "c").await);
+}
+
+/// Item 5: on MariaDB `--lock-timeout 200ms` silently became a wait of a second: said now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_says_its_lock_waits_are_whole_seconds() {
+    let db = TestDb::new(Backend::Mysql).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(&dir.join("migrations"), "1_a", "CREATE TABLE a (id INT);\n");
+    let o = keel(dir, &db.url)
+        .args(["deploy", "--lock-timeout", "200ms"])
+        .output()
+        .unwrap();
+    let text = output_text(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("whole seconds: the lock timeout of 200 ms is 1 s there"),
+        "{text}"
+    );
+    let o = keel(dir, &db.url)
+        .args(["deploy", "--lock-timeout", "2s"])
+        .output()
+        .unwrap();
+    assert!(
+        !output_text(&o).contains("whole seconds"),
+        "{}",
+        output_text(&o)
+    );
+}

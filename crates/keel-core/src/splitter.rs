@@ -39,7 +39,7 @@ mod targets;
 mod tests;
 
 pub use classify::{classify, StepKind};
-pub use targets::{targets, TableName, Target};
+pub use targets::{concurrent_index, table_locks, targets, LockMode, TableName, Target};
 
 use crate::Dialect;
 use lexer::{Kind, Lexer, Tok};

@@ -219,6 +219,7 @@ async fn fixture_covers_every_feature() {
             method: None,
             predicate: None,
             include: vec![],
+            invalid: false,
         }
     );
 

@@ -24,6 +24,21 @@ pub struct BaselineReport {
     pub shadow: String,
 }
 
+/// What `baseline` recorded for a migrations directory that already holds a history
+/// ([`baseline_history`]).
+#[derive(Debug, Clone)]
+pub struct HistoryBaseline {
+    /// The migrations recorded as applied (the longest prefix of the history whose replay
+    /// equals the live schema), in order.
+    pub recorded: Vec<String>,
+    /// The migrations after it, left pending for `keel deploy`.
+    pub pending: Vec<String>,
+    /// The shadow database the replay used.
+    pub shadow: String,
+    /// How many times the shadow's schema was read and compared with the live one.
+    pub compared: usize,
+}
+
 /// Introspects the target, writes `<migrations>/<version>_<name>/migration.sql` recreating it,
 /// replays that file in a shadow and checks the result equals the live schema, then records
 /// it as applied. Refuses when the ledger already has rows or the migrations directory is
@@ -45,12 +60,11 @@ pub async fn baseline(settings: &Settings, name: &str) -> Result<BaselineReport,
                 ),
             });
         }
-        if let Some(first) = project.dir.migrations.first() {
+        if !project.dir.migrations.is_empty() {
             return Err(Error::BaselineRefused {
                 reason: format!(
-                    "`{}` already holds migrations; if the first one describes this database, record it with `keel resolve --applied {}`",
+                    "`{}` already holds migrations: `keel baseline` (without a name) records how much of that history the database already has",
                     project.dir.root.display(),
-                    first.name
                 ),
             });
         }
@@ -119,5 +133,141 @@ pub async fn baseline(settings: &Settings, name: &str) -> Result<BaselineReport,
         path,
         tables: live.tables.len(),
         shadow,
+    })
+}
+
+/// Baselines a database built from (part of) an existing history by another tool or by hand,
+/// with no ledger rows: finds the longest prefix of the migrations whose replay equals the live
+/// schema, and records exactly that prefix as applied, in one transaction under the deploy
+/// lock; the rest stays pending. The search: one replay of the whole history in a shadow
+/// database, the schema read and compared after the last migration first (a database built
+/// from the whole history: one comparison), then, when that differs, after every migration
+/// (the last equal state wins, so a migration that adds and a later one that drops the same
+/// object still finds the right point). Rows the history inserts do not matter: only schemas
+/// are compared.
+///
+/// # Errors
+/// [`Error::BaselineRefused`] (K4030) when the ledger has rows, the directory holds no
+/// migrations or the database is empty; [`Error::BaselineMismatch`] (K4031) when no prefix
+/// equals the live schema (the differences from the closest one are listed); K3014 and K3006
+/// from the shadow; K1002 when the deploy lock is held; driver errors.
+pub async fn baseline_history(settings: &Settings) -> Result<HistoryBaseline, Error> {
+    let mut project = Project::open(settings).await?;
+    let r = baseline_history_in(&mut project, settings).await;
+    project.close().await;
+    r
+}
+
+async fn baseline_history_in(
+    project: &mut Project,
+    settings: &Settings,
+) -> Result<HistoryBaseline, Error> {
+    let dialect = project.driver.dialect();
+    let rows = project.rows().await?;
+    if !rows.is_empty() {
+        return Err(Error::BaselineRefused {
+            reason: format!(
+                "the ledger `{}` already has {} row(s): the history is recorded; `keel status` shows it",
+                project.ledger_table,
+                rows.len()
+            ),
+        });
+    }
+    if project.dir.migrations.is_empty() {
+        return Err(Error::BaselineRefused {
+            reason: "the migrations directory holds no migration: `keel baseline NAME` writes one that captures the database".into(),
+        });
+    }
+    let live = project.driver.introspect().await?;
+    if live.is_empty() {
+        return Err(Error::BaselineRefused {
+            reason: "the database is empty: `keel deploy` applies the whole history".into(),
+        });
+    }
+    let all: Vec<&Migration> = project.dir.migrations.iter().collect();
+    let allowed = || crate::shadow::temp_schema_allowed(&all);
+    // The whole history first: a database another tool built from all of it is found with
+    // one comparison.
+    let mut shadow = Shadow::open_for(settings, dialect, allowed()).await?;
+    let strategy = shadow.strategy.clone();
+    let end = async {
+        shadow.replay(&all).await?;
+        shadow.introspect().await
+    }
+    .await;
+    shadow.close().await;
+    let at_end = diff(dialect, &end?, &live);
+    let mut compared = 1;
+    let k = if at_end.is_empty() {
+        all.len()
+    } else {
+        // After every migration; the last equal state wins. `closest`: fewest differences.
+        let mut shadow = Shadow::open_for(settings, dialect, allowed()).await?;
+        let mut closest = (at_end.changes.len(), all.len(), summarize(&at_end));
+        let scanned = async {
+            let mut found = 0;
+            for (k, m) in all.iter().enumerate() {
+                shadow.replay(&[m]).await?;
+                let state = shadow.introspect().await?;
+                compared += 1;
+                let rest = diff(dialect, &state, &live);
+                if rest.is_empty() {
+                    found = k + 1;
+                } else if rest.changes.len() < closest.0 {
+                    closest = (rest.changes.len(), k + 1, summarize(&rest));
+                }
+            }
+            Ok::<_, Error>(found)
+        }
+        .await;
+        shadow.close().await;
+        let found = scanned?;
+        if found == 0 {
+            let (_, k, mut differences) = closest;
+            differences.insert(
+                0,
+                format!(
+                    "no prefix of the history equals the live schema; the closest is the first {k} migration(s), through `{}`, from which the database differs by",
+                    all[k - 1].name
+                ),
+            );
+            return Err(Error::BaselineMismatch { differences });
+        }
+        found
+    };
+    let prefix: Vec<Migration> = all[..k].iter().map(|m| (*m).clone()).collect();
+    let pending: Vec<String> = all[k..].iter().map(|m| m.name.clone()).collect();
+    project.driver.lock(settings.deploy_lock_timeout).await?;
+    let recorded = async {
+        // Under the lock: nobody recorded anything meanwhile.
+        if !project.rows().await?.is_empty() {
+            return Err(Error::BaselineRefused {
+                reason: "another session recorded migrations meanwhile: `keel status` shows them"
+                    .into(),
+            });
+        }
+        project.ensure_ledger().await?;
+        let now = chrono::Utc::now();
+        let table = project.ledger_table.clone();
+        project.driver.begin().await?;
+        for m in &prefix {
+            if let Err(e) =
+                crate::run::record_applied(project.driver.as_mut(), &table, &[], m, 0, now).await
+            {
+                let _ = project.driver.rollback().await;
+                return Err(e.into());
+            }
+        }
+        project.driver.commit().await?;
+        Ok(())
+    }
+    .await;
+    let _ = project.driver.unlock().await;
+    recorded?;
+    Ok(HistoryBaseline {
+        recorded: prefix.into_iter().map(|m| m.name).collect(),
+        pending,
+        shadow: strategy,
+        compared,
     })
 }

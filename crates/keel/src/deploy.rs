@@ -37,6 +37,9 @@ pub struct DeployReport {
     pub applied: Vec<String>,
     /// Findings accepted by an `--allow-*` flag, one line each.
     pub accepted: Vec<String>,
+    /// PostgreSQL: the INVALID indexes of the schema after the deploy, as `(table, index)`
+    /// (none of them built by this deploy: a step that leaves one fails).
+    pub invalid_indexes: Vec<(String, String)>,
     /// The SQL a dry run would execute, in order, with the ledger writes.
     pub dry_run_sql: Option<String>,
     /// Data-loss findings of the pending migrations (with row counts), shown by a dry run or
@@ -199,6 +202,7 @@ async fn deploy_locked(
         accepted,
         dry_run_sql: None,
         data_loss,
+        invalid_indexes: Vec::new(),
     };
     let total = to_apply.len();
     let table = project.ledger_table.clone();
@@ -294,6 +298,10 @@ async fn deploy_locked(
     }
     if options.dry_run {
         report.dry_run_sql = Some(sql);
+    } else {
+        // None that this deploy built (a step that leaves one fails); one left by another
+        // tool or an older keel is said all the same.
+        report.invalid_indexes = ex.driver.invalid_indexes().await?;
     }
     Ok(report)
 }

@@ -280,6 +280,12 @@ pub(crate) async fn diagnose_in(
     let failed_step = logged_step.or(applied.map(|k| k + 1)).filter(|s| *s <= n);
 
     let mut causes = Vec::new();
+    // No error recorded: the deploy never got to write one (killed, connection or server
+    // lost), so there is no cause to fix.
+    let interrupted = logs.as_deref().is_none_or(|l| l.trim().is_empty());
+    if interrupted {
+        causes.push("no error was recorded: the deploy was interrupted (killed, or its connection or the server was lost) while this migration ran".into());
+    }
     if let Some(log) = &logs {
         if let Some(msg) = server_message(log) {
             causes.push(format!(
@@ -298,16 +304,24 @@ pub(crate) async fn diagnose_in(
     }
     let lock_timeout = is_lock_timeout(server_code.as_deref(), logs.as_deref());
     if let Some(f) = failed_step {
+        let sql = f
+            .checked_sub(1)
+            .and_then(|k| script.steps.get(k))
+            .map_or("", |s| s.sql.as_str());
         if f < states.len() {
             let change = diff_schemas(dialect, &states[f - 1], &states[f]);
-            causes
-                .extend(probe::probe(project.driver.as_mut(), &live, &change, lock_timeout).await);
+            causes.extend(
+                probe::probe(project.driver.as_mut(), &live, &change, lock_timeout, sql).await,
+            );
         } else if lock_timeout {
-            causes.extend(probe::lock_holders(project.driver.as_mut(), &[]).await);
+            causes.extend(
+                probe::lock_holders(project.driver.as_mut(), sql, &crate::run::tables_named(sql))
+                    .await,
+            );
         }
     }
 
-    let fixes = fixes(name, &classification, shadow_failure.is_some());
+    let fixes = fixes(name, &classification, shadow_failure.is_some(), interrupted);
     Ok(Diagnosis {
         name: name.to_string(),
         steps,
@@ -369,10 +383,17 @@ fn classify(
     }
 }
 
-fn fixes(name: &str, c: &Classification, post_unknown: bool) -> Vec<String> {
+fn fixes(name: &str, c: &Classification, post_unknown: bool, interrupted: bool) -> Vec<String> {
     match c {
+        Classification::NotApplied if interrupted => vec![
+            format!("`keel resolve --rolled-back {name}` and `keel deploy` (nothing of it remains; it was interrupted, not rejected)"),
+        ],
         Classification::NotApplied => vec![
             format!("fix the cause, then `keel resolve --rolled-back {name}` and `keel deploy` (nothing of it remains)"),
+        ],
+        Classification::PartWay { applied } if interrupted && !post_unknown => vec![
+            format!("`keel repair {name} --finish` (runs its steps after step {applied}; it was interrupted, not rejected)"),
+            format!("`keel repair {name} --revert` (undoes {}), then `keel deploy`", took_effect(*applied)),
         ],
         Classification::FullyApplied => vec![format!(
             "`keel repair {name} --finish` (records it as applied; nothing left to run), or `keel resolve --applied {name}`"
@@ -394,11 +415,7 @@ fn fixes(name: &str, c: &Classification, post_unknown: bool) -> Vec<String> {
 
 /// `step 1`, `steps 1–3`.
 fn took_effect(applied: usize) -> String {
-    if applied == 1 {
-        "step 1".into()
-    } else {
-        format!("steps 1–{applied}")
-    }
+    crate::events::steps_range(1, applied)
 }
 
 /// The failed step and the server's code from a ledger `logs` text keel wrote

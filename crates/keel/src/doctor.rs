@@ -155,6 +155,21 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         Err(e) => return Err(e.into()),
     }
 
+    for (t, i) in project.driver.invalid_indexes().await? {
+        let q = |n: &str| keel_driver::quote_ident(keel_core::Dialect::Postgres, n);
+        findings.push(Finding {
+            code: ErrorCode::K4090,
+            severity: Severity::Repair,
+            title: format!("index {} on {} is INVALID", q(&i), q(&t)),
+            details: vec![
+                "a CREATE INDEX CONCURRENTLY that failed, was cancelled or was killed left it: queries do not use it, every write still maintains it, and `IF NOT EXISTS` skips it".into(),
+            ],
+            fixes: vec![
+                format!("`DROP INDEX CONCURRENTLY {};`, then create it again (`keel deploy` does for a migration not applied yet)", q(&i)),
+            ],
+        });
+    }
+
     if !project.ledger_exists {
         let tables = project.driver.user_tables().await?;
         if !tables.is_empty() {
@@ -172,14 +187,10 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
                     shown.join(", "),
                     if tables.len() > 10 { ", …" } else { "" }
                 )],
-                fixes: match project.dir.migrations.first() {
-                    Some(m) => vec![format!(
-                        "if the database has the schema of `{}`, record it as applied: `keel resolve --applied {}`, then `keel deploy`",
-                        m.name, m.name
-                    )],
-                    None => vec![
-                        "capture it as a first migration: `keel baseline`".into(),
-                    ],
+                fixes: if project.dir.migrations.is_empty() {
+                    vec!["capture it as a first migration: `keel baseline`".into()]
+                } else {
+                    vec!["`keel baseline` records how much of the history the database already has (found by replaying it in a shadow database); then `keel deploy` applies the rest".into()]
                 },
             });
         }

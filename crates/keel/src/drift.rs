@@ -89,6 +89,10 @@ fn findings(plan: &Plan) -> Vec<String> {
                 "table `{}` is in the migrations but not in the database",
                 h.table_name(*table)
             ),
+            // An INVALID index: the summary says what it is and how to fix it.
+            Change::CreateIndex { to } if l.indexes[*to].invalid => {
+                format!("the database differs from its migrations: {fallback}")
+            }
             Change::CreateIndex { to } => format!(
                 "index `{}` exists in the database but in no migration",
                 l.indexes[*to].name

@@ -98,7 +98,7 @@ pub enum Error {
     /// Every attempt of a step timed out waiting for a lock held by other sessions; nothing of
     /// the migration took effect, and the ledger records the attempt as failed and rolled
     /// back, so the next deploy tries again.
-    #[error("migration `{name}` gave up after {attempts} attempt{} waiting for a lock (lock_timeout {} ms each) at step {} of {} (line {}: `{}`); nothing of it took effect{}", if *attempts == 1 { "" } else { "s" }, lock_timeout.as_millis(), failure.step, failure.steps, failure.line, failure.first_line, if holders.is_empty() { String::new() } else { format!("\nlocks held by:\n{}", holders.iter().map(|h| format!("  - {h}")).collect::<Vec<_>>().join("\n")) })]
+    #[error("migration `{name}` gave up after {attempts} attempt{} waiting for a lock (lock_timeout {} ms each) at step {} of {} (line {}: `{}`); {}{}", if *attempts == 1 { "" } else { "s" }, lock_timeout.as_millis(), failure.step, failure.steps, failure.line, failure.first_line, failure.left_behind.as_ref().map_or_else(|| "nothing of it took effect".to_string(), |l| format!("nothing of it took effect but {l}")), if holders.is_empty() { String::new() } else { format!("\nlocks held by:\n{}", holders.iter().map(|h| format!("  - {h}")).collect::<Vec<_>>().join("\n")) })]
     LockWaitGaveUp {
         /// The migration.
         name: String,
@@ -203,6 +203,15 @@ pub enum Error {
         name: String,
         /// Its state.
         state: keel_core::ledger::State,
+    },
+    /// `resolve --rolled-back` on a migration whose ledger row says steps took effect: deploy
+    /// would run it again from step 1 on a schema that has them (the P3009 trap again).
+    #[error("migration `{name}` cannot be marked rolled back: the ledger says {steps} of its steps took effect, so `keel deploy` would run them again on a schema that already has them")]
+    ResolveTookEffect {
+        /// The migration.
+        name: String,
+        /// The steps that took effect (`applied_steps_count`).
+        steps: u32,
     },
     /// `repair --finish`, but a step of the migration fails on an empty database too, so the
     /// state after it is unknown.
@@ -386,10 +395,9 @@ fn what_applied(before: &[String], transactional: bool, f: &StepFailure) -> Stri
         s.push_str(" It ran in a transaction that was rolled back: none of its steps remain.");
     } else if f.step > 1 {
         s.push_str(&format!(
-            " It ran step by step without a transaction: steps 1..{} took effect, steps {}..{} did not.",
-            f.step - 1,
-            f.step,
-            f.steps
+            " It ran step by step without a transaction: {} took effect, {} did not.",
+            crate::events::steps_range(1, f.step - 1),
+            crate::events::steps_range(f.step, f.steps)
         ));
     } else {
         s.push_str(" It ran step by step without a transaction: its first step failed, so none took effect.");
@@ -446,6 +454,7 @@ impl Error {
             Error::OutOfOrder { .. } => ErrorCode::K4003,
             Error::MigrationNotFound { .. } => ErrorCode::K3017,
             Error::AlreadyApplied { .. } => ErrorCode::K3008,
+            Error::ResolveTookEffect { .. } => ErrorCode::K3013,
             Error::NotFailed { .. } => ErrorCode::K3012,
             Error::TargetNotFound { .. } => ErrorCode::K4004,
             Error::RepairNeedsFixedFile { .. } => ErrorCode::K4050,
@@ -523,9 +532,10 @@ impl Error {
             Error::NoMigrationsDir { .. } => "run keel in the project directory (where migrations/ or prisma/migrations/ is), pass --migrations DIR, or create the directory with `keel init`".into(),
             Error::Config { .. } => "fix keel.toml (keys: database_url, migrations, ledger_table, lock_timeout, lock_attempts, statement_timeout, deploy_lock_timeout, shadow_database_url; table [database] with disposable)".into(),
             Error::NonEmptyWithoutLedger { first_migration, .. } => match first_migration {
-                Some(m) => format!("if the database already has the schema of `{m}`, record it as applied (a baseline): `keel resolve --applied {m}`, then `keel deploy`"),
-                None => "create a first migration that captures the existing schema, then record it with `keel resolve --applied NAME`".into(),
+                Some(_) => "`keel baseline` finds how much of the history the database already has (replayed in a shadow database) and records exactly that as applied; then `keel deploy` applies the rest".into(),
+                None => "`keel baseline` captures the existing schema as a first migration, verified and recorded as applied".into(),
             },
+            Error::ResolveTookEffect { name, .. } => format!("`keel repair {name} --revert` undoes what took effect and marks it rolled back (verified); `keel repair {name} --finish` runs the rest; `keel doctor` measures which it is. `keel resolve --rolled-back {name} --force` if you undid the steps by hand"),
             Error::FailedMigrations { names } => {
                 let n = names.first().map(String::as_str).unwrap_or("NAME");
                 format!("`keel doctor` measures what `{n}` left behind and why it failed; then `keel repair {n} --finish` or `--revert` (or the `keel resolve` it recommends)")

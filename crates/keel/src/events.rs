@@ -19,6 +19,11 @@ pub struct StepFailure {
     pub server_code: Option<String>,
     /// The server's message.
     pub message: String,
+    /// What the failed step left behind that keel could not remove, with the SQL that does
+    /// (PostgreSQL: the INVALID index of a `CREATE INDEX CONCURRENTLY`, when the drop waits for
+    /// the same old transaction the build waited for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_behind: Option<String>,
 }
 
 impl std::fmt::Display for StepFailure {
@@ -33,7 +38,20 @@ impl std::fmt::Display for StepFailure {
         if let Some(c) = &self.server_code {
             write!(f, " (code {c})")?;
         }
+        if let Some(left) = &self.left_behind {
+            write!(f, "; it left {left}")?;
+        }
         Ok(())
+    }
+}
+
+/// Steps `first` to `last` as every message spells them: `step 3`, `steps 1–2` (one spelling
+/// for deploy, doctor and repair).
+pub(crate) fn steps_range(first: usize, last: usize) -> String {
+    if first == last {
+        format!("step {first}")
+    } else {
+        format!("steps {first}–{last}")
     }
 }
 

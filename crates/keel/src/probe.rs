@@ -36,13 +36,15 @@ enum Probe {
 
 /// What the failed step's changes (`change`: state before the step → after it, from the
 /// shadow) meet in the live data, measured under one statement timeout; with `lock_timeout`,
-/// who holds locks on the tables it touches. One sentence per finding; probes that fail are
+/// who holds locks on the tables it touches (or, for a `CREATE INDEX CONCURRENTLY` step
+/// `step_sql`, the old snapshots it waits for). One sentence per finding; probes that fail are
 /// skipped, and a probe that passed the timeout is said to have.
 pub(crate) async fn probe(
     driver: &mut dyn Driver,
     live: &Schema,
     change: &Plan,
     lock_timeout: bool,
+    step_sql: &str,
 ) -> Vec<String> {
     let d = driver.dialect();
     let (probes, tables) = plan_probes(d, live, change);
@@ -59,7 +61,7 @@ pub(crate) async fn probe(
         ));
     }
     if lock_timeout {
-        out.extend(lock_holders(driver, &tables).await);
+        out.extend(lock_holders(driver, step_sql, &tables).await);
     }
     out
 }
@@ -452,9 +454,25 @@ fn key_columns(live: &Schema, t: &TableRef) -> Option<Vec<String>> {
 }
 
 /// Sessions that hold locks on `tables` now (PostgreSQL), or open transactions (MySQL).
-pub(crate) async fn lock_holders(driver: &mut dyn Driver, tables: &[String]) -> Vec<String> {
+///
+/// For a PostgreSQL `CREATE INDEX CONCURRENTLY` step (`sql`), which waits not for locks but for
+/// every transaction whose snapshot is older than its own (a `pg_dump`, a long REPEATABLE READ
+/// report), the sessions holding such a snapshot (`backend_xmin`), oldest first.
+pub(crate) async fn lock_holders(
+    driver: &mut dyn Driver,
+    sql: &str,
+    tables: &[String],
+) -> Vec<String> {
     let d = driver.dialect();
-    let sql = match d {
+    let concurrently = keel_core::splitter::concurrent_index(sql, d).is_some();
+    let query = match d {
+        Dialect::Postgres if concurrently => format!(
+            "SELECT a.pid::text, coalesce(a.application_name, ''), coalesce(a.state, ''), \
+             coalesce(extract(epoch FROM now() - a.xact_start)::int::text, '?'), coalesce(left(a.query, 120), '') \
+             FROM pg_stat_activity a WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid() \
+             AND a.datname = current_database() AND a.xact_start IS NOT NULL \
+             ORDER BY a.xact_start LIMIT {SAMPLES}"
+        ),
         Dialect::Postgres => {
             let rels: Vec<String> = tables
                 .iter()
@@ -480,12 +498,17 @@ pub(crate) async fn lock_holders(driver: &mut dyn Driver, tables: &[String]) -> 
         ),
         Dialect::Sqlite => return vec!["the database file was locked by another connection (SQLITE_BUSY)".into()],
     };
-    let rows = driver.query_text(&sql).await.unwrap_or_default();
+    let rows = driver.query_text(&query).await.unwrap_or_default();
     let on = if tables.is_empty() {
         String::new()
     } else {
         format!(" on {}", tables.join(", "))
     };
+    if concurrently && rows.is_empty() {
+        return vec![
+            "CREATE INDEX CONCURRENTLY waited too long for older transactions to end; none is open now, so a retry is likely to succeed".into(),
+        ];
+    }
     if rows.is_empty() {
         return vec![format!(
             "the step waited too long for a lock{on}; no other session holds one now, so a retry is likely to succeed"
@@ -515,6 +538,12 @@ pub(crate) async fn lock_holders(driver: &mut dyn Driver, tables: &[String]) -> 
     } else {
         "`KILL id`"
     };
+    if concurrently {
+        return vec![format!(
+            "CREATE INDEX CONCURRENTLY waits for every transaction whose snapshot is older than its own (a pg_dump, a long REPEATABLE READ report), open now: {}. Wait for them or end them ({end}), then retry",
+            holders.join("; ")
+        )];
+    }
     vec![format!(
         "the step waited too long for a lock{on}, held now by: {}. Wait for it or end it ({end}), then retry",
         holders.join("; ")

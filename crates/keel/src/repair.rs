@@ -61,6 +61,9 @@ pub struct RepairPlan {
     pub statements: Vec<String>,
     /// Whether they run in one transaction with the ledger write (PostgreSQL, SQLite).
     pub transactional: bool,
+    /// Why they run statement by statement when they do (`MySQL/MariaDB commits DDL
+    /// implicitly`, `line 0: CREATE INDEX CONCURRENTLY cannot run inside a transaction block`).
+    pub step_by_step: Option<String>,
     /// Data the statements drop.
     pub losses: Vec<Loss>,
     /// What will be recorded in the ledger.
@@ -311,9 +314,9 @@ async fn plan_repair(
         Some(p) => losses(project.driver.as_mut(), p).await,
         None => Vec::new(),
     };
-    let transactional = Script::from_statements(&name, &statements, dialect)
-        .mode(dialect)
-        .transactional();
+    let mode = Script::from_statements(&name, &statements, dialect).mode(dialect);
+    let transactional = mode.transactional();
+    let step_by_step = mode.reason().map(str::to_string);
     let ledger = match direction {
         RepairDirection::Finish => {
             format!("`{name}` recorded as applied (its failed attempt marked rolled back)")
@@ -329,6 +332,7 @@ async fn plan_repair(
         source,
         statements,
         transactional,
+        step_by_step,
         losses,
         ledger,
     })

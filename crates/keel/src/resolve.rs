@@ -22,10 +22,23 @@ pub enum ResolveAction {
 ///
 /// # Errors
 /// [`Error::MigrationNotFound`] (K3017), [`Error::AlreadyApplied`] (K3008),
-/// [`Error::NotFailed`] (K3012), driver errors.
+/// [`Error::NotFailed`] (K3012), [`Error::ResolveTookEffect`] (K3013), driver errors.
 pub async fn resolve(settings: &Settings, action: &ResolveAction) -> Result<State, Error> {
+    resolve_with(settings, action, false).await
+}
+
+/// [`resolve`]; with `force`, a failed migration whose ledger row says steps took effect is
+/// marked rolled back all the same (the operator undid them by hand).
+///
+/// # Errors
+/// As [`resolve`], but no K3013 with `force`.
+pub async fn resolve_with(
+    settings: &Settings,
+    action: &ResolveAction,
+    force: bool,
+) -> Result<State, Error> {
     let mut project = Project::open(settings).await?;
-    let result = resolve_locked(&mut project, settings, action).await;
+    let result = resolve_locked(&mut project, settings, action, force).await;
     project.close().await;
     result
 }
@@ -34,6 +47,7 @@ async fn resolve_locked(
     project: &mut Project,
     settings: &Settings,
     action: &ResolveAction,
+    force: bool,
 ) -> Result<State, Error> {
     project.driver.lock(settings.deploy_lock_timeout).await?;
     project.refresh().await?;
@@ -54,6 +68,22 @@ async fn resolve_locked(
                 return Err(Error::NotFailed {
                     name: name.clone(),
                     state: entry.state,
+                });
+            }
+            // The newest unfinished attempt: what its steps did is still in the schema.
+            let took_effect = rows
+                .iter()
+                .filter(|r| {
+                    r.migration_name == *name
+                        && r.finished_at.is_none()
+                        && r.rolled_back_at.is_none()
+                })
+                .max_by_key(|r| r.started_at)
+                .map_or(0, |r| r.applied_steps_count);
+            if took_effect > 0 && !force {
+                return Err(Error::ResolveTookEffect {
+                    name: name.clone(),
+                    steps: took_effect,
                 });
             }
             mark_failed_rolled_back(

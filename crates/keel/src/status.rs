@@ -28,6 +28,9 @@ pub struct StatusReport {
     pub running: Option<Running>,
     /// With [`status_with_drift`]: the live schema against its applied migrations.
     pub drift: Option<crate::DriftReport>,
+    /// PostgreSQL: the INVALID indexes of the schema, as `(table, index)` (see
+    /// [`keel_driver::Driver::invalid_indexes`]).
+    pub invalid_indexes: Vec<(String, String)>,
 }
 
 /// A migration another session is applying right now.
@@ -42,12 +45,12 @@ pub struct Running {
 impl StatusReport {
     /// Exit status, as Prisma's `migrate status` since 4.3 (non-zero when migrations are
     /// pending, failed or diverged, or the ledger is missing) with keel's finer codes: 3 when a
-    /// migration is failed (not one that is still running); 2 when anything is pending,
+    /// migration is failed (not one that is still running) or an index is INVALID; 2 when anything is pending,
     /// running, rolled back, modified, missing or out of order, or the database has tables but
     /// no ledger (it needs a baseline); else 0.
     pub fn exit_code(&self) -> crate::ExitStatus {
         let r = &self.reconciled;
-        if self.failed().next().is_some() {
+        if self.failed().next().is_some() || !self.invalid_indexes.is_empty() {
             crate::ExitStatus::NeedsRepair
         } else if r.entries.iter().any(|e| e.state != State::Applied)
             || !self.unmanaged_tables.is_empty()
@@ -151,7 +154,9 @@ pub(crate) async fn status_project(mut project: Project) -> Result<StatusReport,
                 .map(|holder| Running { name, holder }),
             None => None,
         };
+        let invalid_indexes = project.driver.invalid_indexes().await?;
         Ok(StatusReport {
+            invalid_indexes,
             dialect: project.driver.dialect(),
             url: project.driver.redacted_url().to_string(),
             migrations_dir: project.dir.root.clone(),

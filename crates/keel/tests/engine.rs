@@ -124,15 +124,28 @@ async fn failure_at_step_then_resolve_and_fix(db: TestDb) {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "K3017");
-    assert_eq!(
-        resolve(&s, &ResolveAction::RolledBack("20260102000000_b".into()))
+    let force = if db.backend == Backend::Mysql {
+        // Issue #14, item 4: step 1 took effect, so marking it rolled back is refused until
+        // it is undone (here by hand, then forced).
+        let e = resolve(&s, &ResolveAction::RolledBack("20260102000000_b".into()))
             .await
-            .unwrap(),
+            .unwrap_err();
+        assert_eq!(e.code(), "K3013", "{e}");
+        db.execute("DROP TABLE b").await;
+        true
+    } else {
+        false
+    };
+    assert_eq!(
+        keel::resolve_with(
+            &s,
+            &ResolveAction::RolledBack("20260102000000_b".into()),
+            force
+        )
+        .await
+        .unwrap(),
         State::RolledBack
     );
-    if db.backend == Backend::Mysql {
-        db.execute("DROP TABLE b").await;
-    }
     write(
         dir,
         "20260102000000_b",
@@ -188,11 +201,9 @@ async fn non_empty_database_needs_a_baseline(db: TestDb) {
     let s = settings(&db, dir);
     let e = run(&s).await.unwrap_err();
     assert_eq!(e.code(), "K3005");
-    assert!(
-        e.fix().contains("keel resolve --applied 1_init"),
-        "{}",
-        e.fix()
-    );
+    // Issue #14, item 3: never "resolve the first, then deploy" (it re-runs the others).
+    assert!(e.fix().contains("`keel baseline`"), "{}", e.fix());
+    assert!(!e.fix().contains("resolve --applied"), "{}", e.fix());
     resolve(&s, &ResolveAction::Applied("1_init".into()))
         .await
         .unwrap();

@@ -16,6 +16,9 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<Exit
         allow_out_of_order: a.allow_out_of_order,
         allow_data_loss: a.allow_data_loss,
     };
+    if let Some(note) = whole_seconds_note(settings) {
+        err!("note: {note}");
+    }
     let tty = std::io::stderr().is_terminal() && !json;
     let mut bar: Option<ProgressBar> = None;
     // On a terminal the bar is cleared at the end; the applied migrations are then printed,
@@ -103,9 +106,12 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<Exit
     if json {
         out!(
             "{}",
-            serde_json::json!({"event": "done", "applied": report.applied, "accepted": report.accepted, "data_loss": report.data_loss})
+            serde_json::json!({"event": "done", "applied": report.applied, "accepted": report.accepted, "data_loss": report.data_loss, "invalid_indexes": report.invalid_indexes.iter().map(|(t, i)| serde_json::json!({"table": t, "index": i})).collect::<Vec<_>>()})
         );
     } else {
+        for line in crate::output::invalid_index_lines(&report.invalid_indexes) {
+            out!("warning: {line}");
+        }
         for line in &report.data_loss {
             out!("warning: data loss accepted (--allow-data-loss): {line}");
         }
@@ -126,4 +132,19 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<Exit
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// MySQL and MariaDB count lock waits (`lock_wait_timeout`, `innodb_lock_wait_timeout`) in
+/// whole seconds: a lock timeout that is not a whole number of seconds is rounded up, and the
+/// user is told so instead of seeing a 200 ms setting wait a second.
+fn whole_seconds_note(settings: &Settings) -> Option<String> {
+    let dialect = settings.url().ok()?.dialect();
+    let ms = settings.lock_timeout.as_millis();
+    if dialect != keel_core::Dialect::Mysql || ms.is_multiple_of(1000) {
+        return None;
+    }
+    let secs = ms.div_ceil(1000).max(1);
+    Some(format!(
+        "MySQL/MariaDB wait for locks in whole seconds: the lock timeout of {ms} ms is {secs} s there"
+    ))
 }

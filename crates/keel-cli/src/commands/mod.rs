@@ -58,7 +58,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Reset { yes } => reset::run(&settings, &cwd, *yes, g.json).await,
         Command::Doctor => doctor::run(&settings, g.json).await,
         Command::Repair(a) => repair::run(&settings, a, g.json).await,
-        Command::Baseline { name } => baseline::run(&settings, name, g.json).await,
+        Command::Baseline { name } => baseline::run(&settings, name.as_deref(), g.json).await,
     };
     // What keel cleaned up of earlier runs that were killed (issue #13, item 13).
     for note in keel::shadow::take_notices() {

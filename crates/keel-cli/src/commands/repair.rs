@@ -73,10 +73,9 @@ fn print_plan(p: &RepairPlan) {
     out!(
         "repair ({}, {}):",
         p.source,
-        if p.transactional {
-            "in one transaction with the ledger write"
-        } else {
-            "statement by statement: this database cannot roll DDL back"
+        match &p.step_by_step {
+            None => "in one transaction with the ledger write".to_string(),
+            Some(why) => format!("statement by statement: {why}"),
         }
     );
     if p.statements.is_empty() {

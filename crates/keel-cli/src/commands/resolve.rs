@@ -10,7 +10,7 @@ pub async fn run(settings: &Settings, a: &ResolveArgs, json: bool) -> Result<Exi
         (None, Some(n)) => ResolveAction::RolledBack(n.clone()),
         (None, None) => unreachable_by_clap(),
     };
-    let state = keel::resolve(settings, &action).await?;
+    let state = keel::resolve_with(settings, &action, a.force).await?;
     let name = match &action {
         ResolveAction::Applied(n) | ResolveAction::RolledBack(n) => n,
     };

@@ -52,6 +52,7 @@ pub async fn run(
                 "running": report.running.as_ref().map(|r| serde_json::json!({"name": r.name, "deploy_lock_holder": r.holder})),
                 "migrations": migrations,
                 "drift": drift.as_ref().map(|d| d.findings.clone()),
+                "invalid_indexes": report.invalid_indexes.iter().map(|(t, i)| serde_json::json!({"table": t, "index": i})).collect::<Vec<_>>(),
             })
         );
         return Ok(code);
@@ -130,6 +131,9 @@ pub async fn run(
         } else {
             out!("no drift: the database matches its applied migrations");
         }
+    }
+    for line in crate::output::invalid_index_lines(&report.invalid_indexes) {
+        out!("{line}");
     }
     if !report.unmanaged_tables.is_empty() {
         out!(

@@ -48,7 +48,7 @@ codes! {
     },
     K3005 {
         cause: r"The database has tables but no ledger: deploying the whole history would collide with what exists.",
-        fix: r"If the database already matches your first migration, record it as applied (a baseline): `keel resolve --applied FIRST_MIGRATION`, then `keel deploy`.",
+        fix: r"`keel baseline`: with migrations on disk it replays them in a shadow database, finds the longest prefix whose schema equals the database's, and records exactly that prefix as applied (one transaction, under the deploy lock); then `keel deploy` applies the rest. Without migrations it captures the database as a first migration. (Recording only the first migration with `keel resolve --applied` and deploying would re-run the others on a schema that already has them.)",
     },
     K3006 {
         cause: r"A migration failed while being replayed in the shadow database (`keel diff` with `migrations`, `schema=` or `ledger`). The message names the migration, step, line and the server's error.",
@@ -65,6 +65,10 @@ codes! {
     K3012 {
         cause: r"`resolve --rolled-back` named a migration that is not failed.",
         fix: r"Only a failed migration can be marked rolled back; `keel status` shows the states.",
+    },
+    K3013 {
+        cause: r"`keel resolve --rolled-back` refused: the ledger row of the failed migration says some of its steps took effect (`applied_steps_count` > 0, a step-by-step migration that failed part-way). Marking it rolled back would make `keel deploy` run it again from step 1 on a schema that already has those steps, and fail again.",
+        fix: r"`keel repair NAME --revert` undoes what took effect (verified by introspection) and marks it rolled back; `keel repair NAME --finish` runs the rest instead. If you undid the steps by hand, `keel resolve --rolled-back NAME --force`.",
     },
     K3014 {
         cause: r"No shadow database could be used. The message lists each strategy tried (the given `--shadow-database-url`, a database keel creates and drops, a private cluster from the local PostgreSQL binaries, a temporary schema in a rolled-back transaction on the target) and why it failed; or the given shadow URL is the target database itself.",
@@ -159,12 +163,12 @@ codes! {
         fix: r"Keep the variable in one file, or set it in the environment, which wins over both.",
     },
     K4030 {
-        cause: r"`keel baseline` refused: the ledger already has rows, the migrations directory already holds migrations, or the database is empty.",
-        fix: r"For an existing first migration that matches the database, `keel resolve --applied NAME`; baseline only a database with tables and no ledger rows.",
+        cause: r"`keel baseline` refused: the ledger already has rows, the database is empty, or a NAME was given for a first migration while the migrations directory already holds migrations.",
+        fix: r"Baseline only a database with tables and no ledger rows; with migrations on disk run `keel baseline` without a name (it records the prefix of the history the database has).",
     },
     K4031 {
-        cause: r"The baseline keel wrote, replayed in a shadow database, does not recreate the live schema exactly (the schema holds something keel's model cannot express yet). Nothing was written or recorded; the message lists the differences.",
-        fix: r"Write the baseline migration by hand and record it with `keel resolve --applied NAME`.",
+        cause: r"The baseline does not match the database: the first migration keel wrote, replayed in a shadow database, does not recreate the live schema exactly (the schema holds something keel's model cannot express yet); or, with migrations on disk, no prefix of the history replays to the live schema (a hand change, or a history that differs). Nothing was written or recorded; the message lists the differences (for a history, from the closest prefix).",
+        fix: r"Write the baseline migration by hand and record it with `keel resolve --applied NAME`; for a history, bring the database to the closest prefix's schema (or add a migration that records the difference), then `keel baseline` again.",
     },
     K4040 {
         cause: r"`keel doctor` finding: drift. The live schema differs from the schema its applied migrations produce (replayed in a shadow database); each difference is listed. Checked only when no migration is failed and there is no K3005 finding.",
@@ -241,5 +245,9 @@ codes! {
     K4081 {
         cause: r"The deploy lock was gone before the next migration: the previous one released it (`pg_advisory_unlock_all()`, `RELEASE_ALL_LOCKS()`) or it was ended from outside. keel stops so that no other deploy can run beside it; the migrations applied so far are recorded.",
         fix: r"Remove the lock release from that migration, then `keel deploy` again.",
+    },
+    K4090 {
+        cause: r"PostgreSQL holds an INVALID index: a `CREATE INDEX CONCURRENTLY` that failed, was cancelled (lock_timeout while it waited for an old transaction such as a `pg_dump`) or was killed left it behind. Queries do not use it; every write still maintains it, and a unique one still rejects duplicates. `IF NOT EXISTS` skips it. keel drops the INVALID index a step of its own left before it retries or records the failure, and before it runs a `CREATE INDEX CONCURRENTLY` of the same name; `status` (exit 3), `doctor`, `deploy` and `drift` name any other.",
+        fix: r"`DROP INDEX CONCURRENTLY name;` then create it again: `keel deploy` does for a migration that is not applied yet; for an applied one run its `CREATE INDEX CONCURRENTLY` by hand.",
     },
 }

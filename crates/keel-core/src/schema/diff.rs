@@ -333,7 +333,9 @@ fn diff_table(
             fidx.iter().find(|(_, f)| f.name == t.name)
         };
         match same {
-            Some((_, f)) if index_key(from, f) == index_key(to, t) => {}
+            // An INVALID index (a failed CREATE INDEX CONCURRENTLY) is not the index it was
+            // meant to be: it is dropped and built again.
+            Some((_, f)) if index_key(from, f) == index_key(to, t) && f.invalid == t.invalid => {}
             Some((fi, _)) => {
                 changes.push(Change::DropIndex { from: *fi });
                 changes.push(Change::CreateIndex { to: *ti });

@@ -165,6 +165,12 @@ pub struct Index {
     pub predicate: Option<String>,
     /// `INCLUDE` columns.
     pub include: Vec<ColumnId>,
+    /// PostgreSQL: the index is INVALID (`pg_index.indisvalid` false), left by a `CREATE INDEX
+    /// CONCURRENTLY` that failed, was cancelled or was killed. Queries do not use it; every
+    /// write still maintains it, and a unique one still rejects duplicates. Never true in a
+    /// schema keel builds.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub invalid: bool,
 }
 
 /// A referential action.

@@ -21,6 +21,9 @@ fn col_name(s: &Schema, c: &Column) -> String {
     format!("{}.{}", s.table_name(c.table), c.name)
 }
 
+/// What an INVALID index is, after its name.
+const INVALID: &str = " (a CREATE INDEX CONCURRENTLY that failed or was cancelled left it: queries do not use it; drop it with DROP INDEX CONCURRENTLY and build it again)";
+
 /// One line per change, in plan order.
 pub fn summarize(plan: &Plan) -> Vec<String> {
     let (from, to) = (&plan.from, &plan.to);
@@ -144,13 +147,22 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             Change::CreateIndex { to: i } => {
                 let ix = &to.indexes[*i];
                 format!(
-                    "added {}index `{}` on `{}`",
+                    "added {}{}index `{}` on `{}`{}",
+                    if ix.invalid { "INVALID " } else { "" },
                     if ix.unique { "unique " } else { "" },
                     ix.name,
-                    to.table_name(ix.table)
+                    to.table_name(ix.table),
+                    if ix.invalid { INVALID } else { "" }
                 )
             }
-            Change::DropIndex { from: i } => format!("dropped index `{}`", from.indexes[*i].name),
+            Change::DropIndex { from: i } => {
+                let ix = &from.indexes[*i];
+                if ix.invalid {
+                    format!("dropped INVALID index `{}`{INVALID}", ix.name)
+                } else {
+                    format!("dropped index `{}`", ix.name)
+                }
+            }
             Change::AddForeignKey { to: i } => {
                 let fk = &to.foreign_keys[*i];
                 format!(

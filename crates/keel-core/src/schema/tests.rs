@@ -58,6 +58,7 @@ impl B {
             method: None,
             predicate: None,
             include: vec![],
+            invalid: false,
         });
         self
     }

@@ -56,6 +56,150 @@ pub fn targets(sql: &str, dialect: Dialect) -> Vec<Target> {
     Vec::new()
 }
 
+/// The index a PostgreSQL `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON
+/// [ONLY] [s.]t …` creates: its name, in the schema of its table (an index lives in its
+/// table's schema). `None` for any other statement, and for an unnamed index (the server
+/// picks the name).
+pub fn concurrent_index(sql: &str, dialect: Dialect) -> Option<TableName> {
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    let mut lexer = Lexer::new(sql, dialect);
+    let mut toks = Vec::new();
+    // The name and the table come within the first dozen tokens.
+    while toks.len() < 16 {
+        match lexer.next_tok() {
+            Some(t) if t.kind.significant() => toks.push(t),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let r = Reader {
+        sql,
+        toks: &toks,
+        dialect,
+    };
+    let mut i = 1;
+    if !r.is(0, "CREATE") {
+        return None;
+    }
+    if r.is(i, "UNIQUE") {
+        i += 1;
+    }
+    if !(r.is(i, "INDEX") && r.is(i + 1, "CONCURRENTLY")) {
+        return None;
+    }
+    i += 2;
+    if r.is(i, "IF") && r.is(i + 1, "NOT") && r.is(i + 2, "EXISTS") {
+        i += 3;
+    }
+    if r.is(i, "ON") {
+        return None;
+    }
+    let (name, i) = r.ident(i)?;
+    if !r.is(i, "ON") {
+        return None;
+    }
+    let i = if r.is(i + 1, "ONLY") { i + 2 } else { i + 1 };
+    let (table, _) = r.table(i)?;
+    Some(TableName {
+        schema: table.schema,
+        name,
+    })
+}
+
+/// A PostgreSQL table lock mode a statement takes
+/// (<https://www.postgresql.org/docs/current/explicit-locking.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// `INSERT`, `UPDATE`, `DELETE`.
+    RowExclusive,
+    /// `CREATE INDEX` (without `CONCURRENTLY`).
+    Share,
+    /// The table a new foreign key references, and the table that gets it.
+    ShareRowExclusive,
+    /// `ALTER TABLE`, `DROP TABLE`, `TRUNCATE`.
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// The mode as `LOCK TABLE … IN … MODE` spells it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+}
+
+/// The table locks a PostgreSQL statement takes, as far as its words tell: `ALTER TABLE t`,
+/// `DROP TABLE t`, `TRUNCATE t` (ACCESS EXCLUSIVE), `CREATE INDEX … ON t` (SHARE),
+/// `REFERENCES u` in `CREATE TABLE` / `ALTER TABLE` (SHARE ROW EXCLUSIVE on `u`), `INSERT INTO t`,
+/// `UPDATE t`, `DELETE FROM t` (ROW EXCLUSIVE). In the order the statement names them;
+/// other statements give none (they are left to take their own locks).
+pub fn table_locks(sql: &str, dialect: Dialect) -> Vec<(TableName, LockMode)> {
+    if dialect != Dialect::Postgres {
+        return Vec::new();
+    }
+    let mut lexer = Lexer::new(sql, dialect);
+    let mut toks = Vec::new();
+    while let Some(t) = lexer.next_tok() {
+        if t.kind.significant() {
+            toks.push(t);
+        }
+    }
+    let r = Reader {
+        sql,
+        toks: &toks,
+        dialect,
+    };
+    let mut out = Vec::new();
+    let at = |i: usize, mode: LockMode, out: &mut Vec<(TableName, LockMode)>| {
+        if let Some((t, _)) = r.table(i) {
+            out.push((t, mode));
+        }
+    };
+    let skip_only = |i: usize| if r.is(i, "ONLY") { i + 1 } else { i };
+    if r.is(0, "ALTER") && r.is(1, "TABLE") {
+        at(
+            skip_only(r.if_exists(2)),
+            LockMode::AccessExclusive,
+            &mut out,
+        );
+    } else if r.is(0, "DROP") && r.is(1, "TABLE") {
+        for t in r.drop_tables(2) {
+            if let Target::DropTable(t) = t {
+                out.push((t, LockMode::AccessExclusive));
+            }
+        }
+    } else if r.is(0, "TRUNCATE") {
+        let i = if r.is(1, "TABLE") { 2 } else { 1 };
+        at(skip_only(i), LockMode::AccessExclusive, &mut out);
+    } else if r.is(0, "CREATE") && (r.is(1, "INDEX") || (r.is(1, "UNIQUE") && r.is(2, "INDEX"))) {
+        if let Some(on) = (1..toks.len().min(16)).find(|&i| r.is(i, "ON")) {
+            if !(1..on).any(|i| r.is(i, "CONCURRENTLY")) {
+                at(skip_only(on + 1), LockMode::Share, &mut out);
+            }
+        }
+    } else if r.is(0, "INSERT") && r.is(1, "INTO") {
+        at(2, LockMode::RowExclusive, &mut out);
+    } else if r.is(0, "UPDATE") {
+        at(skip_only(1), LockMode::RowExclusive, &mut out);
+    } else if r.is(0, "DELETE") && r.is(1, "FROM") {
+        at(skip_only(2), LockMode::RowExclusive, &mut out);
+    }
+    if (r.is(0, "ALTER") || r.is(0, "CREATE")) && r.is(1, "TABLE") {
+        for i in 2..toks.len() {
+            if r.is(i, "REFERENCES") {
+                at(i + 1, LockMode::ShareRowExclusive, &mut out);
+            }
+        }
+    }
+    out
+}
+
 struct Reader<'a> {
     sql: &'a str,
     toks: &'a [Tok],
@@ -324,6 +468,65 @@ mod tests {
                 Target::DropColumn(t(None, "t"), "x".into()),
             ]
         );
+    }
+
+    #[test]
+    fn the_index_a_concurrent_create_makes() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            concurrent_index(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"Users_email_key\" ON \"app\".\"Users\" (email)",
+                pg
+            ),
+            Some(t(Some("app"), "Users_email_key"))
+        );
+        assert_eq!(
+            concurrent_index("create index concurrently i on only t using gin (a)", pg),
+            Some(t(None, "i"))
+        );
+        for sql in [
+            "CREATE INDEX CONCURRENTLY ON t (a)",
+            "CREATE INDEX i ON t (a)",
+            "DROP INDEX CONCURRENTLY i",
+            "CREATE INDEX CONCURRENTLY",
+        ] {
+            assert_eq!(concurrent_index(sql, pg), None, "{sql}");
+        }
+        assert_eq!(
+            concurrent_index("CREATE INDEX CONCURRENTLY i ON t (a)", Dialect::Mysql),
+            None
+        );
+    }
+
+    #[test]
+    fn the_locks_a_statement_takes() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            table_locks(
+                "ALTER TABLE ONLY \"t\" ADD CONSTRAINT f FOREIGN KEY (u_id) REFERENCES public.u (id)",
+                pg
+            ),
+            vec![
+                (t(None, "t"), LockMode::AccessExclusive),
+                (t(Some("public"), "u"), LockMode::ShareRowExclusive)
+            ]
+        );
+        assert_eq!(
+            table_locks("CREATE UNIQUE INDEX i ON t (a)", pg),
+            vec![(t(None, "t"), LockMode::Share)]
+        );
+        assert!(table_locks("CREATE INDEX CONCURRENTLY i ON t (a)", pg).is_empty());
+        assert_eq!(
+            table_locks("CREATE TABLE c (id int, p int REFERENCES p (id))", pg),
+            vec![(t(None, "p"), LockMode::ShareRowExclusive)]
+        );
+        assert_eq!(
+            table_locks("UPDATE t SET a = 1", pg),
+            vec![(t(None, "t"), LockMode::RowExclusive)]
+        );
+        assert_eq!(table_locks("DROP TABLE a, b", pg).len(), 2);
+        assert!(table_locks("SELECT 1", pg).is_empty());
+        assert!(table_locks("ALTER TABLE t ADD COLUMN a int", Dialect::Mysql).is_empty());
     }
 
     #[test]

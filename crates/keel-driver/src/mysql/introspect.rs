@@ -173,6 +173,7 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
                         method,
                         predicate: None,
                         include: Vec::new(),
+                        invalid: false,
                     },
                 ));
             }

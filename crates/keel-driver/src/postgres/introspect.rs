@@ -273,7 +273,7 @@ async fn read_indexes(
     }
 
     let rows = fetch(conn, INDEXES, sqlx::query(INDEXES).bind(&ids.table_oids)).await?;
-    let [table_oid, name, is_unique, is_constraint, key_count, keys, options, exprs, opclasses, method, predicate] =
+    let [table_oid, name, is_unique, is_constraint, key_count, keys, options, exprs, opclasses, method, predicate, invalid] =
         positions(
             &rows,
             [
@@ -288,6 +288,7 @@ async fn read_indexes(
                 "opclasses",
                 "method",
                 "predicate",
+                "invalid",
             ],
         )?;
     let mut indexes = Vec::with_capacity(rows.len());
@@ -328,6 +329,7 @@ async fn read_indexes(
             method: (method != "btree").then_some(method),
             predicate: at(row, predicate)?,
             include,
+            invalid: at(row, invalid)?,
         });
     }
     indexes.sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));

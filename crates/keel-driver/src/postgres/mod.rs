@@ -323,6 +323,40 @@ impl Driver for PgDriver {
         .map_err(DriverError::from_sqlx)
     }
 
+    async fn invalid_indexes(&mut self) -> Result<Vec<(String, String)>, DriverError> {
+        sqlx::query_as(
+            "SELECT t.relname::text, c.relname::text FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid AND t.relkind <> 'p' AND n.nspname = current_schema() \
+             ORDER BY 1, 2",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)
+    }
+
+    async fn index_is_invalid(
+        &mut self,
+        schema: Option<&str>,
+        name: &str,
+    ) -> Result<bool, DriverError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid AND t.relkind <> 'p' AND c.relname = $2 \
+             AND n.nspname = COALESCE($1, current_schema()))",
+        )
+        .bind(schema)
+        .bind(name)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(DriverError::from_sqlx)
+    }
+
     async fn user_tables(&mut self) -> Result<Vec<String>, DriverError> {
         sqlx::query_scalar(
             "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = current_schema() \

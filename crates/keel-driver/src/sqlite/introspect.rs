@@ -164,6 +164,7 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
                 method: None,
                 predicate: if partial != 0 { parsed.predicate } else { None },
                 include: Vec::new(),
+                invalid: false,
             });
         }
         let (part, column_collation) = match (cid, column) {

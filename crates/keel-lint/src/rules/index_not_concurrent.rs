@@ -70,6 +70,7 @@ mod tests {
             method: None,
             predicate: None,
             include: vec![],
+            invalid: false,
         });
         let mut facts = crate::Facts::default();
         facts.rows.insert("orders".into(), 2_000_000);

@@ -93,6 +93,7 @@ mod tests {
             method: None,
             predicate: None,
             include: vec![],
+            invalid: false,
         });
         let mut facts = crate::Facts::default();
         facts.duplicates.insert(("users".into(), "email".into()), 2);

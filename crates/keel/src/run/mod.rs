@@ -17,7 +17,7 @@ mod script;
 pub(crate) use progress::{
     mark_failed_rolled_back, record_applied, Ledger, Progress, Scratch, Then, Verified,
 };
-pub(crate) use retry::{is_lock_wait, logs_text, LockPolicy};
+pub(crate) use retry::{is_lock_wait, logs_text, tables_named, LockPolicy};
 pub(crate) use script::{first_line, strip_concurrently, Mode, Script};
 
 use crate::events::{Event, StepFailure};
@@ -149,7 +149,9 @@ impl<'a> Executor<'a> {
             if fk_off {
                 self.driver.execute("PRAGMA foreign_keys=OFF").await?;
             }
-            let result = self.in_transaction(script, unit, fk_off, progress).await;
+            let result = self
+                .in_transaction(script, unit, fk_off, policy, progress)
+                .await;
             if fk_off {
                 // Restore the connection's setting whatever happened (sqlx opens SQLite with
                 // it ON).
@@ -160,10 +162,22 @@ impl<'a> Executor<'a> {
                 Err(RunError::Step(f)) => f,
                 Err(e) => return Err(e),
             };
-            let sql = script
-                .steps
-                .get(f.step.saturating_sub(1))
-                .map_or("", |s| s.sql.as_str());
+            // The locks taken first failed: the holders of any of the script's tables.
+            let all_steps;
+            let sql = if f.message.starts_with(LOCK_FIRST_FAILED) {
+                all_steps = script
+                    .steps
+                    .iter()
+                    .map(|s| s.sql.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";\n");
+                all_steps.as_str()
+            } else {
+                script
+                    .steps
+                    .get(f.step.saturating_sub(1))
+                    .map_or("", |s| s.sql.as_str())
+            };
             if let (true, Some(policy)) = (is_lock_wait(f.server_code.as_deref()), policy) {
                 // The transaction was rolled back: nothing took effect, a retry is safe.
                 match self
@@ -196,6 +210,7 @@ impl<'a> Executor<'a> {
         script: &Script,
         unit: &Unit,
         fk_off: bool,
+        policy: Option<LockPolicy>,
         progress: &mut dyn Progress,
     ) -> Result<(), RunError> {
         // The steps that run inside the transaction (hoisted pragmas excluded).
@@ -226,6 +241,10 @@ impl<'a> Executor<'a> {
         // and psql send it. Without a check to run between the steps and COMMIT, the record
         // and COMMIT go in the same query.
         let mut batch = format!("{};\n", unit.open);
+        let first = policy.and_then(|p| lock_first(script, p));
+        if let Some(locks) = &first {
+            batch.push_str(locks);
+        }
         for (_, sql) in &inside {
             batch.push_str(sql);
             batch.push_str(";\n");
@@ -244,10 +263,21 @@ impl<'a> Executor<'a> {
             let DriverError::Server { code, message } = e else {
                 return Err(RunError::Driver(e));
             };
+            if message.starts_with(LOCK_FIRST_FAILED) {
+                // Nothing ran: the locks were not free. Reported as the first step's lock
+                // wait, so that it is retried; no replay (it would wait for them again).
+                return Err(step_failure(
+                    script,
+                    0,
+                    DriverError::Server { code, message },
+                ));
+            }
             // Which step failed? Replay them one by one in a transaction that is rolled back
             // (nothing of a transactional script survives either way). When none fails, the
             // error came at COMMIT (a deferred constraint): it is the last step's.
-            let failed_at = self.find_failing_step(unit, &inside).await;
+            let failed_at = self
+                .find_failing_step(unit, first.as_deref(), &inside)
+                .await;
             let _ = self.driver.execute(unit.undo).await;
             let (index, e) = failed_at.unwrap_or_else(|| {
                 (
@@ -359,9 +389,15 @@ impl<'a> Executor<'a> {
     async fn find_failing_step(
         &mut self,
         unit: &Unit,
+        lock_first: Option<&str>,
         steps: &[(usize, &str)],
     ) -> Option<(usize, DriverError)> {
         self.driver.execute(unit.open).await.ok()?;
+        if let Some(locks) = lock_first {
+            if let Err(e) = self.driver.execute(locks).await {
+                return Some((0, e));
+            }
+        }
         for (i, sql) in steps {
             if let Err(e) = self.driver.execute(sql).await {
                 return Some((*i, e));
@@ -387,14 +423,64 @@ impl<'a> Executor<'a> {
         let mut attempt = 1;
         while i < script.steps.len() {
             let sql = script.steps[i].sql.as_str();
-            if let Err(e) = self.driver.execute(sql).await {
+            let index = script.steps[i].concurrent_index.as_ref();
+            // An INVALID index of the same name (a killed or cancelled earlier attempt) would
+            // make `IF NOT EXISTS` skip the step, or make it fail "already exists".
+            let before = match index {
+                Some(ix) => self.drop_invalid_index(ix).await.map(|_| ()),
+                None => Ok(()),
+            };
+            let ran = match before {
+                Ok(()) => self.driver.execute(sql).await,
+                Err(e) => Err(e),
+            };
+            let ran = match ran {
+                Ok(()) => match index {
+                    // `IF NOT EXISTS` met an INVALID index another session left meanwhile.
+                    Some(ix)
+                        if self
+                            .driver
+                            .index_is_invalid(ix.schema.as_deref(), &ix.name)
+                            .await? =>
+                    {
+                        Err(DriverError::Server {
+                            code: None,
+                            message: format!(
+                                "index {} exists but is INVALID, so the step did not build it",
+                                index_sql(ix)
+                            ),
+                        })
+                    }
+                    _ => Ok(()),
+                },
+                Err(e) => Err(e),
+            };
+            if let Err(e) = ran {
                 if open_transaction {
                     let _ = self.driver.rollback().await;
                 }
-                let f = match step_failure(script, i, e) {
+                let mut f = match step_failure(script, i, e) {
                     RunError::Step(f) => f,
                     other => return Err(other),
                 };
+                if let Some(ix) = index {
+                    // A CONCURRENTLY build that failed or timed out leaves its index INVALID
+                    // (unused by queries, still updated by every write; a unique one still
+                    // rejects duplicates): dropped before a retry or the failure is recorded.
+                    match self.drop_invalid_index(ix).await {
+                        Ok(true) => f.message.push_str(&format!(
+                            " (the INVALID index {} it left was dropped)",
+                            index_sql(ix)
+                        )),
+                        Ok(false) => {}
+                        Err(e) => {
+                            f.left_behind = Some(format!(
+                                "the INVALID index {0}, which keel could not drop ({e}); the next `keel deploy` drops it before it builds the index again, or run `DROP INDEX CONCURRENTLY IF EXISTS {0};` once the old transactions end",
+                                index_sql(ix)
+                            ));
+                        }
+                    }
+                }
                 // A statement that timed out waiting for a lock did nothing (the server rolls
                 // the statement back): outside the script's own transaction it is retried.
                 let lock_wait = is_lock_wait(f.server_code.as_deref()) && !open_transaction;
@@ -445,6 +531,95 @@ impl<'a> Executor<'a> {
     }
 }
 
+/// How the error of [`lock_first`]'s request begins.
+const LOCK_FIRST_FAILED: &str = "keel: the tables this migration locks were not all free";
+
+/// PostgreSQL: for a transactional script whose statements take table locks more than once,
+/// the statements (ending in `;\n`) that take every one of them before the first step, in
+/// one request bounded as a whole by the lock timeout (`statement_timeout` for that request
+/// alone). Without it the script holds the first table while it waits for the next, and the
+/// application's queries on the first queue behind it past the lock timeout; a lock wait in
+/// the failing-step search would double that. A table named twice with different modes is
+/// locked ACCESS EXCLUSIVE (it covers every later request); names that are no table yet (the
+/// script creates them) or not a table (a view, a sequence) are skipped. The request fails with 55P03 and a message starting with
+/// [`LOCK_FIRST_FAILED`], retried as a lock wait. `None` elsewhere.
+fn lock_first(script: &Script, policy: LockPolicy) -> Option<String> {
+    use keel_core::splitter::{table_locks, LockMode, TableName};
+    let mut requests = 0;
+    let mut locks: Vec<(TableName, LockMode)> = Vec::new();
+    for step in &script.steps {
+        for (t, mode) in table_locks(&step.sql, Dialect::Postgres) {
+            requests += 1;
+            match locks.iter_mut().find(|(n, _)| *n == t) {
+                Some((_, m)) if *m != mode => *m = LockMode::AccessExclusive,
+                Some(_) => {}
+                None => locks.push((t, mode)),
+            }
+        }
+    }
+    if requests < 2 {
+        return None;
+    }
+    let mut body = String::new();
+    for (t, mode) in &locks {
+        let name = index_sql(t);
+        body.push_str(&format!(
+            "  IF EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = to_regclass('{}') AND relkind IN ('r', 'p')) THEN LOCK TABLE {name} IN {} MODE; END IF;\n",
+            name.replace('\'', "''"),
+            mode.sql()
+        ));
+    }
+    if body.contains("$keel_lock$") {
+        return None;
+    }
+    let restore = match policy.statement_timeout {
+        Some(d) => format!("'{}ms'", d.as_millis().max(1)),
+        None => "DEFAULT".into(),
+    };
+    Some(format!(
+        "SET LOCAL statement_timeout = '{}ms';\nDO $keel_lock$ BEGIN\n{body}EXCEPTION WHEN query_canceled OR lock_not_available THEN\n  RAISE EXCEPTION USING ERRCODE = 'lock_not_available', MESSAGE = '{LOCK_FIRST_FAILED} within lock_timeout ({} ms)';\nEND $keel_lock$;\nSET LOCAL statement_timeout = {restore};\n",
+        policy.lock_timeout.as_millis().max(1),
+        policy.lock_timeout.as_millis().max(1),
+    ))
+}
+
+impl Executor<'_> {
+    /// Drops the index `ix` if it exists and is INVALID (`DROP INDEX CONCURRENTLY`: no lock
+    /// that blocks the application's writes); whether it did.
+    ///
+    /// # Errors
+    /// The server's error: the drop waits for the transactions that use the table, as the
+    /// build did.
+    async fn drop_invalid_index(
+        &mut self,
+        ix: &keel_core::splitter::TableName,
+    ) -> Result<bool, DriverError> {
+        if !self
+            .driver
+            .index_is_invalid(ix.schema.as_deref(), &ix.name)
+            .await?
+        {
+            return Ok(false);
+        }
+        self.driver
+            .execute(&format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                index_sql(ix)
+            ))
+            .await?;
+        Ok(true)
+    }
+}
+
+/// The index or table `ix` as SQL names it (PostgreSQL quoting).
+fn index_sql(ix: &keel_core::splitter::TableName) -> String {
+    let q = |n: &str| keel_driver::quote_ident(Dialect::Postgres, n);
+    match &ix.schema {
+        Some(s) => format!("{}.{}", q(s), q(&ix.name)),
+        None => q(&ix.name),
+    }
+}
+
 /// The failure of step `index` (0-based) of `script` with the server's error; a connection
 /// error stays one.
 fn step_failure(script: &Script, index: usize, e: DriverError) -> RunError {
@@ -462,5 +637,6 @@ fn step_failure(script: &Script, index: usize, e: DriverError) -> RunError {
         first_line: first,
         server_code: code,
         message,
+        left_behind: None,
     })
 }

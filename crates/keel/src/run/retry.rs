@@ -107,7 +107,7 @@ pub(super) async fn wait_before_retry(
     attempt: u32,
     on_event: &mut (dyn FnMut(&Event) + Send),
 ) {
-    let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
+    let holders = crate::probe::lock_holders(driver, sql, &tables_named(sql)).await;
     let retry_in = policy.backoff(attempt);
     on_event(&Event::LockWait {
         name: label.to_string(),
@@ -131,7 +131,7 @@ pub(super) async fn gave_up(
     policy: LockPolicy,
     nothing_took_effect: bool,
 ) -> (Vec<String>, String) {
-    let holders = crate::probe::lock_holders(driver, &tables_named(sql)).await;
+    let holders = crate::probe::lock_holders(driver, sql, &tables_named(sql)).await;
     let logs = format!(
         "{}\nGave up after {} attempt{} (lock_timeout {} ms each){}.\nLocks held by: {}\n",
         logs_text(label, f),

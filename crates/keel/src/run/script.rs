@@ -23,6 +23,9 @@ pub(crate) struct ScriptStep {
     /// Why the step cannot run inside a transaction block (see
     /// [`splitter::StepKind::non_transactional`]).
     pub non_transactional: Option<&'static str>,
+    /// PostgreSQL: the index a `CREATE INDEX CONCURRENTLY` step creates, which it leaves
+    /// INVALID when it fails or is cancelled ([`splitter::concurrent_index`]).
+    pub concurrent_index: Option<splitter::TableName>,
 }
 
 /// A script for the executor: a migration's `migration.sql`, a `down.sql`, or the statements a
@@ -120,6 +123,7 @@ fn step(sql: String, line: usize, dialect: Dialect) -> ScriptStep {
         transaction_control: kind.transaction_control,
         transaction: transaction_keyword(&sql),
         non_transactional: kind.non_transactional,
+        concurrent_index: splitter::concurrent_index(&sql, dialect),
         sql,
     }
 }

@@ -1,6 +1,6 @@
--- Indexes of the tables $1, except primary keys (read from pg_constraint), exclusion
--- constraints (not in the model) and invalid indexes (a failed CREATE INDEX CONCURRENTLY;
--- pg_dump skips them too, except on partitioned tables where they are normal).
+-- Indexes of the tables $1, except primary keys (read from pg_constraint) and exclusion
+-- constraints (not in the model). `invalid`: left by a failed CREATE INDEX CONCURRENTLY (on a
+-- partitioned table an index is never valid, and that is normal).
 -- Per key position k: `keys[k]` is the attnum (0 for an expression); `exprs[k]` the expression
 -- from pg_get_indexdef(oid, k, true), NULL for a plain column, and `exprs` itself NULL when the
 -- index has no expression; `opclasses[k]` the operator class oid (named on the client from
@@ -22,7 +22,8 @@ SELECT i.indrelid AS table_oid,
            ORDER BY k.n) END AS exprs,
        (i.indclass::oid[])[:] AS opclasses,
        am.amname::text AS method,
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+       NOT i.indisvalid AND tc.relkind <> 'p' AS invalid
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_index i ON i.indrelid = r.oid
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -31,7 +32,6 @@ JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_catalog.pg_constraint con
        ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype = 'u'
 WHERE NOT i.indisprimary
-  AND (i.indisvalid OR tc.relkind = 'p')
   AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_constraint x
         WHERE x.conindid = i.indexrelid AND x.conrelid = i.indrelid AND x.contype = 'x')
