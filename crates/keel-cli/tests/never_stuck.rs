@@ -563,3 +563,201 @@ async fn mariadb_says_its_lock_waits_are_whole_seconds() {
         output_text(&o)
     );
 }
+
+/// Item 4: doctor measured only the step the ledger said failed. A MariaDB migration fails at
+/// step 2 (duplicates under a unique index) and step 3 (a foreign key) would reject orphan
+/// rows: doctor now names both at once; after the duplicates are fixed and `repair --finish`
+/// stops at step 3, doctor's cause is the fresh measurement, not the stale step-2 one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_measures_every_step_still_to_run() {
+    let db = TestDb::new(Backend::Mysql).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_base",
+        "CREATE TABLE u (id INT PRIMARY KEY, email VARCHAR(50));\nCREATE TABLE o (id INT PRIMARY KEY, u_id INT);\nINSERT INTO u VALUES (1, 'a'), (2, 'a');\nINSERT INTO o VALUES (1, 99);\n",
+    );
+    write(
+        &m,
+        "2_keys",
+        "ALTER TABLE u ADD COLUMN x INT;\nCREATE UNIQUE INDEX u_email ON u (email);\nALTER TABLE o ADD CONSTRAINT o_u FOREIGN KEY (u_id) REFERENCES u (id);\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(!o.status.success(), "{}", output_text(&o));
+    let o = keel(dir, &db.url).arg("doctor").output().unwrap();
+    let text = output_text(&o);
+    assert!(text.contains("group of rows with the same"), "{text}");
+    assert!(
+        text.contains("step 3 would fail too:") && text.contains("match no row of"),
+        "{text}"
+    );
+
+    db.execute("UPDATE u SET email = 'b' WHERE id = 2").await;
+    let o = keel(dir, &db.url)
+        .args(["repair", "2_keys", "--finish", "--yes"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", output_text(&o));
+    let o = keel(dir, &db.url).arg("doctor").output().unwrap();
+    let text = output_text(&o);
+    assert!(
+        !text.contains("group of rows with the same"),
+        "stale: {text}"
+    );
+    assert!(
+        text.contains("an earlier attempt failed at step 2"),
+        "{text}"
+    );
+    assert!(text.contains("match no row of"), "{text}");
+
+    db.execute("DELETE FROM o WHERE id = 1").await;
+    let o = keel(dir, &db.url)
+        .args(["repair", "2_keys", "--finish", "--yes"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    let o = keel(dir, &db.url).arg("status").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+}
+
+/// Item 4: with an applied migration's folder deleted, drift called its columns hand-made and
+/// offered SQL dropping them; while a migration was failed, it reported that migration's
+/// objects as "in no migration". Now K4002 comes first (no SQL offered), and a failed
+/// migration is compared in the state doctor measures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_states_missing_and_failed_migrations_first() {
+    let db = TestDb::new(Backend::Mysql).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(&m, "1_a", "CREATE TABLE a (id INT PRIMARY KEY);\n");
+    write(&m, "2_col", "ALTER TABLE a ADD COLUMN c INT;\n");
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+
+    // Failed part-way: step 1 took effect, step 2 failed.
+    write(
+        &m,
+        "3_half",
+        "CREATE TABLE b (id INT);\nALTER TABLE missing_table ADD COLUMN x INT;\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(!o.status.success(), "{}", output_text(&o));
+    let o = keel(dir, &db.url).arg("drift").output().unwrap();
+    let text = output_text(&o);
+    assert!(
+        text.contains("note: K3009: migration `3_half` is failed (step 1 took effect"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("table `b` exists in the database but in no migration"),
+        "{text}"
+    );
+    assert!(text.contains("no drift"), "{text}");
+    db.execute("DROP TABLE b").await;
+    let o = keel(dir, &db.url)
+        .args(["resolve", "--rolled-back", "3_half", "--force"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    std::fs::remove_dir_all(m.join("3_half")).unwrap();
+
+    // An applied migration's folder is gone.
+    std::fs::remove_dir_all(m.join("2_col")).unwrap();
+    let o = keel(dir, &db.url).arg("drift").output().unwrap();
+    let text = output_text(&o);
+    assert!(!o.status.success(), "{text}");
+    assert!(text.contains("K4002") && text.contains("2_col"), "{text}");
+    assert!(
+        !text.contains("DROP COLUMN"),
+        "no SQL that drops its column: {text}"
+    );
+    let o = keel(dir, &db.url).arg("doctor").output().unwrap();
+    let text = output_text(&o);
+    assert!(text.contains("K4002"), "{text}");
+    assert!(!text.contains("DROP COLUMN"), "{text}");
+}
+
+/// Item 4: two finished ledger rows for one migration read as healthy, and a NULL checksum was
+/// K1010 on PostgreSQL but K4001 elsewhere. Now both are doctor findings (K1010) naming the
+/// rows, and a NULL checksum reads as modified on every database.
+async fn ledger_inconsistencies(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(&dir.join("migrations"), "1_a", "CREATE TABLE a (id INT);\n");
+    write(&dir.join("migrations"), "2_b", "CREATE TABLE b (id INT);\n");
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    db.execute(
+        "INSERT INTO _keel_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) \
+         SELECT 'dup-row', 'feedface', finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count FROM _keel_migrations WHERE migration_name = '1_a'",
+    )
+    .await;
+    let o = keel(dir, &db.url).arg("doctor").output().unwrap();
+    let text = output_text(&o);
+    assert!(
+        text.contains("K1010") && text.contains("records `1_a` as applied 2 times"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dup-row") && text.contains("different checksums"),
+        "{text}"
+    );
+
+    match backend {
+        Backend::Postgres => {
+            db.execute("ALTER TABLE _keel_migrations ALTER COLUMN checksum DROP NOT NULL")
+                .await
+        }
+        _ => {
+            db.execute("ALTER TABLE _keel_migrations MODIFY checksum VARCHAR(64) NULL")
+                .await
+        }
+    }
+    db.execute("UPDATE _keel_migrations SET checksum = NULL WHERE migration_name = '2_b'")
+        .await;
+    let o = keel(dir, &db.url).arg("status").output().unwrap();
+    let text = output_text(&o);
+    assert!(
+        text.contains("modified") && !text.contains("K1010"),
+        "{text}"
+    );
+    let o = keel(dir, &db.url).arg("doctor").output().unwrap();
+    let text = output_text(&o);
+    assert!(text.contains("of `2_b` has no checksum"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_inconsistencies_postgres() {
+    ledger_inconsistencies(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_inconsistencies_mariadb() {
+    ledger_inconsistencies(Backend::Mysql).await;
+}
+
+/// Item 4: a PostgreSQL migration ending in `ROLLBACK;` was recorded as applied with nothing
+/// of it in the schema (and the shadow's replay disagreed): refused before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_that_rolls_itself_back_is_refused() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let db = TestDb::new(backend).await;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        write(
+            &dir.join("migrations"),
+            "1_oops",
+            "BEGIN;\nCREATE TABLE a (id INT);\nROLLBACK;\n",
+        );
+        let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+        let text = output_text(&o);
+        assert!(text.contains("K4007") && text.contains("line 3"), "{text}");
+        assert!(!db.has_table("a").await);
+        let o = keel(dir, &db.url).arg("status").output().unwrap();
+        assert!(output_text(&o).contains("pending"), "{}", output_text(&o));
+    }
+}

@@ -177,12 +177,27 @@ async fn deploy_locked(
         data_loss = at_stake;
     }
     let to_apply: Vec<&Migration> = names.iter().filter_map(|n| project.dir.get(n)).collect();
+    // A migration that rolls back its own transaction would be recorded as applied with
+    // nothing of it in the schema (issue #14, item 4): refused before anything runs.
+    let scripts: Vec<Script> = to_apply
+        .iter()
+        .map(|m| Script::from_migration(m, dialect))
+        .collect();
+    for (m, script) in to_apply.iter().zip(&scripts) {
+        if let Some(s) = script.steps.iter().find(|s| s.rolls_back()) {
+            return Err(Error::RollsBackItself {
+                name: m.name.clone(),
+                line: s.line,
+                statement: crate::run::first_line(&s.sql),
+            });
+        }
+    }
     if dialect == keel_core::Dialect::Mysql {
         // `USE other_db` would land the rest of the migration, and the ledger write, in
         // another database (issue #13, item 16): refused before anything runs.
-        for m in &to_apply {
-            for s in keel_core::splitter::split(&m.script, dialect) {
-                let first = s.sql(&m.script).split_whitespace().next().unwrap_or("");
+        for (m, script) in to_apply.iter().zip(&scripts) {
+            for s in &script.steps {
+                let first = s.sql.split_whitespace().next().unwrap_or("");
                 if first.eq_ignore_ascii_case("USE") || first.eq_ignore_ascii_case("USE;") {
                     return Err(Error::SwitchesDatabase {
                         name: m.name.clone(),
@@ -207,8 +222,7 @@ async fn deploy_locked(
     let total = to_apply.len();
     let table = project.ledger_table.clone();
     let mut ex = Executor::new(project.driver.as_mut(), on_event);
-    for (k, m) in to_apply.into_iter().enumerate() {
-        let script = Script::from_migration(m, dialect);
+    for (k, (m, script)) in to_apply.into_iter().zip(scripts).enumerate() {
         let mode = script.mode(dialect);
         if options.dry_run {
             sql.push_str(&dry_run_text(dialect, &table, m, &script, &mode));

@@ -277,7 +277,12 @@ pub(crate) async fn diagnose_in(
         Classification::PartWay { applied } => Some(*applied),
         _ => None,
     };
-    let failed_step = logged_step.or(applied.map(|k| k + 1)).filter(|s| *s <= n);
+    // The ledger's failure is stale when the schema shows that step took effect since (a
+    // repair ran it, then failed at a later step): the measurement wins.
+    let stale = matches!((logged_step, applied), (Some(l), Some(a)) if l <= a);
+    let failed_step = if stale { None } else { logged_step }
+        .or(applied.map(|k| k + 1))
+        .filter(|s| *s <= n);
 
     let mut causes = Vec::new();
     // No error recorded: the deploy never got to write one (killed, connection or server
@@ -289,7 +294,11 @@ pub(crate) async fn diagnose_in(
     if let Some(log) = &logs {
         if let Some(msg) = server_message(log) {
             causes.push(format!(
-                "the server said: {msg}{}",
+                "{}: {msg}{}",
+                match logged_step {
+                    Some(l) if stale => format!("an earlier attempt failed at step {l}, which has taken effect since; the server said then"),
+                    _ => "the server said".to_string(),
+                },
                 server_code
                     .as_ref()
                     .map(|c| format!(" (code {c})"))
@@ -318,6 +327,15 @@ pub(crate) async fn diagnose_in(
                 probe::lock_holders(project.driver.as_mut(), sql, &crate::run::tables_named(sql))
                     .await,
             );
+        }
+        // Every later step meets the data too: all of what would stop a `--finish` at once,
+        // not one cause per attempt.
+        for k in f + 1..states.len() {
+            let change = diff_schemas(dialect, &states[k - 1], &states[k]);
+            let sql = script.steps.get(k - 1).map_or("", |s| s.sql.as_str());
+            for c in probe::probe(project.driver.as_mut(), &live, &change, false, sql).await {
+                causes.push(format!("step {k} would fail too: {c}"));
+            }
         }
     }
 

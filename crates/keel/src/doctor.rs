@@ -197,6 +197,11 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
     }
 
     let (rows, reconciled) = project.reconcile().await?;
+    findings.extend(ledger_inconsistencies(
+        &rows,
+        &table,
+        &keel_driver::quote_ident(project.driver.dialect(), &table),
+    ));
     for e in reconciled.with_state(State::Failed) {
         let name = e.name.clone();
         match diagnose_in(project, settings, &rows, &reconciled, &name).await {
@@ -321,4 +326,67 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         findings,
         diagnoses,
     })
+}
+
+/// Rows of the ledger that contradict each other or lack what every row has: a migration
+/// recorded as finished more than once (two tools, or a resolve beside a deploy), a row
+/// without a checksum. Each is a K1010 finding naming the rows, the same on every database.
+fn ledger_inconsistencies(
+    rows: &[keel_core::ledger::LedgerRow],
+    table: &str,
+    quoted: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut names: Vec<&str> = rows.iter().map(|r| r.migration_name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let finished: Vec<&keel_core::ledger::LedgerRow> = rows
+            .iter()
+            .filter(|r| {
+                r.migration_name == name && r.finished_at.is_some() && r.rolled_back_at.is_none()
+            })
+            .collect();
+        if finished.len() > 1 {
+            let mut sums: Vec<&str> = finished.iter().map(|r| r.checksum.as_str()).collect();
+            sums.dedup();
+            out.push(Finding {
+                code: ErrorCode::K1010,
+                severity: Severity::Warning,
+                title: format!(
+                    "the ledger `{table}` records `{name}` as applied {} times",
+                    finished.len()
+                ),
+                details: vec![format!(
+                    "rows {}{}",
+                    finished.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", "),
+                    if sums.len() > 1 {
+                        " with different checksums: the migration was applied twice, in two versions"
+                    } else {
+                        ""
+                    }
+                )],
+                fixes: vec![format!(
+                    "check which version the schema has (`keel drift`), then delete the other row: `DELETE FROM {quoted} WHERE id = '…'`"
+                )],
+            });
+        }
+    }
+    for r in rows.iter().filter(|r| r.checksum.is_empty()) {
+        out.push(Finding {
+            code: ErrorCode::K1010,
+            severity: Severity::Warning,
+            title: format!(
+                "the ledger row {} of `{}` has no checksum",
+                r.id, r.migration_name
+            ),
+            details: vec![
+                "the ledger was altered by hand; the migration reads as modified".into(),
+            ],
+            fixes: vec![
+                "restore its checksum (the SHA-256 of migration.sql), or delete the row if the migration is recorded by another".into(),
+            ],
+        });
+    }
+    out
 }

@@ -1,6 +1,7 @@
 //! `keel drift`: the live schema against the schema its applied migrations produce (replayed
 //! in a shadow database). Read-only on the target. (Issue #4, item 1.)
 
+use crate::diagnose::Classification;
 use crate::diff::{read_source, Source};
 use crate::error::Error;
 use crate::settings::Settings;
@@ -21,6 +22,9 @@ pub struct DriftReport {
     pub record_sql: Result<String, String>,
     /// The shadow databases used.
     pub shadows: Vec<String>,
+    /// What the comparison stands on, said before the findings: a failed migration (K3009)
+    /// is compared in the state `keel doctor` measured, not as absent.
+    pub notes: Vec<String>,
 }
 
 impl DriftReport {
@@ -30,14 +34,63 @@ impl DriftReport {
     }
 }
 
-/// Replays the applied migrations in a shadow, introspects the target and compares them.
+/// Replays the applied migrations in a shadow, introspects the target and compares them. A
+/// failed migration counts in the state its diagnosis measured (steps 1–k took effect: the
+/// history with those steps), so that its objects are not called drift.
 ///
 /// # Errors
-/// Driver, migrations-directory and shadow errors (K3014, K3006).
+/// [`Error::Missing`] (K4002) when an applied migration's folder is gone (its objects could
+/// not be told from hand changes, and the SQL offered would drop them); driver,
+/// migrations-directory and shadow errors (K3014, K3006).
 pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
     let dialect = settings.url()?.dialect();
+    let status = crate::status(settings).await?;
+    let missing: Vec<String> = status
+        .reconciled
+        .with_state(keel_core::ledger::State::Missing)
+        .map(|e| e.name.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Missing {
+            names: missing,
+            dir: status.migrations_dir.clone(),
+        });
+    }
     let mut shadows = Vec::new();
-    let history = read_source(settings, dialect, &Source::Ledger, &mut shadows).await?;
+    let mut notes = Vec::new();
+    let failed: Vec<String> = status.failed().map(|e| e.name.clone()).collect();
+    let history = match failed.first() {
+        Some(name) => {
+            let d = crate::diagnose::diagnose(settings, Some(name))
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::FailedMigrations {
+                    names: failed.clone(),
+                })?;
+            shadows.extend(d.shadows.iter().cloned());
+            let (k, how) = match &d.classification {
+                Classification::NotApplied => (0, "none of its steps took effect".to_string()),
+                Classification::FullyApplied => (d.steps.len(), "all its steps took effect".to_string()),
+                Classification::PartWay { applied } => (
+                    *applied,
+                    format!("{} took effect", crate::events::steps_range(1, *applied)),
+                ),
+                Classification::Diverged { closest, .. } => (
+                    *closest,
+                    format!("it matches none of its states; compared with the closest, after {} of its steps", closest),
+                ),
+            };
+            notes.push(format!(
+                "K3009: migration `{name}` is failed ({how}, as `keel doctor` measures): compared in that state; `keel doctor` names the repair"
+            ));
+            let Some(state) = d.states.get(k).cloned() else {
+                return Err(Error::FailedMigrations { names: failed });
+            };
+            state
+        }
+        None => read_source(settings, dialect, &Source::Ledger, &mut shadows).await?,
+    };
     let live = read_source(
         settings,
         dialect,
@@ -54,6 +107,7 @@ pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
         plan,
         findings,
         shadows,
+        notes,
     })
 }
 

@@ -41,6 +41,17 @@ pub enum Error {
         /// The line of the `USE`.
         line: usize,
     },
+    /// A migration rolls back its own transaction (`ROLLBACK`, `ABORT`): what it did before
+    /// is undone while the ledger would record it applied.
+    #[error("migration `{name}` rolls back its own transaction (line {line}: `{statement}`): its steps before that are undone, yet the ledger would record it as applied")]
+    RollsBackItself {
+        /// The migration.
+        name: String,
+        /// The line of the statement.
+        line: usize,
+        /// The statement.
+        statement: String,
+    },
     /// The deploy lock was released during the deploy (by a migration).
     #[error("the deploy lock was released while `{after}` ran (it calls pg_advisory_unlock_all() or RELEASE_ALL_LOCKS(), or the lock was ended from outside); keel stopped before the next migration so that no other deploy runs beside it; applied: {}", if applied.is_empty() { "none".to_string() } else { applied.join(", ") })]
     LockLost {
@@ -436,6 +447,7 @@ impl Error {
             Error::NoMigrationsDir { .. } => ErrorCode::K4012,
             Error::OtherLedger { .. } => ErrorCode::K4019,
             Error::SwitchesDatabase { .. } => ErrorCode::K4018,
+            Error::RollsBackItself { .. } => ErrorCode::K4007,
             Error::LockLost { .. } => ErrorCode::K4081,
             Error::BaselineRefused { .. } => ErrorCode::K4030,
             Error::BaselineMismatch { .. } => ErrorCode::K4031,
@@ -523,9 +535,10 @@ impl Error {
             Error::ReplayFailed { name, .. } => format!("fix `{name}` so that it applies to an empty database in order, or check that the history is complete"),
             Error::BadSource { .. } => "use empty, migrations[=DIR], schema=FILE, ledger, or a database URL".into(),
             Error::Render(_) => "write this change by hand in a migration".into(),
-            Error::BaselineRefused { .. } => "use `keel resolve --applied NAME` for an existing first migration, or baseline a database that has tables and no ledger rows".into(),
+            Error::BaselineRefused { .. } => "baseline a database that has tables and no ledger rows; with migrations on disk run `keel baseline` without a name".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),
             Error::DotEnvConflict { key, .. } => format!("keep `{key}` in one of the two files (Prisma refuses the same conflict), or set it in the environment, which wins over both"),
+            Error::RollsBackItself { .. } => "end the migration's transaction with COMMIT (or drop its own BEGIN … COMMIT: keel runs a migration in a transaction); to undo something, write the statements that undo it".into(),
             Error::SwitchesDatabase { .. } => "qualify the names instead (`other_db.table`), or deploy that database with its own URL; a migration must stay in the database it is recorded in".into(),
             Error::LockLost { after, .. } => format!("remove the lock release from `{after}` (keel holds the deploy lock for the whole deploy), then `keel deploy` again to apply the rest"),
             Error::OtherLedger { found, .. } => format!("to keep the history recorded in `{found}`, pass `--ledger-table {found}` (or set `ledger_table = \"{found}\"` in keel.toml)"),

@@ -123,10 +123,17 @@ pub async fn status(settings: &Settings) -> Result<StatusReport, Error> {
 /// exits 2 even when every migration is applied (`keel status --drift`).
 ///
 /// # Errors
-/// As [`status`] and [`crate::drift`] (a shadow database is needed: K3014).
+/// As [`status`] and [`crate::drift`] (a shadow database is needed: K3014), except that a
+/// migration whose folder is gone (K4002) leaves the drift unmeasured (`drift: None`).
 pub async fn status_with_drift(settings: &Settings) -> Result<StatusReport, Error> {
     let mut report = status(settings).await?;
-    report.drift = Some(crate::drift(settings).await?);
+    report.drift = match crate::drift(settings).await {
+        Ok(d) => Some(d),
+        // A migration's folder is gone: status lists it as missing (exit 2), and drift cannot
+        // tell its objects from hand changes.
+        Err(Error::Missing { .. }) => None,
+        Err(e) => return Err(e),
+    };
     Ok(report)
 }
 

@@ -15,6 +15,7 @@ pub async fn run(settings: &Settings, json: bool) -> Result<ExitStatus, Error> {
                 "revert_sql": r.revert_sql.as_ref().ok(),
                 "record_sql": r.record_sql.as_ref().ok(),
                 "shadows": r.shadows,
+                "notes": r.notes,
             })
         );
         return Ok(if r.drifted() {
@@ -22,6 +23,9 @@ pub async fn run(settings: &Settings, json: bool) -> Result<ExitStatus, Error> {
         } else {
             ExitStatus::Success
         });
+    }
+    for n in &r.notes {
+        out!("note: {n}");
     }
     if !r.drifted() {
         out!("no drift: the database matches its applied migrations");

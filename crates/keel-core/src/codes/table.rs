@@ -114,6 +114,10 @@ codes! {
         cause: r"The plan holds a change this database cannot express (e.g. an enum type on SQLite, a generated column's expression changed in place).",
         fix: r"Write that change by hand in a migration.",
     },
+    K4007 {
+        cause: r"A migration rolls back its own transaction: a plain `ROLLBACK` or `ABORT` (not `ROLLBACK TO SAVEPOINT`). The statements before it would be undone while the ledger records the migration as applied, and a replay of the history would disagree with the database. Refused before anything runs.",
+        fix: r"End the migration's transaction with `COMMIT`, or drop its own `BEGIN … COMMIT` (keel runs each migration in a transaction where the database allows); to undo something, write the statements that undo it.",
+    },
     K4010 {
         cause: r"`keel new` was given a name that is not `[a-z0-9_]+`.",
         fix: r"For example `keel new add_users_email`.",

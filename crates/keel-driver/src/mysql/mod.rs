@@ -238,7 +238,12 @@ impl Driver for MySqlDriver {
                 let steps: u32 = r.try_get("applied_steps_count").map_err(bad)?;
                 Ok(LedgerRow {
                     id: r.try_get("id").map_err(bad)?,
-                    checksum: r.try_get("checksum").map_err(bad)?,
+                    // A NULL checksum (a ledger altered by hand) reads as none: the
+                    // migration then reads as modified, on every database alike.
+                    checksum: r
+                        .try_get::<Option<String>, _>("checksum")
+                        .map_err(bad)?
+                        .unwrap_or_default(),
                     finished_at: ts("finished_at")?,
                     migration_name: r.try_get("migration_name").map_err(bad)?,
                     logs: r.try_get("logs").map_err(bad)?,

@@ -488,7 +488,12 @@ impl Driver for PgDriver {
                 }
                 Ok(LedgerRow {
                     id: r.try_get("id").map_err(bad)?,
-                    checksum: r.try_get("checksum").map_err(bad)?,
+                    // A NULL checksum (a ledger altered by hand) reads as none: the
+                    // migration then reads as modified, on every database alike.
+                    checksum: r
+                        .try_get::<Option<String>, _>("checksum")
+                        .map_err(bad)?
+                        .unwrap_or_default(),
                     finished_at: r
                         .try_get::<Option<DateTime<Utc>>, _>("finished_at")
                         .map_err(bad)?,

@@ -264,7 +264,12 @@ impl Driver for SqliteDriver {
                 };
                 Ok(LedgerRow {
                     id: r.try_get("id").map_err(bad)?,
-                    checksum: r.try_get("checksum").map_err(bad)?,
+                    // A NULL checksum (a ledger altered by hand) reads as none: the
+                    // migration then reads as modified, on every database alike.
+                    checksum: r
+                        .try_get::<Option<String>, _>("checksum")
+                        .map_err(bad)?
+                        .unwrap_or_default(),
                     finished_at: time("finished_at")?,
                     migration_name: name.clone(),
                     logs: r.try_get("logs").map_err(bad)?,

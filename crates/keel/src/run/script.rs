@@ -115,6 +115,21 @@ impl Script {
     }
 }
 
+impl ScriptStep {
+    /// Whether the step rolls back the transaction it is in (`ROLLBACK`, `ABORT`; not
+    /// `ROLLBACK TO SAVEPOINT`).
+    pub fn rolls_back(&self) -> bool {
+        self.transaction == Some(false) && {
+            let first = self
+                .sql
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .next()
+                .unwrap_or("");
+            first.eq_ignore_ascii_case("ROLLBACK") || first.eq_ignore_ascii_case("ABORT")
+        }
+    }
+}
+
 fn step(sql: String, line: usize, dialect: Dialect) -> ScriptStep {
     let kind = splitter::classify(&sql, dialect);
     ScriptStep {
