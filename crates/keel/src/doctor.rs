@@ -155,21 +155,6 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         Err(e) => return Err(e.into()),
     }
 
-    for (t, i) in project.driver.invalid_indexes().await? {
-        let q = |n: &str| keel_driver::quote_ident(keel_core::Dialect::Postgres, n);
-        findings.push(Finding {
-            code: ErrorCode::K4090,
-            severity: Severity::Repair,
-            title: format!("index {} on {} is INVALID", q(&i), q(&t)),
-            details: vec![
-                "a CREATE INDEX CONCURRENTLY that failed, was cancelled or was killed left it: queries do not use it, every write still maintains it, and `IF NOT EXISTS` skips it".into(),
-            ],
-            fixes: vec![
-                format!("`DROP INDEX CONCURRENTLY {};`, then create it again (`keel deploy` does for a migration not applied yet)", q(&i)),
-            ],
-        });
-    }
-
     if !project.ledger_exists {
         let tables = project.driver.user_tables().await?;
         if !tables.is_empty() {
@@ -320,6 +305,23 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
             fixes: vec!["`keel deploy`".into()],
         });
     }
+    // After the failed migrations: an INVALID index a failed migration left goes with its
+    // repair, which comes first.
+    for (t, i) in project.driver.invalid_indexes().await? {
+        let q = |n: &str| keel_driver::quote_ident(keel_core::Dialect::Postgres, n);
+        findings.push(Finding {
+            code: ErrorCode::K4090,
+            severity: Severity::Repair,
+            title: format!("index {} on {} is INVALID", q(&i), q(&t)),
+            details: vec![
+                "a CREATE INDEX CONCURRENTLY that failed, was cancelled or was killed left it: queries do not use it, every write still maintains it, and `IF NOT EXISTS` skips it".into(),
+            ],
+            fixes: vec![
+                format!("`DROP INDEX CONCURRENTLY {};`, then create it again (keel deploy does when its migration is pending, keel repair --finish when it is failed)", q(&i)),
+            ],
+        });
+    }
+
     Ok(DoctorReport {
         url,
         ledger_table: table,
