@@ -263,15 +263,6 @@ impl<'a> Executor<'a> {
             let DriverError::Server { code, message } = e else {
                 return Err(RunError::Driver(e));
             };
-            if message.starts_with(LOCK_FIRST_FAILED) {
-                // Nothing ran: the locks were not free. Reported as the first step's lock
-                // wait, so that it is retried; no replay (it would wait for them again).
-                return Err(step_failure(
-                    script,
-                    0,
-                    DriverError::Server { code, message },
-                ));
-            }
             // Which step failed? Replay them one by one in a transaction that is rolled back
             // (nothing of a transactional script survives either way). When none fails, the
             // error came at COMMIT (a deferred constraint): it is the last step's.
@@ -279,7 +270,27 @@ impl<'a> Executor<'a> {
                 .find_failing_step(unit, first.as_deref(), &inside)
                 .await;
             let _ = self.driver.execute(unit.undo).await;
+            let kind = keel_driver::DbErrorKind::of(code.as_deref());
             let (index, e) = failed_at.unwrap_or_else(|| {
+                if kind.waited_for_lock()
+                    || (first.is_some() && kind == keel_driver::DbErrorKind::StatementTimeout)
+                {
+                    // A lock wait that the search no longer meets (the holder has gone since,
+                    // or the locks taken first timed out as a whole): the first step's lock
+                    // wait, retried.
+                    if first.is_none() {
+                        return (0, DriverError::Server { code, message });
+                    }
+                    return (
+                        0,
+                        DriverError::Server {
+                            code: Some("55P03".into()),
+                            message: format!(
+                                "{LOCK_FIRST_FAILED} within the lock timeout ({message})"
+                            ),
+                        },
+                    );
+                }
                 (
                     n.saturating_sub(1),
                     DriverError::Server {
@@ -395,7 +406,21 @@ impl<'a> Executor<'a> {
         self.driver.execute(unit.open).await.ok()?;
         if let Some(locks) = lock_first {
             if let Err(e) = self.driver.execute(locks).await {
-                return Some((0, e));
+                // The locks were not free within the lock timeout (each wait, or all of
+                // them: the request's statement timeout): the first step's lock wait, retried.
+                let kind = e.kind();
+                if kind.waited_for_lock() || kind == keel_driver::DbErrorKind::StatementTimeout {
+                    return Some((
+                        0,
+                        DriverError::Server {
+                            code: Some("55P03".into()),
+                            message: format!("{LOCK_FIRST_FAILED} within the lock timeout ({e})"),
+                        },
+                    ));
+                }
+                // Anything else is not the script's failure: find it without the request.
+                let _ = self.driver.execute(unit.undo).await;
+                self.driver.execute(unit.open).await.ok()?;
             }
         }
         for (i, sql) in steps {
@@ -541,8 +566,11 @@ const LOCK_FIRST_FAILED: &str = "keel: the tables this migration locks were not 
 /// application's queries on the first queue behind it past the lock timeout; a lock wait in
 /// the failing-step search would double that. A table named twice with different modes is
 /// locked ACCESS EXCLUSIVE (it covers every later request); names that are no table yet (the
-/// script creates them) or not a table (a view, a sequence) are skipped. The request fails with 55P03 and a message starting with
-/// [`LOCK_FIRST_FAILED`], retried as a lock wait. `None` elsewhere.
+/// script creates them) or not a table (a view, a sequence) are skipped. One plain `DO`
+/// block (no exception handler: a subtransaction per migration cost 1–2 ms each on a long
+/// history); when it fails, the failing-step search sees it first and reports it as the first
+/// step's lock wait (55P03, a message starting with [`LOCK_FIRST_FAILED`]), retried. `None`
+/// elsewhere.
 fn lock_first(script: &Script, policy: LockPolicy) -> Option<String> {
     use keel_core::splitter::{table_locks, LockMode, TableName};
     let mut requests = 0;
@@ -577,8 +605,7 @@ fn lock_first(script: &Script, policy: LockPolicy) -> Option<String> {
         None => "DEFAULT".into(),
     };
     Some(format!(
-        "SET LOCAL statement_timeout = '{}ms';\nDO $keel_lock$ BEGIN\n{body}EXCEPTION WHEN query_canceled OR lock_not_available THEN\n  RAISE EXCEPTION USING ERRCODE = 'lock_not_available', MESSAGE = '{LOCK_FIRST_FAILED} within lock_timeout ({} ms)';\nEND $keel_lock$;\nSET LOCAL statement_timeout = {restore};\n",
-        policy.lock_timeout.as_millis().max(1),
+        "SET LOCAL statement_timeout = '{}ms';\nDO $keel_lock$ BEGIN\n{body}END $keel_lock$;\nSET LOCAL statement_timeout = {restore};\n",
         policy.lock_timeout.as_millis().max(1),
     ))
 }
