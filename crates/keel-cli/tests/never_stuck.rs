@@ -761,3 +761,26 @@ async fn a_migration_that_rolls_itself_back_is_refused() {
         assert!(output_text(&o).contains("pending"), "{}", output_text(&o));
     }
 }
+
+/// Item 5: the locks-first request must never break a migration that runs without it: a
+/// name that `ALTER TABLE` accepts but `LOCK TABLE` refuses (a sequence) turns it off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_first_never_breaks_a_valid_migration() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(
+        &m,
+        "1_base",
+        "CREATE TABLE t (id INT);\nCREATE SEQUENCE s;\nCREATE VIEW v AS SELECT id FROM t;\n",
+    );
+    write(
+        &m,
+        "2_mixed",
+        "ALTER TABLE t ADD COLUMN a INT;\nALTER TABLE s RENAME TO s2;\nALTER TABLE v RENAME TO v2;\nCREATE TABLE n (id INT);\nALTER TABLE n ADD COLUMN b INT;\n",
+    );
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert!(db.has_column("t", "a").await && db.has_column("n", "b").await);
+}

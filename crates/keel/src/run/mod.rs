@@ -62,6 +62,9 @@ pub(crate) struct Executor<'a> {
     /// The timeouts the session has now: they are set only when they change (one round trip
     /// less per migration).
     session: Option<LockPolicy>,
+    /// Set when the locks-first request failed for another reason than a lock wait (a name
+    /// it took for a table is something `LOCK TABLE` refuses): scripts run without it since.
+    lock_first_off: bool,
 }
 
 /// The statements that open, end and undo the unit a transactional script runs in.
@@ -78,6 +81,7 @@ impl<'a> Executor<'a> {
             driver,
             on_event,
             session: None,
+            lock_first_off: false,
         }
     }
 
@@ -241,7 +245,9 @@ impl<'a> Executor<'a> {
         // and psql send it. Without a check to run between the steps and COMMIT, the record
         // and COMMIT go in the same query.
         let mut batch = format!("{};\n", unit.open);
-        let first = policy.and_then(|p| lock_first(script, p));
+        let first = policy
+            .filter(|_| !self.lock_first_off)
+            .and_then(|p| lock_first(script, p));
         if let Some(locks) = &first {
             batch.push_str(locks);
         }
@@ -271,8 +277,11 @@ impl<'a> Executor<'a> {
                 .await;
             let _ = self.driver.execute(unit.undo).await;
             let kind = keel_driver::DbErrorKind::of(code.as_deref());
+            // The request itself failed (not a lock wait) and no step does: run again without.
+            let request_refused = first.is_some() && self.lock_first_off;
             let (index, e) = failed_at.unwrap_or_else(|| {
                 if kind.waited_for_lock()
+                    || request_refused
                     || (first.is_some() && kind == keel_driver::DbErrorKind::StatementTimeout)
                 {
                     // A lock wait that the search no longer meets (the holder has gone since,
@@ -418,7 +427,9 @@ impl<'a> Executor<'a> {
                         },
                     ));
                 }
-                // Anything else is not the script's failure: find it without the request.
+                // Anything else is not the script's failure: it runs without the request
+                // from now on (retried at once as a lock wait when no step fails).
+                self.lock_first_off = true;
                 let _ = self.driver.execute(unit.undo).await;
                 self.driver.execute(unit.open).await.ok()?;
             }
@@ -565,10 +576,12 @@ const LOCK_FIRST_FAILED: &str = "keel: the tables this migration locks were not 
 /// alone). Without it the script holds the first table while it waits for the next, and the
 /// application's queries on the first queue behind it past the lock timeout; a lock wait in
 /// the failing-step search would double that. A table named twice with different modes is
-/// locked ACCESS EXCLUSIVE (it covers every later request); names that are no table yet (the
-/// script creates them) or not a table (a view, a sequence) are skipped. One plain `DO`
-/// block (no exception handler: a subtransaction per migration cost 1–2 ms each on a long
-/// history); when it fails, the failing-step search sees it first and reports it as the first
+/// locked ACCESS EXCLUSIVE (it covers every later request); names that are no relation yet
+/// (the script creates them) are skipped (`to_regclass`: a catalog query per table instead
+/// cost about as much again as the migrations' own statements on trigger.dev's history), and a
+/// name `LOCK TABLE` refuses (a sequence) turns the request off for the rest of the run. One
+/// plain `DO` block (no exception handler: a subtransaction per migration cost 1–2 ms each
+/// on a long history); when it fails, the failing-step search sees it first and reports it as the first
 /// step's lock wait (55P03, a message starting with [`LOCK_FIRST_FAILED`]), retried. `None`
 /// elsewhere.
 fn lock_first(script: &Script, policy: LockPolicy) -> Option<String> {
@@ -592,7 +605,7 @@ fn lock_first(script: &Script, policy: LockPolicy) -> Option<String> {
     for (t, mode) in &locks {
         let name = index_sql(t);
         body.push_str(&format!(
-            "  IF EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = to_regclass('{}') AND relkind IN ('r', 'p')) THEN LOCK TABLE {name} IN {} MODE; END IF;\n",
+            "  IF to_regclass('{}') IS NOT NULL THEN LOCK TABLE {name} IN {} MODE; END IF;\n",
             name.replace('\'', "''"),
             mode.sql()
         ));
