@@ -29,6 +29,14 @@ pub(crate) struct TableRef {
 }
 
 impl TableRef {
+    /// The id of the table of this name in `schema` (another schema than the one it was
+    /// read from, e.g. the live one).
+    pub fn id_in(&self, schema: &Schema) -> Option<TableId> {
+        (0..schema.tables.len())
+            .map(|i| TableId(u32::try_from(i).unwrap_or(u32::MAX)))
+            .find(|id| schema.table_name(*id) == self.name)
+    }
+
     /// Table `id` of `schema`, quoted for `d`.
     pub fn of(d: Dialect, schema: &Schema, id: TableId) -> TableRef {
         let t = schema.table(id);
@@ -436,13 +444,9 @@ fn not_number(d: Dialect, c: &str, integer: bool) -> String {
 impl Count {
     /// Whether the tables and columns this count reads are all in `live` (by name).
     fn exists_in(&self, live: &Schema) -> bool {
-        let table = |t: &TableRef| {
-            (0..live.tables.len())
-                .map(|i| TableId(u32::try_from(i).unwrap_or(u32::MAX)))
-                .find(|id| live.table_name(*id) == t.name)
-        };
         let has = |t: &TableRef, columns: &[&String]| {
-            table(t).is_some_and(|id| columns.iter().all(|c| live.column_id(id, c).is_some()))
+            t.id_in(live)
+                .is_some_and(|id| columns.iter().all(|c| live.column_id(id, c).is_some()))
         };
         match self {
             Count::Rows(t) => has(t, &[]),

@@ -441,9 +441,7 @@ pub(crate) use keel_lint::fmt_count;
 
 /// Primary-key column names of the live table `t`.
 fn key_columns(live: &Schema, t: &TableRef) -> Option<Vec<String>> {
-    let id = (0..live.tables.len())
-        .map(|i| TableId(u32::try_from(i).unwrap_or(u32::MAX)))
-        .find(|id| live.table_name(*id) == t.name)?;
+    let id = t.id_in(live)?;
     let pk = live.table(id).primary_key.as_ref()?;
     Some(
         pk.columns

@@ -35,13 +35,7 @@ pub enum Target {
 /// The [`Target`]s of one statement `sql` for `dialect`, in the order the statement names
 /// them. Never panics; a statement of another kind gives none.
 pub fn targets(sql: &str, dialect: Dialect) -> Vec<Target> {
-    let mut lexer = Lexer::new(sql, dialect);
-    let mut toks = Vec::new();
-    while let Some(t) = lexer.next_tok() {
-        if t.kind.significant() {
-            toks.push(t);
-        }
-    }
+    let toks = significant(sql, dialect, usize::MAX);
     let r = Reader {
         sql,
         toks: &toks,
@@ -64,16 +58,8 @@ pub fn concurrent_index(sql: &str, dialect: Dialect) -> Option<TableName> {
     if dialect != Dialect::Postgres {
         return None;
     }
-    let mut lexer = Lexer::new(sql, dialect);
-    let mut toks = Vec::new();
     // The name and the table come within the first dozen tokens.
-    while toks.len() < 16 {
-        match lexer.next_tok() {
-            Some(t) if t.kind.significant() => toks.push(t),
-            Some(_) => {}
-            None => break,
-        }
-    }
+    let toks = significant(sql, dialect, 16);
     let r = Reader {
         sql,
         toks: &toks,
@@ -143,13 +129,7 @@ pub fn table_locks(sql: &str, dialect: Dialect) -> Vec<(TableName, LockMode)> {
     if dialect != Dialect::Postgres {
         return Vec::new();
     }
-    let mut lexer = Lexer::new(sql, dialect);
-    let mut toks = Vec::new();
-    while let Some(t) = lexer.next_tok() {
-        if t.kind.significant() {
-            toks.push(t);
-        }
-    }
+    let toks = significant(sql, dialect, usize::MAX);
     let r = Reader {
         sql,
         toks: &toks,
@@ -198,6 +178,20 @@ pub fn table_locks(sql: &str, dialect: Dialect) -> Vec<(TableName, LockMode)> {
         }
     }
     out
+}
+
+/// The first `limit` significant tokens of `sql` (no whitespace, no comments).
+fn significant(sql: &str, dialect: Dialect, limit: usize) -> Vec<Tok> {
+    let mut lexer = Lexer::new(sql, dialect);
+    let mut toks = Vec::new();
+    while toks.len() < limit {
+        match lexer.next_tok() {
+            Some(t) if t.kind.significant() => toks.push(t),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    toks
 }
 
 struct Reader<'a> {
