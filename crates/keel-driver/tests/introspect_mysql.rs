@@ -48,6 +48,7 @@ CREATE TABLE t (
     pt point NOT NULL,
     PRIMARY KEY (id),
     KEY idx_prefix (s(5), n DESC),
+    KEY `idx``btree` (n, d) USING BTREE,
     FULLTEXT KEY ft (nd),
     SPATIAL KEY sp (pt),
     UNIQUE KEY uq_two (n, d),
@@ -203,6 +204,7 @@ async fn keys_indexes_checks_views() {
         ("t", "fk_region_code"),
         ("t", "ft"),
         ("t", "idx_prefix"),
+        ("t", "idx`btree"),
         ("t", "sp"),
         ("t", "uq_two"),
     ]
@@ -221,6 +223,8 @@ async fn keys_indexes_checks_views() {
     );
     assert!(!i.unique && !i.constraint);
     assert_eq!(i.method, None);
+    // `INDEX_TYPE` says BTREE for both; `SHOW CREATE TABLE` keeps the explicit one.
+    assert_eq!(index(&s, "idx`btree").method.as_deref(), Some("BTREE"));
     assert_eq!(index(&s, "ft").method.as_deref(), Some("FULLTEXT"));
     assert_eq!(index(&s, "sp").method.as_deref(), Some("SPATIAL"));
     let u = index(&s, "uq_two");
@@ -293,6 +297,40 @@ async fn spellings_that_mean_the_same_compare_equal() {
     let (sa, sb) = (introspect(&a).await, introspect(&b).await);
     assert_eq!(column(&sa, "t", "s2").default.as_deref(), Some("'y'"));
     assert_eq!(sa, sb);
+}
+
+/// A revert and redeploy re-creates an index from the model: `USING BTREE` must survive, so
+/// that `SHOW CREATE TABLE` (what a dump, a checksum or another tool reads) is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explicit_index_method_survives_a_re_create() {
+    let table = "CREATE TABLE `odd``t` (a int, b int, c int);";
+    let a = TestDb::new(Backend::Mysql).await;
+    a.execute(&format!(
+        "{table} CREATE INDEX k_btree ON `odd``t` (a) USING BTREE; \
+         CREATE INDEX k_plain ON `odd``t` (b); \
+         CREATE UNIQUE INDEX k_unique ON `odd``t` (b, c) USING BTREE;"
+    ))
+    .await;
+    let b = TestDb::new(Backend::Mysql).await;
+    b.execute(table).await;
+    let (want, bare) = (introspect(&a).await, introspect(&b).await);
+    let plan = keel_core::schema::diff::diff(keel_core::Dialect::Mysql, &bare, &want);
+    let sql = keel_core::schema::render::render_script(&plan).unwrap();
+    assert!(sql.contains("(`a`) USING BTREE"), "{sql}");
+    assert!(!sql.contains("(`b`) USING"), "{sql}");
+    b.execute(&sql).await;
+    assert_eq!(introspect(&b).await, want);
+    assert_eq!(
+        show_create(&a, "odd`t").await,
+        show_create(&b, "odd`t").await
+    );
+}
+
+async fn show_create(db: &TestDb, table: &str) -> String {
+    let mut conn = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    let sql = format!("SHOW CREATE TABLE `{}`", table.replace('`', "``"));
+    let (_, ddl): (String, String) = sqlx::query_as(&sql).fetch_one(&mut conn).await.unwrap();
+    ddl
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,9 +15,12 @@
 //!   (joined through `TABLE_CONSTRAINTS`); MySQL 5.7 has none.
 //! - Expression key parts (`STATISTICS.EXPRESSION`) exist on MySQL 8.0.13+ only.
 //!
+//! - An explicit `USING BTREE` is visible in `SHOW CREATE TABLE` only ([`index_method`]).
+//!
 //! What the model cannot hold is left out: `ON UPDATE CURRENT_TIMESTAMP`, invisible columns and
 //! indexes, index comments, table engines and charsets, MariaDB sequences.
 
+use super::index_method;
 use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
@@ -48,7 +51,8 @@ struct Server {
     checks_have_table: bool,
 }
 
-/// Reads the schema of the current database (7 queries).
+/// Reads the schema of the current database (7 queries, and one multi-statement `SHOW CREATE
+/// TABLE` request when it has secondary indexes).
 ///
 /// # Errors
 /// A server or connection error, or "no database selected" when the URL names none.
@@ -182,6 +186,7 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
     if let Some((_, _, done)) = current.take() {
         b.finish_index(done);
     }
+    explicit_index_methods(conn, &mut b.schema).await?;
 
     let mut current: Option<(String, ForeignKey)> = None;
     for r in fetch(conn, sqlx::query(FOREIGN_KEYS)).await? {
@@ -266,6 +271,40 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
     }
 
     Ok(b.schema)
+}
+
+/// Sets the method of each index whose definition names one (`USING BTREE`), which
+/// `INDEX_TYPE` cannot tell from the default: one multi-statement `SHOW CREATE TABLE` request
+/// for the tables that have such indexes (none when there are no secondary indexes).
+async fn explicit_index_methods(
+    conn: &mut MySqlConnection,
+    schema: &mut Schema,
+) -> Result<(), DriverError> {
+    let tables = index_method::tables_to_read(schema);
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let sql = index_method::show_create_tables(&tables);
+    // A query without arguments goes over the text protocol, which runs several statements.
+    let rows = sqlx::Executor::fetch_all(&mut *conn, sql.as_str())
+        .await
+        .map_err(DriverError::from_sqlx)?;
+    for r in rows {
+        let table: String = get(&r, 0)?;
+        let definition: String = get(&r, 1)?;
+        let methods = index_method::explicit_methods(&definition);
+        if methods.is_empty() {
+            continue;
+        }
+        for ix in &mut schema.indexes {
+            if schema.tables[ix.table.idx()].name == table {
+                if let Some(m) = methods.get(&ix.name) {
+                    ix.method = Some(m.clone());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The schema being built, with name lookups.

@@ -1,5 +1,6 @@
 //! MySQL / MariaDB driver.
 
+mod index_method;
 mod introspect;
 
 use crate::ledger_sql::{self, COLUMNS};

@@ -171,8 +171,13 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 _ if ix.unique => "UNIQUE ",
                 _ => "",
             };
+            // An explicit method (`USING BTREE`, `USING HASH`) as the definition named it.
+            let using = match ix.method.as_deref() {
+                Some(m @ ("BTREE" | "HASH" | "RTREE")) => format!(" USING {m}"),
+                _ => String::new(),
+            };
             out.push(format!(
-                "CREATE {kind}INDEX {} ON {} ({})",
+                "CREATE {kind}INDEX {} ON {} ({}){using}",
                 q(&ix.name),
                 table_ref(D, to, ix.table),
                 index_parts(D, to, ix)
