@@ -784,3 +784,85 @@ async fn locks_first_never_breaks_a_valid_migration() {
     assert!(o.status.success(), "{}", output_text(&o));
     assert!(db.has_column("t", "a").await && db.has_column("n", "b").await);
 }
+
+/// Item 4: a search_path (the database's or the role's) that names no existing schema left the
+/// session without a current schema: the ledger read as "not created yet", deploy failed with a
+/// bare server error, and introspection read `public` as an extra schema (false drift). Now
+/// every command says K1021 and how to name the schema; `?schema=` works as in Prisma.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_path_naming_no_schema_is_a_coded_error() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.execute(&format!(
+        "ALTER DATABASE {} SET search_path = no_such_schema",
+        db.name
+    ))
+    .await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write(&dir.join("migrations"), "1_t", "CREATE TABLE t (id INT);\n");
+    for args in [&["deploy"][..], &["status"], &["doctor"], &["drift"]] {
+        let o = keel(dir, &db.url).args(args).output().unwrap();
+        let text = output_text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {text}");
+        assert!(
+            text.contains("K1021")
+                && text.contains("`no_such_schema`")
+                && text.contains("?schema="),
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains("added schema"), "{args:?}: {text}");
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE tablename = '_keel_migrations'")
+            .await,
+        0
+    );
+    // Naming the schema in the URL works: deploy creates it, as Prisma's does.
+    let url = format!("{}?schema=app", db.url);
+    let o = keel(dir, &url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    let o = keel(dir, &url).arg("doctor").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+}
+
+/// Item 4: a database whose search_path names its own schema (`ALTER DATABASE … SET
+/// search_path = app`): the shadow database, a fresh one, replayed into `public`, so doctor and
+/// drift compared `app` with `public` ("added schema `public`"). The shadow now replays into a
+/// schema named as the target's current one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_path_naming_its_own_schema_shows_no_false_drift() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.execute(&format!(
+        "CREATE SCHEMA app; ALTER DATABASE {} SET search_path = app",
+        db.name
+    ))
+    .await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let m = dir.join("migrations");
+    write(&m, "1_t", "CREATE TABLE t (id INT PRIMARY KEY);\n");
+    write(&m, "2_u", "CREATE TABLE u (id INT REFERENCES t (id));\n");
+    let o = keel(dir, &db.url).arg("deploy").output().unwrap();
+    assert!(o.status.success(), "{}", output_text(&o));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'app'")
+            .await,
+        3
+    );
+    for args in [&["doctor"][..], &["drift"], &["status", "--drift"]] {
+        let o = keel(dir, &db.url).args(args).output().unwrap();
+        let text = output_text(&o);
+        assert!(o.status.success(), "{args:?}: {text}");
+        assert!(
+            !text.contains("added schema") && !text.contains("public"),
+            "{args:?}: {text}"
+        );
+    }
+    // A hand change is still seen.
+    db.execute("ALTER TABLE app.t ADD COLUMN x INT").await;
+    let o = keel(dir, &db.url).arg("drift").output().unwrap();
+    let text = output_text(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("`t.x`"), "{text}");
+    assert!(!text.contains("public"), "{text}");
+}

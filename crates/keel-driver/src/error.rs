@@ -68,6 +68,14 @@ pub enum DriverError {
         /// The reason.
         message: String,
     },
+    /// PostgreSQL: the session has no current schema (`current_schema()` is NULL): its
+    /// `search_path` (the role's or the database's setting) names no schema that exists, and
+    /// the URL has no `?schema=`.
+    #[error("the session has no current schema: its search_path `{search_path}` names no schema that exists in this database, so the ledger and every unqualified name in the migrations resolve to nothing")]
+    NoCurrentSchema {
+        /// The session's `search_path`.
+        search_path: String,
+    },
     /// A ledger row could not be read.
     #[error("cannot read the ledger table `{table}`: {message}")]
     BadLedger {
@@ -160,6 +168,7 @@ impl DriverError {
             DriverError::Server { .. } => ErrorCode::K1009,
             DriverError::ConnectionLost { .. } => ErrorCode::K1017,
             DriverError::BadLedger { .. } => ErrorCode::K1010,
+            DriverError::NoCurrentSchema { .. } => ErrorCode::K1021,
         }
     }
 

@@ -525,6 +525,7 @@ impl Error {
                 end_session(holder.iter().map(String::as_str))
             ),
             Error::Driver(DriverError::PooledSession) => "give keel a direct connection to the server for migrations (Prisma's `directUrl`): the server's own host and port (5432), not the pooler's; or a PgBouncer database with `pool_mode=session`".into(),
+            Error::Driver(DriverError::NoCurrentSchema { .. }) => "name the schema in the URL (`?schema=public`, Prisma's convention), create the schema the search_path names, or fix the setting (`ALTER ROLE name SET search_path = public`)".into(),
             Error::Driver(DriverError::ConnectionLost { .. }) => "run `keel status` to see what was recorded, then `keel deploy` again".into(),
             Error::Driver(DriverError::BadLedger { table, .. }) => format!("`{table}` is not a ledger keel can read: if another tool owns that table, give keel its own with --ledger-table; else restore Prisma's columns (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)"),
             Error::Driver(_) => "see the database's message above".into(),

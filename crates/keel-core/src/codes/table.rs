@@ -46,6 +46,10 @@ codes! {
         cause: r#"The connection is not a stable database session: a pooler in transaction or statement mode (PgBouncer, RDS Proxy, Supavisor) hands the server session to other clients between transactions, so the deploy lock and session settings would not hold (or sqlx's prepared statements collide: `prepared statement "sqlx_s_1" already exists`). keel checks before it takes the deploy lock; nothing was changed and no lock is left behind. See [running keel in production](production.md#connection-poolers-pgbouncer-rds-proxy-supavisor)."#,
         fix: r"Give keel a direct connection for migrations (the server's own host and port, Prisma's `directUrl`), or a pooler database in `pool_mode = session`.",
     },
+    K1021 {
+        cause: r"PostgreSQL: the session has no current schema. Its `search_path` (set on the role or the database, e.g. `ALTER ROLE app SET search_path = app`) names only schemas that do not exist, and the URL has no `?schema=`: the ledger and every unqualified name in the migrations would resolve to nothing (`no schema has been selected to create in`), and introspection would read every schema as an extra one.",
+        fix: r"Name the schema in the URL (`?schema=public`, Prisma's convention; deploy creates it when missing), create the schema the search_path names, or fix the setting (`ALTER ROLE name SET search_path = public`).",
+    },
     K3005 {
         cause: r"The database has tables but no ledger: deploying the whole history would collide with what exists.",
         fix: r"`keel baseline`: with migrations on disk it replays them in a shadow database, finds the longest prefix whose schema equals the database's, and records exactly that prefix as applied (one transaction, under the deploy lock); then `keel deploy` applies the rest. Without migrations it captures the database as a first migration. (Recording only the first migration with `keel resolve --applied` and deploying would re-run the others on a schema that already has them.)",

@@ -56,14 +56,19 @@ const INDOPTION_DESC: i16 = 0x0001;
 /// # Errors
 /// [`DriverError::Server`] or [`DriverError::ConnectionLost`] from a query, or
 /// [`DriverError::Server`] without a code when the catalog contradicts itself (e.g. an index
-/// key on a column that was not read), which happens only when DDL runs concurrently.
-pub(crate) async fn introspect(conn: &mut PgConnection) -> Result<Schema, DriverError> {
+/// key on a column that was not read), which happens only when DDL runs concurrently;
+/// [`DriverError::NoCurrentSchema`] when `require_current` and the session's `search_path`
+/// names no existing schema (every schema would read as another one: `public` as "added").
+pub(crate) async fn introspect(
+    conn: &mut PgConnection,
+    require_current: bool,
+) -> Result<Schema, DriverError> {
     let row = fetch(conn, JIT_OFF, sqlx::query(JIT_OFF)).await?;
     let previous: Option<String> = match row.first() {
         Some(row) => at(row, 0)?,
         None => None,
     };
-    let schema = read(conn).await;
+    let schema = read(conn, require_current).await;
     if let Some(previous) = previous.filter(|p| p != "off") {
         let restored = fetch(conn, JIT_RESTORE, sqlx::query(JIT_RESTORE).bind(previous)).await;
         // The first error is the one to report.
@@ -75,9 +80,14 @@ pub(crate) async fn introspect(conn: &mut PgConnection) -> Result<Schema, Driver
 }
 
 /// The catalog queries of [`introspect`], into a model.
-async fn read(conn: &mut PgConnection) -> Result<Schema, DriverError> {
+async fn read(conn: &mut PgConnection, require_current: bool) -> Result<Schema, DriverError> {
     let mut schema = Schema::default();
     let namespaces = read_namespaces(conn).await?;
+    if require_current && namespaces.0.values().all(Option::is_some) {
+        return Err(DriverError::NoCurrentSchema {
+            search_path: search_path(conn).await?,
+        });
+    }
     // Every schema read but the current one, empty or not, sorted.
     schema.namespaces = namespaces.0.values().flatten().cloned().collect();
     schema.namespaces.sort_unstable();
@@ -154,6 +164,14 @@ impl Ids {
     fn columns(&self, table: Oid, attnums: &[i16]) -> Result<Vec<ColumnId>, DriverError> {
         attnums.iter().map(|&a| self.column(table, a)).collect()
     }
+}
+
+/// The session's `search_path` setting, as the server prints it.
+pub(crate) async fn search_path(conn: &mut PgConnection) -> Result<String, DriverError> {
+    sqlx::query_scalar("SELECT current_setting('search_path')")
+        .fetch_one(conn)
+        .await
+        .map_err(DriverError::from_sqlx)
 }
 
 /// The schemas to read (see `namespaces.sql`).

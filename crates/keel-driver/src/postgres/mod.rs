@@ -314,13 +314,21 @@ impl Driver for PgDriver {
     }
 
     async fn table_exists(&mut self, name: &str) -> Result<bool, DriverError> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
+        // The current schema comes in the same round trip: without `?schema=`, a search_path
+        // that names no existing schema would make the ledger "not created yet" and every
+        // migration fail with "no schema has been selected to create in".
+        let (current, search_path, exists): (Option<String>, String, bool) = sqlx::query_as(
+            "SELECT current_schema()::text, current_setting('search_path'), \
+             EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1)",
         )
         .bind(name)
         .fetch_one(&mut self.conn)
         .await
-        .map_err(DriverError::from_sqlx)
+        .map_err(DriverError::from_sqlx)?;
+        if current.is_none() && self.schema.is_none() {
+            return Err(DriverError::NoCurrentSchema { search_path });
+        }
+        Ok(exists)
     }
 
     async fn invalid_indexes(&mut self) -> Result<Vec<(String, String)>, DriverError> {
@@ -440,6 +448,13 @@ impl Driver for PgDriver {
             .await?;
         self.schema = Some(name.to_string());
         Ok(())
+    }
+
+    async fn current_schema(&mut self) -> Result<Option<String>, DriverError> {
+        sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(DriverError::from_sqlx)
     }
 
     async fn restore_search_path(&mut self) -> Result<(), DriverError> {
@@ -586,7 +601,9 @@ impl Driver for PgDriver {
     }
 
     async fn introspect(&mut self) -> Result<keel_core::schema::Schema, DriverError> {
-        introspect::introspect(&mut self.conn).await
+        // With `?schema=` the schema may not exist yet (deploy creates it): nothing is current
+        // then, and that is right. Without it, the role's search_path must name one.
+        introspect::introspect(&mut self.conn, self.schema.is_none()).await
     }
 
     async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DriverError> {

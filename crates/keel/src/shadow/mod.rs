@@ -37,6 +37,24 @@ pub async fn drop_all_created() {
     crate::shadow::cluster::stop_all_started();
 }
 
+/// The target's current schema when the shadow's differs (or is missing), else `None`. Any
+/// failure to learn it (no target, unreachable within 5 s) is `None`: the shadow keeps its
+/// default, as before.
+async fn target_schema_if_other(settings: &Settings, shadow: &mut dyn Driver) -> Option<String> {
+    let reach = async {
+        let mut target = keel_driver::connect_to(settings.url().ok()?).await.ok()?;
+        let current = target.current_schema().await.ok().flatten();
+        target.close().await;
+        current
+    };
+    let target = tokio::time::timeout(std::time::Duration::from_secs(5), reach)
+        .await
+        .ok()
+        .flatten()?;
+    let own = shadow.current_schema().await.ok().flatten();
+    (own.as_deref() != Some(target.as_str())).then_some(target)
+}
+
 /// An open shadow database. Call [`Shadow::close`] on every path: it drops what keel created.
 pub struct Shadow {
     /// Connection to the shadow database.
@@ -74,7 +92,16 @@ impl Shadow {
         let mut shadow = Shadow::open_any(settings, dialect, temp_schema).await?;
         // The target's `?schema=NAME`: the history replays into a schema of the same name, as
         // Prisma's shadow database does, so that qualified names and introspection match.
-        let schema = settings.url().ok().and_then(|u| u.schema());
+        // Without `?schema=`, the target's current schema when it is not the shadow's (the
+        // role's or the database's search_path names `app`): unqualified names then land in a
+        // schema of the same name in both.
+        let schema = match settings.url().ok().and_then(|u| u.schema()) {
+            Some(s) => Some(s),
+            None if dialect == Dialect::Postgres && shadow.temp_schema.is_none() => {
+                target_schema_if_other(settings, shadow.driver.as_mut()).await
+            }
+            None => None,
+        };
         if let (Some(schema), None) = (schema, &shadow.temp_schema) {
             if let Err(e) = shadow.driver.use_schema(&schema, true).await {
                 shadow.close().await;
