@@ -39,7 +39,9 @@ mod targets;
 mod tests;
 
 pub use classify::{classify, StepKind};
-pub use targets::{concurrent_index, table_locks, targets, LockMode, TableName, Target};
+pub use targets::{
+    concurrent_index, created_table, table_locks, targets, LockMode, TableName, Target,
+};
 
 use crate::Dialect;
 use lexer::{Kind, Lexer, Tok};

@@ -118,6 +118,38 @@ impl LockMode {
             LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
         }
     }
+
+    /// Whether a transaction holding `self` on a table takes `other` on it without waiting:
+    /// every mode that conflicts with `other` conflicts with `self` too, so no other session
+    /// can hold one (the conflict table of the PostgreSQL documentation).
+    pub fn covers(self, other: LockMode) -> bool {
+        self == other
+            || self == LockMode::AccessExclusive
+            || (self == LockMode::ShareRowExclusive && other != LockMode::AccessExclusive)
+    }
+}
+
+/// The table a PostgreSQL `CREATE [TEMP | TEMPORARY | UNLOGGED] TABLE t …` statement creates;
+/// `None` for `CREATE TABLE IF NOT EXISTS` (the table may be an existing one) and for any
+/// other statement.
+pub fn created_table(sql: &str, dialect: Dialect) -> Option<TableName> {
+    let toks = significant(sql, dialect, 12);
+    let r = Reader {
+        sql,
+        toks: &toks,
+        dialect,
+    };
+    if !r.is(0, "CREATE") {
+        return None;
+    }
+    let mut i = 1;
+    if ["TEMP", "TEMPORARY", "UNLOGGED"].iter().any(|w| r.is(i, w)) {
+        i += 1;
+    }
+    if !r.is(i, "TABLE") || (r.is(i + 1, "IF") && r.is(i + 2, "NOT")) {
+        return None;
+    }
+    r.table(i + 1).map(|(t, _)| t)
 }
 
 /// The table locks a PostgreSQL statement takes, as far as its words tell: `ALTER TABLE t`,
@@ -521,6 +553,36 @@ mod tests {
         assert_eq!(table_locks("DROP TABLE a, b", pg).len(), 2);
         assert!(table_locks("SELECT 1", pg).is_empty());
         assert!(table_locks("ALTER TABLE t ADD COLUMN a int", Dialect::Mysql).is_empty());
+    }
+
+    #[test]
+    fn created_table_is_the_new_table_only() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            created_table("CREATE TABLE \"A\".b (id int)", pg),
+            Some(t(Some("A"), "b"))
+        );
+        assert_eq!(
+            created_table("create unlogged table x as select 1", pg),
+            Some(t(None, "x"))
+        );
+        assert_eq!(
+            created_table("CREATE TABLE IF NOT EXISTS x (id int)", pg),
+            None
+        );
+        assert_eq!(created_table("CREATE INDEX i ON t (a)", pg), None);
+        assert_eq!(created_table("CREATE", pg), None);
+    }
+
+    #[test]
+    fn lock_modes_cover_as_the_conflict_table_says() {
+        use LockMode::*;
+        assert!(AccessExclusive.covers(Share));
+        assert!(ShareRowExclusive.covers(RowExclusive));
+        assert!(ShareRowExclusive.covers(Share));
+        assert!(!ShareRowExclusive.covers(AccessExclusive));
+        assert!(!Share.covers(RowExclusive));
+        assert!(!RowExclusive.covers(Share));
     }
 
     #[test]

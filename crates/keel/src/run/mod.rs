@@ -576,8 +576,10 @@ const LOCK_FIRST_FAILED: &str = "keel: the tables this migration locks were not 
 /// alone). Without it the script holds the first table while it waits for the next, and the
 /// application's queries on the first queue behind it past the lock timeout; a lock wait in
 /// the failing-step search would double that. A table named twice with different modes is
-/// locked ACCESS EXCLUSIVE (it covers every later request); names that are no relation yet
-/// (the script creates them) are skipped (`to_regclass`: a catalog query per table instead
+/// locked ACCESS EXCLUSIVE (it covers every later request). Tables an earlier step of the
+/// script creates are left out (no other session sees them before COMMIT), and no request is
+/// made when one table remains whose first lock covers the later ones. Other names that are
+/// no relation yet are skipped at run time (`to_regclass`: a catalog query per table instead
 /// cost about as much again as the migrations' own statements on trigger.dev's history), and a
 /// name `LOCK TABLE` refuses (a sequence) turns the request off for the rest of the run. One
 /// plain `DO` block (no exception handler: a subtransaction per migration cost 1–2 ms each
@@ -585,24 +587,35 @@ const LOCK_FIRST_FAILED: &str = "keel: the tables this migration locks were not 
 /// step's lock wait (55P03, a message starting with [`LOCK_FIRST_FAILED`]), retried. `None`
 /// elsewhere.
 fn lock_first(script: &Script, policy: LockPolicy) -> Option<String> {
-    use keel_core::splitter::{table_locks, LockMode, TableName};
-    let mut requests = 0;
-    let mut locks: Vec<(TableName, LockMode)> = Vec::new();
+    use keel_core::splitter::{created_table, table_locks, LockMode, TableName};
+    // Per table: a mode that covers every request for it, and whether its first request's
+    // mode does.
+    let mut locks: Vec<(TableName, LockMode, bool)> = Vec::new();
+    let mut created: Vec<TableName> = Vec::new();
     for step in &script.steps {
         for (t, mode) in table_locks(&step.sql, Dialect::Postgres) {
-            requests += 1;
-            match locks.iter_mut().find(|(n, _)| *n == t) {
-                Some((_, m)) if *m != mode => *m = LockMode::AccessExclusive,
-                Some(_) => {}
-                None => locks.push((t, mode)),
+            if created.contains(&t) {
+                continue;
+            }
+            match locks.iter_mut().find(|(n, _, _)| *n == t) {
+                Some((_, m, first_covers)) => {
+                    *first_covers &= m.covers(mode);
+                    if !m.covers(mode) {
+                        *m = LockMode::AccessExclusive;
+                    }
+                }
+                None => locks.push((t, mode, true)),
             }
         }
+        created.extend(created_table(&step.sql, Dialect::Postgres));
     }
-    if requests < 2 {
+    // One table whose first request covers the rest never waits holding a lock: its one
+    // wait is bounded by lock_timeout already.
+    if locks.len() < 2 && locks.iter().all(|(_, _, first_covers)| *first_covers) {
         return None;
     }
     let mut body = String::new();
-    for (t, mode) in &locks {
+    for (t, mode, _) in &locks {
         let name = index_sql(t);
         body.push_str(&format!(
             "  IF to_regclass('{}') IS NOT NULL THEN LOCK TABLE {name} IN {} MODE; END IF;\n",
@@ -679,4 +692,71 @@ fn step_failure(script: &Script, index: usize, e: DriverError) -> RunError {
         message,
         left_behind: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(sql: &str) -> Option<String> {
+        let policy = LockPolicy {
+            lock_timeout: std::time::Duration::from_millis(500),
+            statement_timeout: None,
+            attempts: 1,
+        };
+        lock_first(&Script::from_text("m", sql, Dialect::Postgres), policy)
+    }
+
+    #[test]
+    fn two_existing_tables_are_locked_first() {
+        let sql = request("ALTER TABLE t ADD COLUMN a int;\nALTER TABLE u ADD COLUMN b int;\n")
+            .expect("a request");
+        assert!(
+            sql.contains("LOCK TABLE \"t\" IN ACCESS EXCLUSIVE MODE"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("LOCK TABLE \"u\" IN ACCESS EXCLUSIVE MODE"),
+            "{sql}"
+        );
+        assert!(
+            sql.starts_with("SET LOCAL statement_timeout = '500ms';"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn one_table_whose_first_lock_covers_the_rest_needs_no_request() {
+        assert_eq!(
+            request("ALTER TABLE t ADD COLUMN a int;\nCREATE INDEX i ON t (a);\n"),
+            None
+        );
+        // SHARE, then ACCESS EXCLUSIVE on the same table: the upgrade waits holding SHARE.
+        let sql = request("CREATE INDEX i ON t (a);\nALTER TABLE t ADD COLUMN b int;\n")
+            .expect("a request");
+        assert!(
+            sql.contains("LOCK TABLE \"t\" IN ACCESS EXCLUSIVE MODE"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn tables_the_script_creates_are_left_out() {
+        // The new table `c` is the script's own; only `p` (referenced) remains.
+        assert_eq!(
+            request(
+                "CREATE TABLE c (id int, p int);\nCREATE INDEX ci ON c (p);\n\
+                 ALTER TABLE c ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p (id);\n"
+            ),
+            None
+        );
+        // Altered before it is dropped and created again: it existed, and is locked.
+        let sql = request(
+            "ALTER TABLE t ADD COLUMN a int;\nDROP TABLE u;\nCREATE TABLE t2 (id int);\n\
+             ALTER TABLE u2 ADD COLUMN a int;\n",
+        )
+        .expect("a request");
+        assert!(sql.contains("\"u2\"") && sql.contains("\"t\""), "{sql}");
+        assert!(!sql.contains("\"t2\""), "{sql}");
+    }
 }
