@@ -76,8 +76,10 @@ pub enum Command {
     },
     /// Record a migration as applied or rolled back in the ledger (the schema is not touched)
     Resolve(ResolveArgs),
-    /// Compare the live schema with the schema its applied migrations produce; exit 2 on drift
-    Drift,
+    /// Compare the live schema with the schema its applied migrations produce; exit 2 on drift. --revert brings the database back to its history, --record NAME writes the migration that records the change and marks it applied
+    Drift(DriftArgs),
+    /// Run a SQL script on the database under the deploy lock, with deploy's lock timeouts, data-loss counts and confirmation (Prisma's `db execute`); nothing is recorded in the ledger
+    Execute(ExecuteArgs),
     /// Baseline an existing database without a ledger: with migrations on disk, record the longest prefix of the history that the database already has (found by replaying it in a shadow); without, capture the database as a first migration, verified in a shadow and recorded as applied
     Baseline {
         /// The first migration's name (when the directory holds no migrations; default `baseline`)
@@ -120,6 +122,45 @@ pub enum Command {
     },
     /// Compare two schemas: SRC is empty, a database URL, migrations[=DIR], schema=FILE or ledger
     Diff(DiffArgs),
+    /// Explain an error code (K3009) or a lint rule (drop-column): cause, fix and example; alone, list them all
+    Explain {
+        /// An error code or lint rule id
+        topic: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Bring the database back to its history: run keel's plan from the live schema to the history's, verified before it commits
+    #[arg(long, conflicts_with = "record")]
+    pub revert: bool,
+    /// Record the drift instead: write migration NAME (and its down.sql) from the change, check in a shadow that the history with it reproduces the database, and mark it applied
+    #[arg(long, value_name = "NAME")]
+    pub record: Option<String>,
+    /// Run without asking (needed when not on a terminal)
+    #[arg(long, requires = "revert")]
+    pub yes: bool,
+    /// With --revert: run even when it drops tables or columns holding data
+    #[arg(long, requires = "revert")]
+    pub allow_data_loss: bool,
+    /// Print what --revert would run (with the data it drops) or what --record would write; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecuteArgs {
+    /// The SQL script
+    pub file: std::path::PathBuf,
+    /// Run without asking (needed when not on a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Run even when the script drops tables or columns holding data
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// Print the statements and the data they drop; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

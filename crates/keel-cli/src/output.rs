@@ -105,7 +105,7 @@ pub fn report_error(e: &keel::Error, url: &str, json: bool) -> keel::ExitStatus 
     } else {
         err!("error[{}]: {message}", e.code());
         err!("  fix: {fix}");
-        err!("  docs: docs/errors.md#{}", e.code().anchor());
+        err!("  more: keel explain {}", e.code());
     }
     match e {
         keel::Error::FailedMigrations { .. } => keel::ExitStatus::NeedsRepair,

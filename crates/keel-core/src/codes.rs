@@ -2,9 +2,9 @@
 //! carries, and the table of causes and fixes behind it (`codes/table.rs`), from which
 //! `docs/errors.md` is generated.
 
-/// Declares [`ErrorCode`] from `CODE { cause: "…", fix: "…" }` entries.
+/// Declares [`ErrorCode`] from `CODE { cause: "…", fix: "…", example: "…", }` entries.
 macro_rules! codes {
-    ($($code:ident { cause: $cause:expr, fix: $fix:expr, },)*) => {
+    ($($code:ident { cause: $cause:expr, fix: $fix:expr, $(example: $example:expr,)? },)*) => {
         /// A stable error code (`K3009`), printed as `error[K3009]: …`; its cause and fix are
         /// in `docs/errors.md` (generated from the same table).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +36,14 @@ macro_rules! codes {
             pub fn fix(self) -> &'static str {
                 match self {
                     $(ErrorCode::$code => $fix,)*
+                }
+            }
+
+            /// The error as keel prints it in one typical case (`error[K3009]: …` and its
+            /// `fix:` line), for `keel explain`; `None` while a code has none.
+            pub fn example(self) -> Option<&'static str> {
+                match self {
+                    $(ErrorCode::$code => None$(.or(Some($example)))?,)*
                 }
             }
         }

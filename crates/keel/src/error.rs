@@ -158,6 +158,56 @@ pub enum Error {
         /// What was given.
         source_text: String,
     },
+    /// `keel execute` or `keel drift --revert` would drop data that is there.
+    #[error("`{command}` would drop data: {}", losses.join("; "))]
+    ExecuteWouldLoseData {
+        /// The command (`keel execute fix.sql`).
+        command: String,
+        /// What would be dropped, with row counts.
+        losses: Vec<String>,
+    },
+    /// `keel execute` or `keel drift --revert` was not confirmed.
+    #[error("`{command}` not confirmed; nothing changed")]
+    ExecuteNotConfirmed {
+        /// The command.
+        command: String,
+    },
+    /// A statement of `keel execute` or `keel drift --revert` failed.
+    #[error("`{command}` failed at {failure}. {}", if *transactional { "It ran in a transaction: nothing changed".to_string() } else { format!("{} statement(s) before it took effect", failure.step.saturating_sub(1)) })]
+    ExecuteStepFailed {
+        /// The command.
+        command: String,
+        /// The failed statement (boxed: keeps `Error` small).
+        failure: Box<StepFailure>,
+        /// Whether it ran in a transaction (then nothing of it remains).
+        transactional: bool,
+    },
+    /// After `keel drift --revert` or `--record`, the schema is not what it had to be.
+    #[error("after `{command}` the schema is not {target}{}. Differences: {}", if *kept { "" } else { "; nothing was recorded" }, differences.join("; "))]
+    DriftNotReconciled {
+        /// The command.
+        command: String,
+        /// `the schema its applied migrations produce`, …
+        target: String,
+        /// Whether what ran stayed (statement by statement on MySQL/MariaDB).
+        kept: bool,
+        /// What differs.
+        differences: Vec<String>,
+    },
+    /// `keel drift --revert` / `--record` refused before anything ran.
+    #[error("`{command}` refused: {reason}")]
+    DriftRefused {
+        /// The command.
+        command: String,
+        /// Why.
+        reason: String,
+    },
+    /// `keel explain` was given neither an error code nor a lint rule id.
+    #[error("`{topic}` is neither an error code keel has nor a lint rule")]
+    UnknownExplainTopic {
+        /// What was given.
+        topic: String,
+    },
     /// The plan cannot be expressed on this database.
     #[error(transparent)]
     Render(#[from] keel_core::schema::render::RenderError),
@@ -455,6 +505,12 @@ impl Error {
             Error::ShadowIsTarget { .. } => ErrorCode::K3014,
             Error::ReplayFailed { .. } => ErrorCode::K3006,
             Error::BadSource { .. } => ErrorCode::K4005,
+            Error::UnknownExplainTopic { .. } => ErrorCode::K4008,
+            Error::ExecuteWouldLoseData { .. } => ErrorCode::K4100,
+            Error::ExecuteNotConfirmed { .. } => ErrorCode::K4101,
+            Error::ExecuteStepFailed { .. } => ErrorCode::K4102,
+            Error::DriftNotReconciled { .. } => ErrorCode::K4103,
+            Error::DriftRefused { .. } => ErrorCode::K4104,
             Error::Render(_) => ErrorCode::K4006,
             Error::Interrupted { source, .. } => source.code(),
             Error::NonEmptyWithoutLedger { .. } => ErrorCode::K3005,
@@ -535,6 +591,12 @@ impl Error {
             Error::ShadowIsTarget { .. } => "point --shadow-database-url at a separate, disposable database".into(),
             Error::ReplayFailed { name, .. } => format!("fix `{name}` so that it applies to an empty database in order, or check that the history is complete"),
             Error::BadSource { .. } => "use empty, migrations[=DIR], schema=FILE, ledger, or a database URL".into(),
+            Error::UnknownExplainTopic { .. } => "run `keel explain` alone: it lists every code and rule".into(),
+            Error::ExecuteWouldLoseData { command, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `{command} --allow-data-loss`"),
+            Error::ExecuteNotConfirmed { command } => format!("run `{command}` on a terminal and confirm, or add --yes (`--dry-run` shows what it runs)"),
+            Error::ExecuteStepFailed { command, .. } => format!("fix the cause the server names, then `{command}` again (`keel drift` shows where the schema stands)"),
+            Error::DriftNotReconciled { .. } => "run `keel drift` to see where the schema stands now; write the remaining change by hand".into(),
+            Error::DriftRefused { reason, .. } => if reason.contains("pending") { "run `keel deploy` first, then `keel drift` again".into() } else { "run `keel doctor`: it names what to do first".into() },
             Error::Render(_) => "write this change by hand in a migration".into(),
             Error::BaselineRefused { .. } => "baseline a database that has tables and no ledger rows; with migrations on disk run `keel baseline` without a name".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),

@@ -249,6 +249,11 @@ pub(crate) async fn data_loss(
 /// an earlier pending migration creates) is left out: it holds no data yet. The deploy gate's
 /// plan when no shadow database can replay the history.
 pub(crate) fn statement_plan(dialect: Dialect, live: &Schema, m: &Migration) -> Plan {
+    statement_plan_of(dialect, live, &m.script)
+}
+
+/// [`statement_plan`] of a script's text (`keel execute FILE`).
+pub(crate) fn statement_plan_of(dialect: Dialect, live: &Schema, script: &str) -> Plan {
     use keel_core::schema::plan::{Change, ColumnChanges};
     let mut to = live.clone();
     let mut changes = Vec::new();
@@ -258,8 +263,8 @@ pub(crate) fn statement_plan(dialect: Dialect, live: &Schema, m: &Migration) -> 
         let id = exact.or_else(|| live.table_id(None, &t.name))?;
         Some(id)
     };
-    for step in splitter::split(&m.script, dialect) {
-        for target in splitter::targets(step.sql(&m.script), dialect) {
+    for step in splitter::split(script, dialect) {
+        for target in splitter::targets(step.sql(script), dialect) {
             match target {
                 splitter::Target::DropTable(t) => {
                     if let Some(table) = find(&t) {

@@ -92,6 +92,8 @@ pub struct PlanReport {
     pub down: String,
     /// One line per change.
     pub summary: Vec<String>,
+    /// The changes after the renames, each naming its objects, with its SQL and summary.
+    pub changes: Vec<keel_core::schema::named::NamedChange>,
     /// Renames applied.
     pub renames: Vec<Rename>,
     /// Data the migration drops on the development database (`--database-url`), with counts.
@@ -177,6 +179,7 @@ pub async fn plan(
             up: String::new(),
             down: String::new(),
             summary: Vec::new(),
+            changes: Vec::new(),
             renames: Vec::new(),
             losses: Vec::new(),
             deployed: false,
@@ -275,6 +278,7 @@ pub async fn plan(
         up: up_text,
         down: down_text,
         summary,
+        changes: keel_core::schema::named::named_changes(&up_plan),
         renames: applied,
         losses,
         deployed,

@@ -14,7 +14,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
         out!(
             "{}",
             serde_json::json!({
-                "changes": report.plan.changes,
+                "changes": keel_core::schema::named::named_changes(&report.plan),
                 "summary": report.summary,
                 "script": script,
                 "shadows": report.shadows,

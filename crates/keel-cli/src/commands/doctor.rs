@@ -37,7 +37,7 @@ pub async fn run(settings: &Settings, json: bool) -> Result<ExitStatus, Error> {
             let head = if i == 0 { "fix" } else { " or" };
             out!("  {head}: {}", redact_in(fix, url));
         }
-        out!("  docs: docs/errors.md#{}", f.code.anchor());
+        out!("  more: keel explain {}", f.code);
         out!();
     }
     Ok(code)

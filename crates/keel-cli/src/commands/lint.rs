@@ -62,7 +62,7 @@ pub async fn run(
                         }
                     );
                 }
-                out!("  = docs: docs/rules/{}.md", f.id);
+                out!("  = more: keel explain {}", f.id);
             }
             let errors = r
                 .findings

@@ -6,6 +6,8 @@ mod deploy;
 mod diff;
 mod doctor;
 mod drift;
+mod execute;
+mod explain;
 mod init;
 mod inspect;
 mod lint;
@@ -24,6 +26,10 @@ use keel::{ExitStatus, Settings, SettingsInput};
 /// Runs the command and returns the process exit status (DESIGN.md, "Exit codes").
 pub async fn run(cli: Cli) -> ExitStatus {
     let g = &cli.global;
+    // Needs no project, no settings and no database: it must work anywhere keel is installed.
+    if let Command::Explain { topic } = &cli.command {
+        return explain::run(topic.as_deref(), g.json);
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let input = SettingsInput {
         database_url: g.database_url.clone(),
@@ -49,7 +55,8 @@ pub async fn run(cli: Cli) -> ExitStatus {
         }
         Command::Resolve(a) => resolve::run(&settings, a, g.json).await,
         Command::Diff(a) => diff::run(&settings, a, g.json).await,
-        Command::Drift => drift::run(&settings, g.json).await,
+        Command::Drift(a) => drift::run(&settings, a, g.json).await,
+        Command::Execute(a) => execute::run(&settings, a, g.json).await,
         Command::Plan(a) => plan::run(&settings, a, g.json).await,
         Command::Rollback(a) => rollback::run(&settings, a, g.json).await,
         Command::Check { schema } => check::run(&settings, schema, g.json).await,
@@ -59,6 +66,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Doctor => doctor::run(&settings, g.json).await,
         Command::Repair(a) => repair::run(&settings, a, g.json).await,
         Command::Baseline { name } => baseline::run(&settings, name.as_deref(), g.json).await,
+        Command::Explain { topic } => explain::run_with(topic.as_deref(), g.json),
     };
     // What keel cleaned up of earlier runs that were killed (issue #13, item 13).
     for note in keel::shadow::take_notices() {

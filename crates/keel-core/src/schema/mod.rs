@@ -382,6 +382,7 @@ pub type SchemaDialect = Dialect;
 
 pub mod diff;
 pub mod mermaid;
+pub mod named;
 pub mod plan;
 pub mod render;
 pub mod summary;

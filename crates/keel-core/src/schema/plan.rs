@@ -138,6 +138,38 @@ impl Change {
             Change::DropNamespace { .. } => 24,
         }
     }
+
+    /// The change's name as JSON spells it (its serde tag): `"add_column"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::CreateNamespace { .. } => "create_namespace",
+            Change::CreateExtension { .. } => "create_extension",
+            Change::CreateEnum { .. } => "create_enum",
+            Change::AlterEnum { .. } => "alter_enum",
+            Change::CreateSequence { .. } => "create_sequence",
+            Change::DropView { .. } => "drop_view",
+            Change::DropForeignKey { .. } => "drop_foreign_key",
+            Change::DropIndex { .. } => "drop_index",
+            Change::DropCheck { .. } => "drop_check",
+            Change::DropPrimaryKey { .. } => "drop_primary_key",
+            Change::DropTable { .. } => "drop_table",
+            Change::CreateTable { .. } => "create_table",
+            Change::RedefineTable { .. } => "redefine_table",
+            Change::AddColumn { .. } => "add_column",
+            Change::AlterColumn { .. } => "alter_column",
+            Change::DropColumn { .. } => "drop_column",
+            Change::AddPrimaryKey { .. } => "add_primary_key",
+            Change::CreateIndex { .. } => "create_index",
+            Change::AddForeignKey { .. } => "add_foreign_key",
+            Change::AddCheck { .. } => "add_check",
+            Change::AlterTableComment { .. } => "alter_table_comment",
+            Change::CreateView { .. } => "create_view",
+            Change::DropEnum { .. } => "drop_enum",
+            Change::DropSequence { .. } => "drop_sequence",
+            Change::DropExtension { .. } => "drop_extension",
+            Change::DropNamespace { .. } => "drop_namespace",
+        }
+    }
 }
 
 /// An ordered list of changes that turns `from` into `to`.

@@ -216,6 +216,8 @@ pub(crate) enum Then<'a> {
         /// The migration.
         name: &'a str,
     },
+    /// `drift --revert`: nothing is recorded (the history is unchanged).
+    Nothing,
 }
 
 #[async_trait]
@@ -245,6 +247,7 @@ impl Progress for Verified<'_> {
             Then::MarkFailedRolledBack { rows, name } => {
                 mark_failed_rolled_back(driver, self.table, rows, name, now).await?;
             }
+            Then::Nothing => {}
             Then::MarkRolledBack { name } => {
                 let rows = driver.read_ledger(self.table).await?;
                 for r in rows.iter().filter(|r| {
@@ -262,7 +265,7 @@ impl Progress for Verified<'_> {
     }
 }
 
-/// A shadow replay: nothing is recorded.
+/// A shadow replay or `keel execute`: nothing is recorded, nothing is checked.
 pub(crate) struct Scratch;
 
 #[async_trait]

@@ -30,13 +30,27 @@ pub enum RenderError {
 pub fn render(plan: &Plan) -> Result<Vec<String>, RenderError> {
     let mut out = Vec::new();
     for c in &plan.changes {
-        match plan.dialect {
-            Dialect::Postgres => postgres::change(plan, c, &mut out)?,
-            Dialect::Mysql => mysql::change(plan, c, &mut out)?,
-            Dialect::Sqlite => sqlite::change(plan, c, &mut out)?,
-        }
+        change(plan, c, &mut out)?;
     }
     Ok(out)
+}
+
+/// The SQL statements (without terminating `;`) of one change `c` of `plan`.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_change(plan: &Plan, c: &super::plan::Change) -> Result<Vec<String>, RenderError> {
+    let mut out = Vec::new();
+    change(plan, c, &mut out)?;
+    Ok(out)
+}
+
+fn change(plan: &Plan, c: &super::plan::Change, out: &mut Vec<String>) -> Result<(), RenderError> {
+    match plan.dialect {
+        Dialect::Postgres => postgres::change(plan, c, out),
+        Dialect::Mysql => mysql::change(plan, c, out),
+        Dialect::Sqlite => sqlite::change(plan, c, out),
+    }
 }
 
 /// `plan` as one script: statements ended by `;` and a newline, with a comment per change.

@@ -1,6 +1,10 @@
 //! `keel drift`: the live schema against the schema its applied migrations produce (replayed
 //! in a shadow database). Read-only on the target. (Issue #4, item 1.)
 
+mod reconcile;
+
+pub use reconcile::{drift_record, drift_revert, RecordReport};
+
 use crate::diagnose::Classification;
 use crate::diff::{read_source, Source};
 use crate::error::Error;
@@ -18,6 +22,9 @@ pub struct DriftReport {
     pub findings: Vec<String>,
     /// SQL that brings the database back to its history (may drop what was added by hand).
     pub revert_sql: Result<String, String>,
+    /// What `revert_sql` drops, counted on the target (rows, or non-NULL values): the counts
+    /// `keel drift --revert` refuses without `--allow-data-loss`.
+    pub revert_losses: Vec<crate::measure::Loss>,
     /// SQL for a new migration that records the live state into the history.
     pub record_sql: Result<String, String>,
     /// The shadow databases used.
@@ -25,6 +32,11 @@ pub struct DriftReport {
     /// What the comparison stands on, said before the findings: a failed migration (K3009)
     /// is compared in the state `keel doctor` measured, not as absent.
     pub notes: Vec<String>,
+    /// The failed migrations (compared in their diagnosed state).
+    pub failed: Vec<String>,
+    /// The migrations deploy would run (pending, rolled back, out of order): not part of the
+    /// history compared.
+    pub pending: Vec<String>,
 }
 
 impl DriftReport {
@@ -59,6 +71,13 @@ pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
     let mut shadows = Vec::new();
     let mut notes = Vec::new();
     let failed: Vec<String> = status.failed().map(|e| e.name.clone()).collect();
+    let pending: Vec<String> = {
+        use keel_core::ledger::State;
+        [State::Pending, State::RolledBack, State::OutOfOrder]
+            .into_iter()
+            .flat_map(|s| status.reconciled.with_state(s).map(|e| e.name.clone()))
+            .collect()
+    };
     let history = match failed.first() {
         Some(name) => {
             let d = crate::diagnose::diagnose(settings, Some(name))
@@ -85,7 +104,9 @@ pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
                 "K3009: migration `{name}` is failed ({how}, as `keel doctor` measures): compared in that state; `keel doctor` names the repair"
             ));
             let Some(state) = d.states.get(k).cloned() else {
-                return Err(Error::FailedMigrations { names: failed });
+                return Err(Error::FailedMigrations {
+                    names: failed.clone(),
+                });
             };
             state
         }
@@ -101,13 +122,29 @@ pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
     let plan = diff_schemas(dialect, &history, &live);
     let back = diff_schemas(dialect, &live, &history);
     let findings = findings(&plan);
+    let revert_losses = if back.changes.iter().any(|c| {
+        matches!(
+            c,
+            Change::DropTable { .. } | Change::DropColumn { .. } | Change::AlterColumn { .. }
+        )
+    }) {
+        let mut driver = keel_driver::connect_to(settings.url()?).await?;
+        let l = crate::measure::losses(driver.as_mut(), &back).await;
+        driver.close().await;
+        l
+    } else {
+        Vec::new()
+    };
     Ok(DriftReport {
         revert_sql: render_script(&back).map_err(|e| e.to_string()),
+        revert_losses,
         record_sql: render_script(&plan).map_err(|e| e.to_string()),
         plan,
         findings,
         shadows,
         notes,
+        failed,
+        pending,
     })
 }
 
