@@ -193,7 +193,7 @@ pub struct DeployArgs {
     /// Accept applied migrations whose folder is gone
     #[arg(long)]
     pub allow_missing: bool,
-    /// Apply pending migrations older than the newest applied one
+    /// Apply pending migrations that sort before the newest applied one
     #[arg(long)]
     pub allow_out_of_order: bool,
     /// Apply migrations that drop tables or columns holding data, or narrow column types

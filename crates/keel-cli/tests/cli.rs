@@ -327,7 +327,10 @@ async fn diff_sources_on_sqlite() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(stdout(&o).trim(), "no difference");
+    assert_eq!(
+        stdout(&o).trim(),
+        "no difference: the two schemas are the same"
+    );
     let o = keel(t.path(), &db.url)
         .args(["diff", "--from", "ledger", "--to", &db.url, "--exit-code"])
         .output()

@@ -21,7 +21,7 @@ pub struct DeployOptions {
     pub allow_modified: bool,
     /// Accept applied migrations whose folder is gone.
     pub allow_missing: bool,
-    /// Apply pending migrations older than the newest applied one.
+    /// Apply pending migrations that sort before the newest applied one.
     pub allow_out_of_order: bool,
     /// Apply migrations that drop tables or columns holding data, or narrow types (the
     /// data-loss lint rules; see `docs/rules/`).
@@ -210,6 +210,7 @@ async fn deploy_locked(
     on_event(&Event::Plan {
         pending: to_apply.iter().map(|m| m.name.clone()).collect(),
         ledger_table: project.ledger_table.clone(),
+        accepted: accepted.clone(),
     });
     let mut report = DeployReport {
         ledger_table: project.ledger_table.clone(),

@@ -285,7 +285,7 @@ async fn checks(project: &mut Project, settings: &Settings) -> Result<DoctorRepo
         findings.push(Finding {
             code: ErrorCode::K4003,
             severity: Severity::Warning,
-            title: format!("{} pending migration(s) older than the newest applied one", out_of_order.len()),
+            title: format!("{} pending migration(s) sort before the newest applied one", out_of_order.len()),
             details: out_of_order.iter().map(|n| format!("out of order: {n}")).collect(),
             fixes: vec!["give them a newer version (rename the folders); or apply them with `keel deploy --allow-out-of-order`".into()],
         });

@@ -238,7 +238,7 @@ pub enum Error {
         dir: PathBuf,
     },
     /// Pending migrations sort before the newest applied one.
-    #[error("{} pending migration{} older than the newest applied one (out of order): {}", names.len(), if names.len() == 1 { " is" } else { "s are" }, list(names, 10))]
+    #[error("{} pending migration{} sort{} before the newest applied one (out of order): {}", names.len(), if names.len() == 1 { "" } else { "s" }, if names.len() == 1 { "s" } else { "" }, list(names, 10))]
     OutOfOrder {
         /// The migrations.
         names: Vec<String>,

@@ -65,6 +65,9 @@ pub enum Event {
         pending: Vec<String>,
         /// The ledger table in use.
         ledger_table: String,
+        /// What a flag accepted that deploy would otherwise refuse (`out of order: NAME
+        /// (applied anyway, accepted by --allow-out-of-order)`), said before anything runs.
+        accepted: Vec<String>,
     },
     /// Waiting for the deploy lock.
     WaitingForLock,

@@ -88,7 +88,7 @@ impl Topic {
             }),
             Topic::Rule(rule) => serde_json::json!({
                 "rule": rule.id(),
-                "severity": severity_word(rule.severity()),
+                "severity": rule.severity().to_string(),
                 "databases": rule.dialects().iter().map(|d| d.to_string()).collect::<Vec<_>>(),
                 "summary": rule.summary(),
                 "doc": rule.doc().trim(),

@@ -31,6 +31,14 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<Exit
             }
             return;
         }
+        if let Event::Plan { accepted, .. } = e {
+            // Before anything is applied: the warning is about what deploy is about to do.
+            // A dry run prints a SQL script: the warning is a comment in it.
+            let prefix = if a.dry_run { "-- " } else { "" };
+            for line in accepted {
+                out!("{prefix}warning: {line}");
+            }
+        }
         match e {
             Event::Plan { pending, .. } if tty && !pending.is_empty() && !a.dry_run => {
                 let pb = ProgressBar::new(pending.len() as u64);
@@ -114,9 +122,6 @@ pub async fn run(settings: &Settings, a: &DeployArgs, json: bool) -> Result<Exit
         }
         for line in &report.data_loss {
             out!("warning: data loss accepted (--allow-data-loss): {line}");
-        }
-        for line in &report.accepted {
-            out!("warning: {line}");
         }
         if report.applied.is_empty() {
             out!(

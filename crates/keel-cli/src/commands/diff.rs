@@ -27,7 +27,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
             out!("{line}");
         }
     } else {
-        out!("no difference");
+        out!("no difference: the two schemas are the same");
     }
     Ok(if a.exit_code && differs {
         ExitStatus::Findings

@@ -39,7 +39,7 @@ pub async fn run(settings: &Settings, a: &RepairArgs, json: bool) -> Result<Exit
     if json {
         let v = serde_json::json!({
             "executed": r.executed,
-            "state": r.state.to_string(),
+            "state": r.state,
             "plan": r.plan,
         });
         out!("{}", redact_in(&v.to_string(), &settings.database_url));

@@ -37,6 +37,7 @@ pub async fn run(
         out!("{}", serde_json::json!({"dropped_tables": r.tables.len()}));
     } else {
         out!("reset {}: {} table(s) dropped", r.database, r.tables.len());
+        out!("next: `keel deploy` applies every migration to the empty database");
     }
     Ok(ExitStatus::Success)
 }

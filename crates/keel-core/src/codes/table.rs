@@ -155,7 +155,7 @@ No migration was applied by this deploy before it. It ran in a transaction that 
     K4003 {
         cause: r"A pending migration sorts before the newest applied one (out of order, typically after a branch merge).",
         fix: r"Give it a newer version (rename the folder), or apply it anyway with `keel deploy --allow-out-of-order`.",
-        example: r"error[K4003]: 1 pending migration is older than the newest applied one (out of order): `20240103090000_add_customers`
+        example: r"error[K4003]: 1 pending migration sorts before the newest applied one (out of order): `20240103090000_add_customers`
   fix: give the migrations a version newer than the newest applied one (rename the folders), or apply them anyway with `keel deploy --allow-out-of-order`",
     },
     K4004 {
