@@ -3,8 +3,10 @@
 
 use keel::ExitStatus;
 use keel::{Error, Settings};
+use keel_core::schema::coverage::{not_compared, not_compared_line};
 
 pub async fn run(settings: &Settings, name: Option<&str>, json: bool) -> Result<ExitStatus, Error> {
+    let dialect = settings.url()?.dialect();
     let has_history = name.is_none()
         && !settings
             .read_migrations_allow_missing()?
@@ -15,7 +17,7 @@ pub async fn run(settings: &Settings, name: Option<&str>, json: bool) -> Result<
         if json {
             out!(
                 "{}",
-                serde_json::json!({"recorded": r.recorded, "pending": r.pending, "shadow": r.shadow, "compared": r.compared})
+                serde_json::json!({"recorded": r.recorded, "pending": r.pending, "shadow": r.shadow, "compared": r.compared, "not_compared": not_compared(dialect)})
             );
         } else {
             out!(
@@ -34,6 +36,7 @@ pub async fn run(settings: &Settings, name: Option<&str>, json: bool) -> Result<
                     r.pending[0]
                 );
             }
+            out!("note: {}", not_compared_line(dialect));
         }
         return Ok(ExitStatus::Success);
     }
@@ -41,7 +44,7 @@ pub async fn run(settings: &Settings, name: Option<&str>, json: bool) -> Result<
     if json {
         out!(
             "{}",
-            serde_json::json!({"migration": r.name, "path": r.path, "tables": r.tables, "shadow": r.shadow})
+            serde_json::json!({"migration": r.name, "path": r.path, "tables": r.tables, "shadow": r.shadow, "not_compared": not_compared(dialect)})
         );
     } else {
         out!(
@@ -49,6 +52,10 @@ pub async fn run(settings: &Settings, name: Option<&str>, json: bool) -> Result<
             r.path.display(),
             r.tables,
             r.shadow
+        );
+        out!(
+            "note: verified as far as keel compares: {}",
+            not_compared_line(dialect)
         );
     }
     Ok(ExitStatus::Success)

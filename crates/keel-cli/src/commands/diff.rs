@@ -18,16 +18,23 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
                 "summary": report.summary,
                 "script": script,
                 "shadows": report.shadows,
+                "not_compared": keel_core::schema::coverage::not_compared(report.plan.dialect),
             })
         );
     } else if a.script {
         out_part!("{}", report.script()?);
-    } else if differs {
-        for line in &report.summary {
-            out!("{line}");
-        }
     } else {
-        out!("no difference: the two schemas are the same");
+        if differs {
+            for line in &report.summary {
+                out!("{line}");
+            }
+        } else {
+            out!("no difference: the two schemas are the same");
+        }
+        out!(
+            "note: {}",
+            keel_core::schema::coverage::not_compared_line(report.plan.dialect)
+        );
     }
     Ok(if a.exit_code && differs {
         ExitStatus::Findings

@@ -24,6 +24,7 @@ pub async fn run(settings: &Settings, a: &DriftArgs, json: bool) -> Result<ExitS
                 "record_sql": r.record_sql.as_ref().ok(),
                 "shadows": r.shadows,
                 "notes": r.notes,
+                "not_compared": keel_core::schema::coverage::not_compared(r.plan.dialect),
             })
         );
         return Ok(if r.drifted() {
@@ -35,8 +36,10 @@ pub async fn run(settings: &Settings, a: &DriftArgs, json: bool) -> Result<ExitS
     for n in &r.notes {
         out!("note: {n}");
     }
+    let not_compared = keel_core::schema::coverage::not_compared_line(r.plan.dialect);
     if !r.drifted() {
         out!("no drift: the database matches its applied migrations");
+        out!("note: {not_compared}");
         return Ok(ExitStatus::Success);
     }
     for f in &r.findings {
@@ -57,6 +60,7 @@ pub async fn run(settings: &Settings, a: &DriftArgs, json: bool) -> Result<ExitS
         "to record the change in the history instead: `keel drift --record NAME` writes this as a migration and marks it applied",
         &r.record_sql,
     );
+    out!("\nnote: {not_compared}");
     Ok(ExitStatus::Findings)
 }
 

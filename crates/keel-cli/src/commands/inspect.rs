@@ -18,7 +18,14 @@ pub async fn run(
             serde_json::to_string_pretty(&schema).unwrap_or_default()
         ),
         InspectFormat::Mermaid => out_part!("{}", keel_core::schema::mermaid::render(&schema)),
-        InspectFormat::Sql => out_part!("{}", schema.creation_script(dialect)?),
+        InspectFormat::Sql => {
+            let script = schema.creation_script(dialect)?;
+            out!(
+                "-- {}",
+                keel_core::schema::coverage::not_compared_line(dialect)
+            );
+            out_part!("{script}");
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -177,12 +177,86 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
             changes.push(Change::DropTable { table: from_id });
         }
     }
+    diff_functions(from, to, &mut changes);
+    diff_triggers(from, to, &mut changes);
     changes.sort_by_key(Change::rank);
     Plan {
         dialect,
         from: from.clone(),
         to: to.clone(),
         changes,
+    }
+}
+
+/// Functions, matched by (namespace, name, arguments): a changed definition is replaced
+/// ([`Change::ReplaceFunction`]: in place, or dropped first when `CREATE OR REPLACE` cannot
+/// change it).
+fn diff_functions(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
+    let key = |f: &super::Function| (f.namespace.clone(), f.name.clone(), f.arguments.clone());
+    for (i, f) in to.functions.iter().enumerate() {
+        match from.functions.iter().position(|g| key(g) == key(f)) {
+            None => changes.push(Change::CreateFunction { to: i }),
+            Some(fi) if from.functions[fi].definition != f.definition => {
+                changes.push(Change::ReplaceFunction { from: fi, to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, f) in from.functions.iter().enumerate() {
+        if !to.functions.iter().any(|g| key(g) == key(f)) {
+            changes.push(Change::DropFunction { from: i });
+        }
+    }
+}
+
+/// Triggers, matched by (table, name): a changed definition is dropped and created again, a
+/// changed state altered. A trigger of a dropped table goes with it; one of a new or
+/// rebuilt table (SQLite's copy, drop, rename) is created with it.
+fn diff_triggers(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
+    let rebuilt: Vec<TableId> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RedefineTable { to, .. } => Some(*to),
+            _ => None,
+        })
+        .collect();
+    let table_in = |s: &Schema, other: &Schema, id: TableId| {
+        let t = other.table(id);
+        s.table_id(t.namespace.as_deref(), &t.name)
+    };
+    for (i, tr) in to.triggers.iter().enumerate() {
+        let old = table_in(from, to, tr.table).and_then(|ft| {
+            from.triggers
+                .iter()
+                .position(|g| g.table == ft && g.name == tr.name)
+        });
+        match old {
+            _ if rebuilt.contains(&tr.table) => changes.push(Change::CreateTrigger { to: i }),
+            None => changes.push(Change::CreateTrigger { to: i }),
+            Some(fi) if from.triggers[fi].definition != tr.definition => {
+                changes.push(Change::DropTrigger { from: fi });
+                changes.push(Change::CreateTrigger { to: i });
+            }
+            Some(fi) if from.triggers[fi].state != tr.state => {
+                changes.push(Change::AlterTrigger { from: fi, to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, tr) in from.triggers.iter().enumerate() {
+        let Some(tt) = table_in(to, from, tr.table) else {
+            continue;
+        };
+        if rebuilt.contains(&tt) {
+            continue;
+        }
+        if !to
+            .triggers
+            .iter()
+            .any(|g| g.table == tt && g.name == tr.name)
+        {
+            changes.push(Change::DropTrigger { from: i });
+        }
     }
 }
 

@@ -56,6 +56,12 @@ pub struct Schema {
     pub extensions: Vec<Extension>,
     /// Views.
     pub views: Vec<View>,
+    /// PostgreSQL functions and procedures, by (namespace, name, arguments).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<Function>,
+    /// Triggers (PostgreSQL, SQLite), by (table, name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
 }
 
 /// A table.
@@ -277,6 +283,52 @@ pub struct Extension {
     pub namespace: Option<String>,
 }
 
+/// A PostgreSQL function or procedure, compared by its complete definition as the database
+/// prints it (`pg_get_functiondef`: body, language, volatility, security, settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    /// Namespace; `None` for the current one.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// The argument types that tell it from its overloads (`integer, text`), as
+    /// `pg_get_function_identity_arguments` prints them.
+    pub arguments: String,
+    /// A procedure (`CREATE PROCEDURE`), not a function.
+    pub procedure: bool,
+    /// The statement that creates it, as the database prints it (`CREATE OR REPLACE
+    /// FUNCTION …`), its name unqualified when it is in the current namespace.
+    pub definition: String,
+}
+
+/// Whether a trigger fires (PostgreSQL's `tgenabled`; SQLite triggers are always enabled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerState {
+    /// Fires (in the default `origin` replication role): `ENABLE TRIGGER`.
+    Enabled,
+    /// Never fires: `DISABLE TRIGGER`.
+    Disabled,
+    /// Fires only in the `replica` role: `ENABLE REPLICA TRIGGER`.
+    Replica,
+    /// Fires in every role: `ENABLE ALWAYS TRIGGER`.
+    Always,
+}
+
+/// A trigger on a table, compared by its definition as the database prints it
+/// (PostgreSQL `pg_get_triggerdef`, SQLite the `CREATE TRIGGER` text it stores) and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trigger {
+    /// The table.
+    pub table: TableId,
+    /// Name.
+    pub name: String,
+    /// The statement that creates it.
+    pub definition: String,
+    /// Whether it fires.
+    pub state: TriggerState,
+}
+
 /// A view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct View {
@@ -358,6 +410,8 @@ impl Schema {
             && self.enums.is_empty()
             && self.sequences.is_empty()
             && self.views.is_empty()
+            && self.functions.is_empty()
+            && self.triggers.is_empty()
             && self.extensions.is_empty()
     }
 
@@ -380,6 +434,7 @@ impl Schema {
 /// The dialect a schema was read from, carried beside it where needed.
 pub type SchemaDialect = Dialect;
 
+pub mod coverage;
 pub mod diff;
 pub mod mermaid;
 pub mod named;
@@ -502,6 +557,20 @@ impl Schema {
             .filter(|e| e.namespace.is_none())
             .cloned()
             .collect();
+        out.functions = self
+            .functions
+            .iter()
+            .filter(|f| f.namespace.is_none())
+            .cloned()
+            .collect();
+        for tr in &self.triggers {
+            if let Some(t) = table_map[tr.table.idx()] {
+                out.triggers.push(Trigger {
+                    table: t,
+                    ..tr.clone()
+                });
+            }
+        }
         out
     }
 }

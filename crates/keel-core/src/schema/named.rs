@@ -11,7 +11,8 @@ use serde::Serialize;
 /// The object fields are present only where the change has one: `schema` (the table's or
 /// object's PostgreSQL schema, when it has one), `table`, `column`, `index`, `constraint`
 /// (a primary key, foreign key or check constraint; `null` when it has no name), and `object`
-/// for an enum, sequence, view, extension or schema.
+/// for an enum, sequence, view, extension, schema, function or trigger (a trigger also has
+/// its `table`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedChange {
     /// The kind, snake_case: `create_table`, `add_column`, `drop_index`, … (the names of
@@ -170,6 +171,20 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
             table(n, from, from.checks[*i].table);
             n.constraint = Some(from.checks[*i].name.clone());
         }
+        Change::CreateFunction { to: i } | Change::ReplaceFunction { to: i, .. } => {
+            object(n, &to.functions[*i].namespace, &to.functions[*i].name)
+        }
+        Change::DropFunction { from: i } => {
+            object(n, &from.functions[*i].namespace, &from.functions[*i].name)
+        }
+        Change::CreateTrigger { to: i } | Change::AlterTrigger { to: i, .. } => {
+            table(n, to, to.triggers[*i].table);
+            n.object = Some(to.triggers[*i].name.clone());
+        }
+        Change::DropTrigger { from: i } => {
+            table(n, from, from.triggers[*i].table);
+            n.object = Some(from.triggers[*i].name.clone());
+        }
     }
 }
 
@@ -277,6 +292,12 @@ mod tests {
             Change::DropSequence { from: 0 },
             Change::DropExtension { from: 0 },
             Change::DropNamespace { from: 0 },
+            Change::CreateFunction { to: 0 },
+            Change::ReplaceFunction { from: 0, to: 0 },
+            Change::DropFunction { from: 0 },
+            Change::CreateTrigger { to: 0 },
+            Change::AlterTrigger { from: 0, to: 0 },
+            Change::DropTrigger { from: 0 },
         ];
         for c in &all {
             assert_eq!(serde_json::to_value(c).unwrap()["change"], c.kind());

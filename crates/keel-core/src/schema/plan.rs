@@ -58,6 +58,13 @@ pub enum Change {
     },
     /// Sequences before the defaults that call them.
     CreateSequence { to: usize },
+    /// Functions before the defaults and triggers that call them (a body is not checked
+    /// against tables at creation, except a SQL-language one).
+    CreateFunction { to: usize },
+    /// A function whose definition changed: `CREATE OR REPLACE`.
+    ReplaceFunction { from: usize, to: usize },
+    /// Triggers before their tables and functions are dropped.
+    DropTrigger { from: usize },
     /// Views before the tables and columns they read are dropped or changed.
     DropView { from: usize },
     /// Foreign keys before the tables and columns they point to.
@@ -96,6 +103,13 @@ pub enum Change {
     AlterTableComment { from: TableId, to: TableId },
     /// Views after the tables they read.
     CreateView { to: usize },
+    /// Triggers after their tables and functions.
+    CreateTrigger { to: usize },
+    /// A trigger enabled or disabled.
+    AlterTrigger { from: usize, to: usize },
+    /// Functions after the triggers and defaults that called them are gone, before the
+    /// types their signatures use.
+    DropFunction { from: usize },
     /// Enums after the columns that used them are gone.
     DropEnum { from: usize },
     /// Sequences after the defaults that used them are gone.
@@ -115,27 +129,33 @@ impl Change {
             Change::CreateEnum { .. } => 1,
             Change::AlterEnum { .. } => 2,
             Change::CreateSequence { .. } => 3,
-            Change::DropView { .. } => 4,
-            Change::DropForeignKey { .. } => 5,
-            Change::DropIndex { .. } => 6,
-            Change::DropCheck { .. } => 7,
-            Change::DropPrimaryKey { .. } => 8,
-            Change::DropTable { .. } => 9,
-            Change::CreateTable { .. } => 10,
-            Change::RedefineTable { .. } => 11,
-            Change::AddColumn { .. } => 12,
-            Change::AlterColumn { .. } => 13,
-            Change::DropColumn { .. } => 14,
-            Change::AddPrimaryKey { .. } => 15,
-            Change::CreateIndex { .. } => 16,
-            Change::AddForeignKey { .. } => 17,
-            Change::AddCheck { .. } => 18,
-            Change::AlterTableComment { .. } => 19,
-            Change::CreateView { .. } => 20,
-            Change::DropEnum { .. } => 21,
-            Change::DropSequence { .. } => 22,
-            Change::DropExtension { .. } => 23,
-            Change::DropNamespace { .. } => 24,
+            Change::CreateFunction { .. } => 4,
+            Change::ReplaceFunction { .. } => 5,
+            Change::DropTrigger { .. } => 6,
+            Change::DropView { .. } => 7,
+            Change::DropForeignKey { .. } => 8,
+            Change::DropIndex { .. } => 9,
+            Change::DropCheck { .. } => 10,
+            Change::DropPrimaryKey { .. } => 11,
+            Change::DropTable { .. } => 12,
+            Change::CreateTable { .. } => 13,
+            Change::RedefineTable { .. } => 14,
+            Change::AddColumn { .. } => 15,
+            Change::AlterColumn { .. } => 16,
+            Change::DropColumn { .. } => 17,
+            Change::AddPrimaryKey { .. } => 18,
+            Change::CreateIndex { .. } => 19,
+            Change::AddForeignKey { .. } => 20,
+            Change::AddCheck { .. } => 21,
+            Change::AlterTableComment { .. } => 22,
+            Change::CreateView { .. } => 23,
+            Change::CreateTrigger { .. } => 24,
+            Change::AlterTrigger { .. } => 25,
+            Change::DropFunction { .. } => 26,
+            Change::DropEnum { .. } => 27,
+            Change::DropSequence { .. } => 28,
+            Change::DropExtension { .. } => 29,
+            Change::DropNamespace { .. } => 30,
         }
     }
 
@@ -147,6 +167,9 @@ impl Change {
             Change::CreateEnum { .. } => "create_enum",
             Change::AlterEnum { .. } => "alter_enum",
             Change::CreateSequence { .. } => "create_sequence",
+            Change::CreateFunction { .. } => "create_function",
+            Change::ReplaceFunction { .. } => "replace_function",
+            Change::DropTrigger { .. } => "drop_trigger",
             Change::DropView { .. } => "drop_view",
             Change::DropForeignKey { .. } => "drop_foreign_key",
             Change::DropIndex { .. } => "drop_index",
@@ -164,6 +187,9 @@ impl Change {
             Change::AddCheck { .. } => "add_check",
             Change::AlterTableComment { .. } => "alter_table_comment",
             Change::CreateView { .. } => "create_view",
+            Change::CreateTrigger { .. } => "create_trigger",
+            Change::AlterTrigger { .. } => "alter_trigger",
+            Change::DropFunction { .. } => "drop_function",
             Change::DropEnum { .. } => "drop_enum",
             Change::DropSequence { .. } => "drop_sequence",
             Change::DropExtension { .. } => "drop_extension",

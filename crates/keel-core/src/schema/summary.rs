@@ -21,6 +21,30 @@ fn col_name(s: &Schema, c: &Column) -> String {
     format!("{}.{}", s.table_name(c.table), c.name)
 }
 
+/// `function `app.f(integer)`` / `procedure `p()``.
+fn function_name(f: &super::Function) -> String {
+    format!(
+        "{} `{}{}({})`",
+        if f.procedure { "procedure" } else { "function" },
+        f.namespace
+            .as_deref()
+            .map(|n| format!("{n}."))
+            .unwrap_or_default(),
+        f.name,
+        f.arguments
+    )
+}
+
+/// A trigger's state in words.
+fn trigger_state(s: super::TriggerState) -> &'static str {
+    match s {
+        super::TriggerState::Enabled => "enabled",
+        super::TriggerState::Disabled => "disabled",
+        super::TriggerState::Replica => "enabled for replicas only",
+        super::TriggerState::Always => "enabled always (also for replicas)",
+    }
+}
+
 /// What an INVALID index is, after its name.
 const INVALID: &str = " (a CREATE INDEX CONCURRENTLY that failed or was cancelled left it: queries do not use it; drop it with DROP INDEX CONCURRENTLY and build it again)";
 
@@ -192,6 +216,49 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             ),
             Change::AlterTableComment { to: t, .. } => {
                 format!("changed the comment of `{}`", to.table_name(*t))
+            }
+            Change::CreateFunction { to: i } => {
+                format!("added {}", function_name(&to.functions[*i]))
+            }
+            Change::ReplaceFunction { to: i, .. } => {
+                format!(
+                    "replaced the definition of {}",
+                    function_name(&to.functions[*i])
+                )
+            }
+            Change::DropFunction { from: i } => {
+                format!("dropped {}", function_name(&from.functions[*i]))
+            }
+            Change::CreateTrigger { to: i } => {
+                let tr = &to.triggers[*i];
+                format!(
+                    "added trigger `{}` on `{}`{}",
+                    tr.name,
+                    to.table_name(tr.table),
+                    if tr.state == super::TriggerState::Enabled {
+                        String::new()
+                    } else {
+                        format!(" ({})", trigger_state(tr.state))
+                    }
+                )
+            }
+            Change::DropTrigger { from: i } => {
+                let tr = &from.triggers[*i];
+                format!(
+                    "dropped trigger `{}` on `{}`",
+                    tr.name,
+                    from.table_name(tr.table)
+                )
+            }
+            Change::AlterTrigger { from: f, to: i } => {
+                let tr = &to.triggers[*i];
+                format!(
+                    "trigger `{}` on `{}` is now {} (was {})",
+                    tr.name,
+                    to.table_name(tr.table),
+                    trigger_state(tr.state),
+                    trigger_state(from.triggers[*f].state)
+                )
             }
         })
         .collect()

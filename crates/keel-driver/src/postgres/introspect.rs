@@ -19,7 +19,8 @@ use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Extension, ForeignKey,
-    Generated, Index, IndexColumn, IndexPart, PrimaryKey, Schema, Sequence, TableId, View,
+    Function, Generated, Index, IndexColumn, IndexPart, PrimaryKey, Schema, Sequence, TableId,
+    Trigger, TriggerState, View,
 };
 use keel_core::Dialect;
 use sqlx::postgres::types::Oid;
@@ -39,6 +40,8 @@ const ENUMS: &str = include_str!("introspect/enums.sql");
 const SEQUENCES: &str = include_str!("introspect/sequences.sql");
 const EXTENSIONS: &str = include_str!("introspect/extensions.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
+const FUNCTIONS: &str = include_str!("introspect/functions.sql");
+const TRIGGERS: &str = include_str!("introspect/triggers.sql");
 const JIT_OFF: &str = include_str!("introspect/jit_off.sql");
 const JIT_RESTORE: &str = include_str!("introspect/jit_restore.sql");
 
@@ -101,6 +104,8 @@ async fn read(conn: &mut PgConnection, require_current: bool) -> Result<Schema, 
     read_sequences(conn, &namespaces, &mut schema).await?;
     read_extensions(conn, &mut schema).await?;
     read_views(conn, &namespaces, &mut schema).await?;
+    read_functions(conn, &namespaces, &mut schema).await?;
+    read_triggers(conn, &ids, &mut schema).await?;
     Ok(schema)
 }
 
@@ -513,6 +518,87 @@ async fn read_views(
     schema
         .views
         .sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Ok(())
+}
+
+/// Functions and procedures, by (namespace, name, arguments). The definition's name is
+/// unqualified when the function is in the current namespace, so that a shadow database whose
+/// current schema has another name reads the same text.
+async fn read_functions(
+    conn: &mut PgConnection,
+    namespaces: &Namespaces,
+    schema: &mut Schema,
+) -> Result<(), DriverError> {
+    let query = sqlx::query(FUNCTIONS).bind(namespaces.oids());
+    let rows = fetch(conn, FUNCTIONS, query).await?;
+    let [namespace, name, arguments, procedure, definition, prefix] = positions(
+        &rows,
+        [
+            "namespace",
+            "name",
+            "arguments",
+            "procedure",
+            "definition",
+            "prefix",
+        ],
+    )?;
+    for row in &rows {
+        let ns = namespaces.of(at(row, namespace)?);
+        let procedure: bool = at(row, procedure)?;
+        let mut definition: String = at(row, definition)?;
+        if ns.is_none() {
+            let prefix: String = at(row, prefix)?;
+            let kind = if procedure { "PROCEDURE" } else { "FUNCTION" };
+            definition = definition.replacen(
+                &format!("CREATE OR REPLACE {kind} {prefix}"),
+                &format!("CREATE OR REPLACE {kind} "),
+                1,
+            );
+        }
+        schema.functions.push(Function {
+            namespace: ns,
+            name: at(row, name)?,
+            arguments: at(row, arguments)?,
+            procedure,
+            definition: definition.trim_end().to_string(),
+        });
+    }
+    schema.functions.sort_unstable_by(|a, b| {
+        (&a.namespace, &a.name, &a.arguments).cmp(&(&b.namespace, &b.name, &b.arguments))
+    });
+    Ok(())
+}
+
+/// Triggers of the tables read, by (table, name).
+async fn read_triggers(
+    conn: &mut PgConnection,
+    ids: &Ids,
+    schema: &mut Schema,
+) -> Result<(), DriverError> {
+    let query = sqlx::query(TRIGGERS).bind(ids.table_oids.clone());
+    let rows = fetch(conn, TRIGGERS, query).await?;
+    let [table_oid, name, definition, enabled] =
+        positions(&rows, ["table_oid", "name", "definition", "enabled"])?;
+    for row in &rows {
+        let Some(table) = ids.try_table(at(row, table_oid)?) else {
+            continue;
+        };
+        let enabled: String = at(row, enabled)?;
+        schema.triggers.push(Trigger {
+            table,
+            name: at(row, name)?,
+            definition: at(row, definition)?,
+            state: match enabled.as_str() {
+                "D" => TriggerState::Disabled,
+                "R" => TriggerState::Replica,
+                "A" => TriggerState::Always,
+                _ => TriggerState::Enabled,
+            },
+        });
+    }
+    schema
+        .triggers
+        .sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
     Ok(())
 }
 

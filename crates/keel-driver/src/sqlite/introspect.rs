@@ -14,13 +14,13 @@
 //! declared, uppercased; foreign keys, the primary key and unique constraints are unnamed
 //! (SQLite does not keep their names), unique constraints keep the generated
 //! `sqlite_autoindex_<table>_<n>` name of their index. Not in the model: `WITHOUT ROWID`,
-//! `STRICT`, virtual tables, triggers, `DEFERRABLE` foreign keys.
+//! `STRICT`, virtual tables, `DEFERRABLE` foreign keys.
 
 use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, ForeignKey, Generated, Index,
-    IndexColumn, IndexPart, PrimaryKey, Schema, TableId, View,
+    IndexColumn, IndexPart, PrimaryKey, Schema, TableId, Trigger, TriggerState, View,
 };
 use keel_core::Dialect;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
@@ -32,8 +32,9 @@ const COLUMNS: &str = include_str!("introspect/columns.sql");
 const INDEXES: &str = include_str!("introspect/indexes.sql");
 const FOREIGN_KEYS: &str = include_str!("introspect/foreign_keys.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
+const TRIGGERS: &str = include_str!("introspect/triggers.sql");
 
-/// Reads the schema of the `main` database (5 queries).
+/// Reads the schema of the `main` database (6 queries).
 ///
 /// # Errors
 /// A server or connection error.
@@ -281,6 +282,28 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
             name,
             definition: sql.as_deref().map(view_definition).unwrap_or_default(),
             materialized: false,
+        });
+    }
+
+    // Triggers: compared by the statement SQLite stores (as written), trailing space and `;`
+    // aside. A trigger of a table not in the model (the ledger) is left out.
+    for r in fetch(conn, TRIGGERS).await? {
+        let name: String = get(&r, 0)?;
+        let table: String = get(&r, 1)?;
+        let sql: Option<String> = get(&r, 2)?;
+        let Some(info) = tables.get(&table.to_ascii_lowercase()) else {
+            continue;
+        };
+        schema.triggers.push(Trigger {
+            table: info.id,
+            name,
+            definition: sql
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches(';')
+                .trim_end()
+                .to_string(),
+            state: TriggerState::Enabled,
         });
     }
 

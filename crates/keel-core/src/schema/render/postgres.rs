@@ -104,6 +104,37 @@ fn comment_on_column(s: &Schema, t: TableId, c: &Column) -> String {
     )
 }
 
+/// `DROP FUNCTION|PROCEDURE name(arguments)`.
+fn drop_function(f: &crate::schema::Function) -> String {
+    format!(
+        "DROP {} {}({})",
+        if f.procedure { "PROCEDURE" } else { "FUNCTION" },
+        qualified(D, &f.namespace, &f.name),
+        f.arguments
+    )
+}
+
+/// The ` RETURNS …` line of a `pg_get_functiondef` text (none for a procedure).
+fn returns(definition: &str) -> Option<&str> {
+    definition.lines().find(|l| l.starts_with(" RETURNS "))
+}
+
+/// `ALTER TABLE t ENABLE|DISABLE … TRIGGER name` for the trigger's state.
+fn trigger_state_sql(s: &Schema, tr: &crate::schema::Trigger) -> String {
+    use crate::schema::TriggerState;
+    let how = match tr.state {
+        TriggerState::Enabled => "ENABLE",
+        TriggerState::Disabled => "DISABLE",
+        TriggerState::Replica => "ENABLE REPLICA",
+        TriggerState::Always => "ENABLE ALWAYS",
+    };
+    format!(
+        "ALTER TABLE {} {how} TRIGGER {}",
+        table_ref(D, s, tr.table),
+        q(&tr.name)
+    )
+}
+
 pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(), RenderError> {
     let (from, to) = (&plan.from, &plan.to);
     match c {
@@ -229,6 +260,47 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
             out.push(format!(
                 "DROP SEQUENCE {}",
                 qualified(D, &s.namespace, &s.name)
+            ));
+        }
+        Change::CreateFunction { to: i } | Change::ReplaceFunction { to: i, .. } => {
+            let f = &to.functions[*i];
+            if let Change::ReplaceFunction { from: old, .. } = c {
+                let old = &from.functions[*old];
+                // CREATE OR REPLACE cannot turn a function into a procedure, nor change what
+                // it returns: dropped first.
+                if old.procedure != f.procedure
+                    || returns(&old.definition) != returns(&f.definition)
+                {
+                    out.push(drop_function(old));
+                }
+            }
+            // A SQL-language body is checked against the tables it reads when it is created;
+            // functions come before tables (defaults call them), so the check waits for the
+            // first call, as in pg_dump's scripts.
+            let sql_body = f.definition.contains("\n LANGUAGE sql\n");
+            if sql_body {
+                out.push("SET check_function_bodies = off".into());
+            }
+            out.push(f.definition.trim_end().trim_end_matches(';').to_string());
+            if sql_body {
+                out.push("RESET check_function_bodies".into());
+            }
+        }
+        Change::DropFunction { from: i } => out.push(drop_function(&from.functions[*i])),
+        Change::CreateTrigger { to: i } => {
+            let tr = &to.triggers[*i];
+            out.push(tr.definition.trim_end().trim_end_matches(';').to_string());
+            if tr.state != crate::schema::TriggerState::Enabled {
+                out.push(trigger_state_sql(to, tr));
+            }
+        }
+        Change::AlterTrigger { to: i, .. } => out.push(trigger_state_sql(to, &to.triggers[*i])),
+        Change::DropTrigger { from: i } => {
+            let tr = &from.triggers[*i];
+            out.push(format!(
+                "DROP TRIGGER {} ON {}",
+                q(&tr.name),
+                table_ref(D, from, tr.table)
             ));
         }
         Change::DropView { from: i } => {

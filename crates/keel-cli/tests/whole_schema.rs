@@ -1,0 +1,108 @@
+//! Functions and triggers are part of what keel compares (issue #15): a body replaced by
+//! hand, a trigger disabled, added or dropped is drift; `keel drift --revert` undoes it; a
+//! history that creates them shows no drift (the shadow's replay reads the same definitions).
+#![allow(clippy::unwrap_used)]
+
+use keel_test_support::{keel, output_text, write_migration, Backend, TestDb};
+
+fn run(dir: &std::path::Path, url: &str, args: &[&str]) -> (i32, String) {
+    let o = keel(dir, url).args(args).output().unwrap();
+    (o.status.code().unwrap_or(-1), output_text(&o))
+}
+
+const PG_HISTORY: &str = r#"CREATE TABLE item (id serial PRIMARY KEY, updated timestamptz);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated := now();
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER item_touch BEFORE UPDATE ON item FOR EACH ROW EXECUTE FUNCTION touch();
+"#;
+
+#[tokio::test]
+async fn postgres_function_and_trigger_drift_is_seen_and_reverted() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write_migration(&dir.join("migrations"), "1_item", PG_HISTORY);
+    let (rc, out) = run(dir, &db.url, &["deploy"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
+    let (rc, out) = run(dir, &db.url, &["inspect"]);
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains("CREATE OR REPLACE FUNCTION touch()"), "{out}");
+    assert!(
+        out.contains("CREATE TRIGGER item_touch BEFORE UPDATE ON"),
+        "{out}"
+    );
+
+    // A body replaced by hand.
+    db.execute("CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END; $$").await;
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    assert!(
+        out.contains("replaced the definition of function `touch()`"),
+        "{out}"
+    );
+    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+    let body: i64 = db
+        .scalar("SELECT COUNT(*) FROM pg_proc WHERE proname = 'touch' AND prosrc LIKE '%now()%'")
+        .await;
+    assert_eq!(body, 1, "the history's body is back");
+
+    // A trigger disabled, another added, by hand.
+    db.execute("ALTER TABLE item DISABLE TRIGGER item_touch")
+        .await;
+    db.execute(
+        "CREATE TRIGGER item_again AFTER INSERT ON item FOR EACH ROW EXECUTE FUNCTION touch()",
+    )
+    .await;
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    assert!(
+        out.contains("trigger `item_touch` on `item` is now disabled"),
+        "{out}"
+    );
+    assert!(out.contains("item_again"), "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+
+    // Dropped by hand: recorded into the history instead.
+    db.execute("DROP TRIGGER item_touch ON item").await;
+    let (rc, out) = run(dir, &db.url, &["drift", "--record", "drop_touch"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+}
+
+#[tokio::test]
+async fn sqlite_trigger_drift_is_seen_and_reverted() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write_migration(
+        &dir.join("migrations"),
+        "1_item",
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER, seen TEXT);\nCREATE TRIGGER item_seen AFTER UPDATE OF n ON item\nBEGIN\n  UPDATE item SET seen = 'yes' WHERE id = NEW.id;\nEND;\n",
+    );
+    let (rc, out) = run(dir, &db.url, &["deploy"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+    db.execute("CREATE TRIGGER by_hand AFTER INSERT ON item BEGIN SELECT 1; END")
+        .await;
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    assert!(out.contains("added trigger `by_hand` on `item`"), "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+}

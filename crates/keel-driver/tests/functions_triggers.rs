@@ -1,0 +1,206 @@
+//! Functions, procedures and triggers (issue #15): read from the catalog, compared by their
+//! definition as the database prints it, and recreated from the model — round trip on the real
+//! servers: apply diff(A, B) to A, introspect, get B.
+#![allow(clippy::unwrap_used)]
+
+use keel_core::schema::diff::diff;
+use keel_core::schema::plan::Change;
+use keel_core::schema::render::render;
+use keel_core::schema::{Schema, TriggerState};
+use keel_core::Dialect;
+use keel_test_support::{Backend, TestDb};
+
+async fn introspect(db: &TestDb) -> Schema {
+    let mut driver = keel_driver::connect(&db.url).await.unwrap();
+    let schema = driver.introspect().await.unwrap();
+    driver.close().await;
+    schema
+}
+
+/// Runs each statement of `plan` from `from` to `to` on `db`, then requires `to`.
+async fn apply_and_compare(db: &TestDb, dialect: Dialect, from: &Schema, to: &Schema) {
+    let plan = diff(dialect, from, to);
+    // One script, one session (as keel runs a migration): session settings hold across it.
+    let script = render(&plan).unwrap().join(";\n");
+    if !script.is_empty() {
+        db.execute(&script).await;
+    }
+    let live = introspect(db).await;
+    let left = diff(dialect, &live, to);
+    assert!(
+        left.is_empty(),
+        "after applying the plan: {:?}",
+        keel_core::schema::summary::summarize(&left)
+    );
+}
+
+const PG: &str = r#"
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE SCHEMA other;
+CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' || floor(random() * 1000)::text $$;
+CREATE TABLE item (
+    id serial PRIMARY KEY,
+    code text NOT NULL DEFAULT next_code(),
+    updated timestamptz
+);
+CREATE TABLE child (id int PRIMARY KEY, item_id int REFERENCES item (id));
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.updated := now();
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER item_touch BEFORE UPDATE ON item FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER item_audit AFTER INSERT ON item FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE item DISABLE TRIGGER item_audit;
+CREATE FUNCTION pick(a integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT a';
+CREATE FUNCTION pick(a text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT a';
+CREATE PROCEDURE cleanup(days integer) LANGUAGE sql AS $$ DELETE FROM child WHERE id < days $$;
+CREATE FUNCTION other.helper() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+CREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE parted_2026 PARTITION OF parted FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TRIGGER parted_touch BEFORE UPDATE ON parted FOR EACH ROW EXECUTE FUNCTION touch();
+"#;
+
+#[tokio::test]
+async fn postgres_functions_and_triggers_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.execute(PG).await;
+    let s = introspect(&db).await;
+    let names: Vec<(Option<&str>, &str, &str, bool)> = s
+        .functions
+        .iter()
+        .map(|f| {
+            (
+                f.namespace.as_deref(),
+                f.name.as_str(),
+                f.arguments.as_str(),
+                f.procedure,
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (None, "cleanup", "IN days integer", true),
+            (None, "next_code", "", false),
+            (None, "pick", "a integer", false),
+            (None, "pick", "a text", false),
+            (None, "touch", "", false),
+            (Some("other"), "helper", "", false),
+        ],
+        "extension functions (citext) are not the user's"
+    );
+    let touch = s.functions.iter().find(|f| f.name == "touch").unwrap();
+    assert!(
+        touch
+            .definition
+            .starts_with("CREATE OR REPLACE FUNCTION touch()"),
+        "the current schema is not named: {}",
+        touch.definition
+    );
+    let helper = s.functions.iter().find(|f| f.name == "helper").unwrap();
+    assert!(helper
+        .definition
+        .starts_with("CREATE OR REPLACE FUNCTION other.helper()"));
+    // Foreign-key triggers are internal; a partition's clone of its parent's trigger is the
+    // parent's.
+    let triggers: Vec<(String, &str, TriggerState)> = s
+        .triggers
+        .iter()
+        .map(|t| (s.table_name(t.table), t.name.as_str(), t.state))
+        .collect();
+    assert_eq!(
+        triggers,
+        [
+            ("item".to_string(), "item_audit", TriggerState::Disabled),
+            ("item".to_string(), "item_touch", TriggerState::Enabled),
+            ("parted".to_string(), "parted_touch", TriggerState::Enabled),
+        ]
+    );
+
+    // Round trip: the model's creation script builds the same schema in an empty database.
+    let empty = TestDb::new(Backend::Postgres).await;
+    empty.execute("CREATE EXTENSION IF NOT EXISTS citext").await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Postgres, &base, &s).await;
+
+    // A body replaced by hand, a trigger enabled, one dropped: each a change, and the plan
+    // back restores the original.
+    db.execute(
+        "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END; $$",
+    )
+    .await;
+    db.execute("ALTER TABLE item ENABLE TRIGGER item_audit")
+        .await;
+    db.execute("DROP TRIGGER item_touch ON item").await;
+    db.execute(
+        "CREATE TRIGGER child_touch BEFORE UPDATE ON child FOR EACH ROW EXECUTE FUNCTION touch()",
+    )
+    .await;
+    let changed = introspect(&db).await;
+    let plan = diff(Dialect::Postgres, &s, &changed);
+    let kinds: Vec<&str> = plan.changes.iter().map(Change::kind).collect();
+    for k in [
+        "replace_function",
+        "create_trigger",
+        "alter_trigger",
+        "drop_trigger",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    apply_and_compare(&db, Dialect::Postgres, &changed, &s).await;
+
+    // A function dropped, and one turned from a function into a procedure of the same name.
+    let before = introspect(&db).await;
+    db.execute("DROP FUNCTION pick(text)").await;
+    db.execute(
+        "DROP FUNCTION other.helper(); CREATE PROCEDURE other.helper() LANGUAGE sql AS 'SELECT 1'",
+    )
+    .await;
+    let after = introspect(&db).await;
+    apply_and_compare(&db, Dialect::Postgres, &after, &before).await;
+}
+
+#[tokio::test]
+async fn sqlite_triggers_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER, updated TEXT)")
+        .await;
+    db.execute(
+        "CREATE TRIGGER item_touch AFTER UPDATE OF n ON item BEGIN UPDATE item SET updated = 'x;y' WHERE id = NEW.id; END",
+    )
+    .await;
+    let s = introspect(&db).await;
+    assert_eq!(s.triggers.len(), 1);
+    assert!(
+        s.triggers[0].definition.ends_with("END"),
+        "{}",
+        s.triggers[0].definition
+    );
+
+    // Round trip into an empty database.
+    let empty = TestDb::new(Backend::Sqlite).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Sqlite, &base, &s).await;
+
+    // Replaced by hand: dropped and created again; and a rebuilt table keeps its trigger.
+    db.execute("DROP TRIGGER item_touch").await;
+    db.execute("CREATE TRIGGER item_touch AFTER UPDATE ON item BEGIN SELECT 1; END")
+        .await;
+    let changed = introspect(&db).await;
+    apply_and_compare(&db, Dialect::Sqlite, &changed, &s).await;
+    let mut rebuilt = s.clone();
+    let n = rebuilt.column_id(rebuilt.triggers[0].table, "n").unwrap();
+    rebuilt.columns[n.idx()].nullable = false;
+    rebuilt.columns[n.idx()].default = Some("0".into());
+    let plan = diff(Dialect::Sqlite, &s, &rebuilt);
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| matches!(c, Change::RedefineTable { .. })),
+        "{:?}",
+        plan.changes
+    );
+    apply_and_compare(&db, Dialect::Sqlite, &s, &rebuilt).await;
+}
