@@ -729,6 +729,10 @@ struct Dump {
     owned: BTreeMap<TableKey, (TableKey, String)>,
     /// `ALTER TABLE t ALTER COLUMN c SET DEFAULT nextval('s'::regclass)`: (t, c) → s.
     nextval_defaults: BTreeMap<(TableKey, String), TableKey>,
+    /// `CREATE FUNCTION` / `CREATE PROCEDURE`, as (schema, name), sorted.
+    functions: Vec<TableKey>,
+    /// `CREATE TRIGGER name … ON t`, as ((schema, table), name), sorted.
+    triggers: Vec<(TableKey, String)>,
 }
 
 /// The canonical spelling of a type as pg_dump prints it (schema-qualified, since pg_dump
@@ -872,6 +876,17 @@ fn parse_dump(text: &str) -> Dump {
                     dump.nextval_defaults
                         .insert((key(&table), column), key(&sequence));
                 }
+            }
+        } else if let Some(rest) = line
+            .strip_prefix("CREATE FUNCTION ")
+            .or_else(|| line.strip_prefix("CREATE PROCEDURE "))
+        {
+            dump.functions.push(key(&qualified_name(rest).0));
+        } else if let Some(rest) = line.strip_prefix("CREATE TRIGGER ") {
+            let (name, rest) = identifier(rest);
+            if let Some(at) = rest.find(" ON ") {
+                let (parts, _) = qualified_name(&rest[at + 4..]);
+                dump.triggers.push((key(&parts), name));
             }
         } else if line.starts_with("CREATE INDEX ") || line.starts_with("CREATE UNIQUE INDEX ") {
             dump.indexes += 1;
@@ -1032,6 +1047,50 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
             "{id}: extensions: introspected {got_extensions:?}, dump {want_extensions:?}"
         ));
     }
+    // Functions and triggers (issue #15): the same as the dump's, and recreated from the model
+    // they read the same again.
+    let mut want_functions = dump.functions.clone();
+    want_functions.sort();
+    let got_functions: Vec<TableKey> = s
+        .functions
+        .iter()
+        .map(|f| (schema_of(&f.namespace), f.name.clone()))
+        .collect();
+    if got_functions != want_functions {
+        problems.push(format!(
+            "{id}: functions: introspected {got_functions:?}, dump {want_functions:?}"
+        ));
+    }
+    let mut want_triggers = dump.triggers.clone();
+    want_triggers.sort();
+    let mut got_triggers: Vec<(TableKey, String)> = s
+        .triggers
+        .iter()
+        .map(|t| {
+            let table = s.table(t.table);
+            (
+                (schema_of(&table.namespace), table.name.clone()),
+                t.name.clone(),
+            )
+        })
+        .collect();
+    got_triggers.sort();
+    if got_triggers != want_triggers {
+        problems.push(format!(
+            "{id}: triggers: introspected {got_triggers:?}, dump {want_triggers:?}"
+        ));
+    }
+    if !s.functions.is_empty() || !s.triggers.is_empty() {
+        let copy = TestDb::new(Backend::Postgres).await;
+        let script = s.creation_script(keel_core::Dialect::Postgres).unwrap();
+        copy.execute(&script).await;
+        let again = introspect(&copy).await;
+        if again.functions != s.functions || again.triggers != s.triggers {
+            problems.push(format!(
+                "{id}: functions or triggers differ after recreating the schema from the model"
+            ));
+        }
+    }
     let pks = s.tables.iter().filter(|t| t.primary_key.is_some()).count();
     let counts = [
         (
@@ -1052,7 +1111,8 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
     println!(
         "{id}: {files} files applied in {applied_ms} ms; introspected in {introspect_ms} ms: \
          {} tables, {} columns ({} serial), {} indexes + {pks} primary keys, {} foreign keys, \
-         {} checks, {} enums, {} sequences, {} views, {} extensions; {} mismatches",
+         {} checks, {} enums, {} sequences, {} views, {} extensions, {} functions, {} triggers; \
+         {} mismatches",
         s.tables.len(),
         s.columns.len(),
         got_serial.len(),
@@ -1063,6 +1123,8 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
         s.sequences.len(),
         s.views.len(),
         s.extensions.len(),
+        s.functions.len(),
+        s.triggers.len(),
         problems.len()
     );
     problems
