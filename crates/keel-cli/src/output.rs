@@ -128,6 +128,30 @@ pub(crate) fn invalid_index_lines(invalid: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// How a plan's statements run, in words: `in_transaction` (`in one transaction`, `… with
+/// the ledger write`), or `statement by statement: WHY`.
+pub(crate) fn how_it_runs(step_by_step: Option<&str>, in_transaction: &str) -> String {
+    match step_by_step {
+        None => in_transaction.to_string(),
+        Some(why) => format!("statement by statement: {why}"),
+    }
+}
+
+/// A plan of statements as repair, execute and drift --revert print it: `header:`, the
+/// statements, then what they drop.
+pub(crate) fn print_statements(header: &str, statements: &[String], losses: &[keel::Loss]) {
+    out!("{header}:");
+    if statements.is_empty() {
+        out!("  (no SQL)");
+    }
+    for s in statements {
+        out!("{s};");
+    }
+    for l in losses {
+        out!("  drops {l}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape_controls;

@@ -47,23 +47,8 @@ pub(crate) fn confirmer(
 
 /// The plan: where the statements come from, how they run, the statements, what they drop.
 pub(crate) fn print_plan(p: &ExecutePlan) {
-    out!(
-        "{} ({}):",
-        p.source,
-        match &p.step_by_step {
-            None => "in one transaction".to_string(),
-            Some(why) => format!("statement by statement: {why}"),
-        }
-    );
-    if p.statements.is_empty() {
-        out!("  (no SQL)");
-    }
-    for s in &p.statements {
-        out!("{s};");
-    }
-    for l in &p.losses {
-        out!("  drops {l}");
-    }
+    let how = crate::output::how_it_runs(p.step_by_step.as_deref(), "in one transaction");
+    crate::output::print_statements(&format!("{} ({how})", p.source), &p.statements, &p.losses);
 }
 
 /// The last lines: what ran, and what was checked (never "verified" for a script keel

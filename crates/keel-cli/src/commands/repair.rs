@@ -70,22 +70,14 @@ fn print_plan(p: &RepairPlan) {
     for c in &p.diagnosis.causes {
         out!("  cause: {c}");
     }
-    out!(
-        "repair ({}, {}):",
-        p.source,
-        match &p.step_by_step {
-            None => "in one transaction with the ledger write".to_string(),
-            Some(why) => format!("statement by statement: {why}"),
-        }
+    let how = crate::output::how_it_runs(
+        p.step_by_step.as_deref(),
+        "in one transaction with the ledger write",
     );
-    if p.statements.is_empty() {
-        out!("  (no SQL)");
-    }
-    for s in &p.statements {
-        out!("{s};");
-    }
-    for l in &p.losses {
-        out!("  drops {l}");
-    }
+    crate::output::print_statements(
+        &format!("repair ({}, {how})", p.source),
+        &p.statements,
+        &p.losses,
+    );
     out!("then: {}", p.ledger);
 }

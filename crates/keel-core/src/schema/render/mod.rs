@@ -167,6 +167,36 @@ pub(crate) fn default_sql(d: Dialect, expr: &str) -> String {
     }
 }
 
+/// MySQL and SQLite: a trigger is created from its statement and dropped by name; functions
+/// and a trigger's enabled state are PostgreSQL's (unsupported here).
+///
+/// # Errors
+/// [`RenderError::Unsupported`] for a function change or a trigger state change.
+pub(crate) fn plain_trigger(
+    d: Dialect,
+    plan: &Plan,
+    c: &super::plan::Change,
+    out: &mut Vec<String>,
+) -> Result<(), RenderError> {
+    use super::plan::Change;
+    match c {
+        Change::CreateTrigger { to: i } => out.push(
+            plan.to.triggers[*i]
+                .definition
+                .trim_end()
+                .trim_end_matches(';')
+                .to_string(),
+        ),
+        Change::DropTrigger { from: i } => out.push(format!(
+            "DROP TRIGGER {}",
+            quote(d, &plan.from.triggers[*i].name)
+        )),
+        Change::AlterTrigger { .. } => return Err(unsupported(d, "disable a trigger")),
+        _ => return Err(unsupported(d, "manage functions")),
+    }
+    Ok(())
+}
+
 pub(crate) fn unsupported(d: Dialect, what: &str) -> RenderError {
     RenderError::Unsupported {
         dialect: d,

@@ -101,18 +101,10 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         }
         Change::CreateFunction { .. }
         | Change::ReplaceFunction { .. }
-        | Change::DropFunction { .. } => return Err(unsupported(D, "manage functions")),
-        Change::AlterTrigger { .. } => return Err(unsupported(D, "disable a trigger")),
-        Change::CreateTrigger { to: i } => out.push(
-            to.triggers[*i]
-                .definition
-                .trim_end()
-                .trim_end_matches(';')
-                .to_string(),
-        ),
-        Change::DropTrigger { from: i } => {
-            out.push(format!("DROP TRIGGER {}", q(&from.triggers[*i].name)))
-        }
+        | Change::DropFunction { .. }
+        | Change::AlterTrigger { .. }
+        | Change::CreateTrigger { .. }
+        | Change::DropTrigger { .. } => super::plain_trigger(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];
