@@ -106,3 +106,33 @@ async fn sqlite_trigger_drift_is_seen_and_reverted() {
     let (rc, out) = run(dir, &db.url, &["drift"]);
     assert_eq!(rc, 0, "{out}");
 }
+
+#[tokio::test]
+async fn mysql_trigger_drift_is_seen_and_reverted() {
+    let db = TestDb::new(Backend::Mysql).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write_migration(
+        &dir.join("migrations"),
+        "1_item",
+        "CREATE TABLE item (id INT PRIMARY KEY, n INT);\nCREATE TRIGGER item_floor BEFORE UPDATE ON item FOR EACH ROW\nBEGIN\n  IF NEW.n < 0 THEN\n    SET NEW.n = 0;\n  END IF;\nEND;\n",
+    );
+    let (rc, out) = run(dir, &db.url, &["deploy"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
+    db.execute("CREATE TRIGGER by_hand BEFORE INSERT ON item FOR EACH ROW SET NEW.n = 1")
+        .await;
+    db.execute("DROP TRIGGER item_floor").await;
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    assert!(out.contains("added trigger `by_hand` on `item`"), "{out}");
+    assert!(
+        out.contains("dropped trigger `item_floor` on `item`"),
+        "{out}"
+    );
+    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+}

@@ -204,3 +204,35 @@ async fn sqlite_triggers_are_read_and_recreated() {
     );
     apply_and_compare(&db, Dialect::Sqlite, &s, &rebuilt).await;
 }
+
+#[tokio::test]
+async fn mysql_triggers_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Mysql).await;
+    db.execute("CREATE TABLE item (id INT PRIMARY KEY, n INT, seen VARCHAR(10))")
+        .await;
+    db.execute("CREATE TRIGGER item_seen BEFORE UPDATE ON item FOR EACH ROW SET NEW.seen = 'yes'")
+        .await;
+    db.execute(
+        "CREATE TRIGGER item_more BEFORE UPDATE ON item FOR EACH ROW BEGIN\n  IF NEW.n < 0 THEN SET NEW.n = 0; END IF;\nEND",
+    )
+    .await;
+    let s = introspect(&db).await;
+    let names: Vec<&str> = s.triggers.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["item_seen", "item_more"], "in firing order");
+    assert_eq!(
+        s.triggers[0].definition,
+        "CREATE TRIGGER `item_seen` BEFORE UPDATE ON `item` FOR EACH ROW SET NEW.seen = 'yes'"
+    );
+    let empty = TestDb::new(Backend::Mysql).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Mysql, &base, &s).await;
+    assert_eq!(introspect(&empty).await.triggers, s.triggers);
+    // Replaced by hand: dropped and created again.
+    db.execute("DROP TRIGGER item_seen").await;
+    db.execute("CREATE TRIGGER item_seen BEFORE UPDATE ON item FOR EACH ROW SET NEW.seen = 'no'")
+        .await;
+    let changed = introspect(&db).await;
+    let plan = diff(Dialect::Mysql, &s, &changed);
+    let kinds: Vec<&str> = plan.changes.iter().map(Change::kind).collect();
+    assert_eq!(kinds, ["drop_trigger", "create_trigger"]);
+}

@@ -18,7 +18,7 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
             "grants, ownership and settings",
         ],
         Dialect::Mysql => &[
-            "triggers, stored procedures and functions, events",
+            "stored procedures and functions, events",
             "ON UPDATE CURRENT_TIMESTAMP, invisible columns",
             "fulltext and spatial indexes",
             "table options (engine, charset, collation)",

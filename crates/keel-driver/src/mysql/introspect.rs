@@ -25,7 +25,7 @@ use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, ForeignKey, Generated, Index,
-    IndexColumn, IndexPart, PrimaryKey, Schema, TableId, View,
+    IndexColumn, IndexPart, PrimaryKey, Schema, TableId, Trigger, TriggerState, View,
 };
 use keel_core::Dialect;
 use sqlx::mysql::{MySqlConnection, MySqlRow};
@@ -41,6 +41,7 @@ const FOREIGN_KEYS: &str = include_str!("introspect/foreign_keys.sql");
 const CHECKS: &str = include_str!("introspect/checks.sql");
 const CHECKS_JOINED: &str = include_str!("introspect/checks_joined.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
+const TRIGGERS: &str = include_str!("introspect/triggers.sql");
 
 /// What the server is, and which catalog columns it has.
 struct Server {
@@ -51,7 +52,7 @@ struct Server {
     checks_have_table: bool,
 }
 
-/// Reads the schema of the current database (7 queries, and one multi-statement `SHOW CREATE
+/// Reads the schema of the current database (8 queries, and one multi-statement `SHOW CREATE
 /// TABLE` request when it has secondary indexes).
 ///
 /// # Errors
@@ -267,6 +268,32 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
             name,
             definition: definition.unwrap_or_default().replace(&qualifier, ""),
             materialized: false,
+        });
+    }
+
+    // Triggers: the statement rebuilt from its parts, names quoted, the body as written with
+    // this database's name dropped (as for views). A trigger of a table not in the model (the
+    // ledger) is left out.
+    for r in fetch(conn, sqlx::query(TRIGGERS)).await? {
+        let name: String = get(&r, 0)?;
+        let table: String = get(&r, 1)?;
+        let Some(id) = b.schema.table_id(None, &table) else {
+            continue;
+        };
+        let timing: String = get(&r, 2)?;
+        let event: String = get(&r, 3)?;
+        let body: Option<String> = get(&r, 4)?;
+        let q = |n: &str| format!("`{}`", n.replace('`', "``"));
+        b.schema.triggers.push(Trigger {
+            table: id,
+            definition: format!(
+                "CREATE TRIGGER {} {timing} {event} ON {} FOR EACH ROW {}",
+                q(&name),
+                q(&table),
+                body.unwrap_or_default().replace(&qualifier, "").trim()
+            ),
+            name,
+            state: TriggerState::Enabled,
         });
     }
 
