@@ -74,6 +74,23 @@ async fn postgres_function_and_trigger_drift_is_seen_and_reverted() {
     let (rc, out) = run(dir, &db.url, &["drift"]);
     assert_eq!(rc, 0, "{out}");
 
+    // Row-level security turned on and a policy added by hand (a Supabase dashboard does it).
+    db.execute("ALTER TABLE item ENABLE ROW LEVEL SECURITY")
+        .await;
+    db.execute("CREATE POLICY item_read ON item FOR SELECT USING (true)")
+        .await;
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    assert!(
+        out.contains("row-level security of `item` is now enabled"),
+        "{out}"
+    );
+    assert!(out.contains("added policy `item_read` on `item`"), "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+
     // Dropped by hand: recorded into the history instead.
     db.execute("DROP TRIGGER item_touch ON item").await;
     let (rc, out) = run(dir, &db.url, &["drift", "--record", "drop_touch"]);

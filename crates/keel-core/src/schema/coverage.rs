@@ -9,7 +9,6 @@ use crate::Dialect;
 pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
     match dialect {
         Dialect::Postgres => &[
-            "row-level security and policies",
             "domains and composite types",
             "partitioning (partitions read as tables)",
             "exclusion constraints, NOT VALID, NULLS NOT DISTINCT, index storage parameters",

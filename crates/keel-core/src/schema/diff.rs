@@ -179,6 +179,7 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
     }
     diff_functions(from, to, &mut changes);
     diff_triggers(from, to, &mut changes);
+    diff_row_security(from, to, &mut changes);
     changes.sort_by_key(Change::rank);
     Plan {
         dialect,
@@ -256,6 +257,57 @@ fn diff_triggers(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
             .any(|g| g.table == tt && g.name == tr.name)
         {
             changes.push(Change::DropTrigger { from: i });
+        }
+    }
+}
+
+/// Row-level security and policies (PostgreSQL), by table name: the table's flags set when
+/// they differ (a new table's when it has any), a policy whose parts differ dropped and
+/// created again.
+fn diff_row_security(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
+    let old_table = |id: TableId| {
+        let t = to.table(id);
+        from.table_id(t.namespace.as_deref(), &t.name)
+    };
+    for (i, _) in to.tables.iter().enumerate() {
+        let id = TableId(i as u32);
+        let was = old_table(id).map_or((false, false), |f| from.row_security_of(f));
+        if to.row_security_of(id) != was {
+            changes.push(Change::AlterRowSecurity { table: id });
+        }
+    }
+    for (i, p) in to.policies.iter().enumerate() {
+        let old = old_table(p.table).and_then(|ft| {
+            from.policies
+                .iter()
+                .position(|q| q.table == ft && q.name == p.name)
+        });
+        match old {
+            None => changes.push(Change::CreatePolicy { to: i }),
+            Some(fi)
+                if from.policies[fi]
+                    != (super::Policy {
+                        table: from.policies[fi].table,
+                        ..p.clone()
+                    }) =>
+            {
+                changes.push(Change::DropPolicy { from: fi });
+                changes.push(Change::CreatePolicy { to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, p) in from.policies.iter().enumerate() {
+        let t = from.table(p.table);
+        let Some(tt) = to.table_id(t.namespace.as_deref(), &t.name) else {
+            continue;
+        };
+        if !to
+            .policies
+            .iter()
+            .any(|q| q.table == tt && q.name == p.name)
+        {
+            changes.push(Change::DropPolicy { from: i });
         }
     }
 }

@@ -62,6 +62,12 @@ pub struct Schema {
     /// Triggers (PostgreSQL, SQLite), by (table, name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    /// PostgreSQL: the tables with row-level security enabled or forced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_security: Vec<RowSecurity>,
+    /// PostgreSQL row-level security policies, by (table, name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
 }
 
 /// A table.
@@ -329,6 +335,49 @@ pub struct Trigger {
     pub state: TriggerState,
 }
 
+/// PostgreSQL row-level security on a table (`ALTER TABLE … ENABLE` / `FORCE ROW LEVEL
+/// SECURITY`); a table without an entry has neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RowSecurity {
+    /// The table.
+    pub table: TableId,
+    /// `ENABLE ROW LEVEL SECURITY` (`relrowsecurity`).
+    pub enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY`: the owner is subject to the policies too
+    /// (`relforcerowsecurity`).
+    pub forced: bool,
+}
+
+/// A PostgreSQL row-level security policy (`CREATE POLICY`), its expressions as the server
+/// prints them (`pg_get_expr`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    /// The table.
+    pub table: TableId,
+    /// Name.
+    pub name: String,
+    /// `AS PERMISSIVE` (else `RESTRICTIVE`).
+    pub permissive: bool,
+    /// `FOR ALL | SELECT | INSERT | UPDATE | DELETE`.
+    pub command: String,
+    /// `TO …`: `PUBLIC`, or the role names quoted and sorted, comma-separated.
+    pub roles: String,
+    /// `USING (…)`.
+    pub using: Option<String>,
+    /// `WITH CHECK (…)`.
+    pub with_check: Option<String>,
+}
+
+impl Schema {
+    /// The row-level security of `table`: (enabled, forced).
+    pub fn row_security_of(&self, table: TableId) -> (bool, bool) {
+        self.row_security
+            .iter()
+            .find(|r| r.table == table)
+            .map_or((false, false), |r| (r.enabled, r.forced))
+    }
+}
+
 /// A view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct View {
@@ -412,6 +461,8 @@ impl Schema {
             && self.views.is_empty()
             && self.functions.is_empty()
             && self.triggers.is_empty()
+            && self.policies.is_empty()
+            && self.row_security.is_empty()
             && self.extensions.is_empty()
     }
 
@@ -568,6 +619,19 @@ impl Schema {
                 out.triggers.push(Trigger {
                     table: t,
                     ..tr.clone()
+                });
+            }
+        }
+        for r in &self.row_security {
+            if let Some(t) = table_map[r.table.idx()] {
+                out.row_security.push(RowSecurity { table: t, ..*r });
+            }
+        }
+        for p in &self.policies {
+            if let Some(t) = table_map[p.table.idx()] {
+                out.policies.push(Policy {
+                    table: t,
+                    ..p.clone()
                 });
             }
         }

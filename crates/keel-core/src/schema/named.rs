@@ -11,8 +11,8 @@ use serde::Serialize;
 /// The object fields are present only where the change has one: `schema` (the table's or
 /// object's PostgreSQL schema, when it has one), `table`, `column`, `index`, `constraint`
 /// (a primary key, foreign key or check constraint; `null` when it has no name), and `object`
-/// for an enum, sequence, view, extension, schema, function or trigger (a trigger also has
-/// its `table`).
+/// for an enum, sequence, view, extension, schema, function, trigger or policy (a trigger or
+/// policy also has its `table`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedChange {
     /// The kind, snake_case: `create_table`, `add_column`, `drop_index`, … (the names of
@@ -185,6 +185,15 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
             table(n, from, from.triggers[*i].table);
             n.object = Some(from.triggers[*i].name.clone());
         }
+        Change::AlterRowSecurity { table: t } => table(n, to, *t),
+        Change::CreatePolicy { to: i } => {
+            table(n, to, to.policies[*i].table);
+            n.object = Some(to.policies[*i].name.clone());
+        }
+        Change::DropPolicy { from: i } => {
+            table(n, from, from.policies[*i].table);
+            n.object = Some(from.policies[*i].name.clone());
+        }
     }
 }
 
@@ -298,6 +307,9 @@ mod tests {
             Change::CreateTrigger { to: 0 },
             Change::AlterTrigger { from: 0, to: 0 },
             Change::DropTrigger { from: 0 },
+            Change::AlterRowSecurity { table: t },
+            Change::CreatePolicy { to: 0 },
+            Change::DropPolicy { from: 0 },
         ];
         for c in &all {
             assert_eq!(serde_json::to_value(c).unwrap()["change"], c.kind());

@@ -65,6 +65,8 @@ pub enum Change {
     ReplaceFunction { from: usize, to: usize },
     /// Triggers before their tables and functions are dropped.
     DropTrigger { from: usize },
+    /// Policies before the columns and functions their expressions use.
+    DropPolicy { from: usize },
     /// Views before the tables and columns they read are dropped or changed.
     DropView { from: usize },
     /// Foreign keys before the tables and columns they point to.
@@ -101,12 +103,17 @@ pub enum Change {
     AddCheck { to: usize },
     /// Comments on tables.
     AlterTableComment { from: TableId, to: TableId },
+    /// Row-level security of a table of [`Plan::to`] set to what it has there (enabled or
+    /// not, forced or not).
+    AlterRowSecurity { table: TableId },
     /// Views after the tables they read.
     CreateView { to: usize },
     /// Triggers after their tables and functions.
     CreateTrigger { to: usize },
     /// A trigger enabled or disabled.
     AlterTrigger { from: usize, to: usize },
+    /// Policies after their tables, columns and functions.
+    CreatePolicy { to: usize },
     /// Functions after the triggers and defaults that called them are gone, before the
     /// types their signatures use.
     DropFunction { from: usize },
@@ -132,30 +139,33 @@ impl Change {
             Change::CreateFunction { .. } => 4,
             Change::ReplaceFunction { .. } => 5,
             Change::DropTrigger { .. } => 6,
-            Change::DropView { .. } => 7,
-            Change::DropForeignKey { .. } => 8,
-            Change::DropIndex { .. } => 9,
-            Change::DropCheck { .. } => 10,
-            Change::DropPrimaryKey { .. } => 11,
-            Change::DropTable { .. } => 12,
-            Change::CreateTable { .. } => 13,
-            Change::RedefineTable { .. } => 14,
-            Change::AddColumn { .. } => 15,
-            Change::AlterColumn { .. } => 16,
-            Change::DropColumn { .. } => 17,
-            Change::AddPrimaryKey { .. } => 18,
-            Change::CreateIndex { .. } => 19,
-            Change::AddForeignKey { .. } => 20,
-            Change::AddCheck { .. } => 21,
-            Change::AlterTableComment { .. } => 22,
-            Change::CreateView { .. } => 23,
-            Change::CreateTrigger { .. } => 24,
-            Change::AlterTrigger { .. } => 25,
-            Change::DropFunction { .. } => 26,
-            Change::DropEnum { .. } => 27,
-            Change::DropSequence { .. } => 28,
-            Change::DropExtension { .. } => 29,
-            Change::DropNamespace { .. } => 30,
+            Change::DropPolicy { .. } => 7,
+            Change::DropView { .. } => 8,
+            Change::DropForeignKey { .. } => 9,
+            Change::DropIndex { .. } => 10,
+            Change::DropCheck { .. } => 11,
+            Change::DropPrimaryKey { .. } => 12,
+            Change::DropTable { .. } => 13,
+            Change::CreateTable { .. } => 14,
+            Change::RedefineTable { .. } => 15,
+            Change::AddColumn { .. } => 16,
+            Change::AlterColumn { .. } => 17,
+            Change::DropColumn { .. } => 18,
+            Change::AddPrimaryKey { .. } => 19,
+            Change::CreateIndex { .. } => 20,
+            Change::AddForeignKey { .. } => 21,
+            Change::AddCheck { .. } => 22,
+            Change::AlterTableComment { .. } => 23,
+            Change::AlterRowSecurity { .. } => 24,
+            Change::CreateView { .. } => 25,
+            Change::CreateTrigger { .. } => 26,
+            Change::AlterTrigger { .. } => 27,
+            Change::CreatePolicy { .. } => 28,
+            Change::DropFunction { .. } => 29,
+            Change::DropEnum { .. } => 30,
+            Change::DropSequence { .. } => 31,
+            Change::DropExtension { .. } => 32,
+            Change::DropNamespace { .. } => 33,
         }
     }
 
@@ -170,6 +180,7 @@ impl Change {
             Change::CreateFunction { .. } => "create_function",
             Change::ReplaceFunction { .. } => "replace_function",
             Change::DropTrigger { .. } => "drop_trigger",
+            Change::DropPolicy { .. } => "drop_policy",
             Change::DropView { .. } => "drop_view",
             Change::DropForeignKey { .. } => "drop_foreign_key",
             Change::DropIndex { .. } => "drop_index",
@@ -186,9 +197,11 @@ impl Change {
             Change::AddForeignKey { .. } => "add_foreign_key",
             Change::AddCheck { .. } => "add_check",
             Change::AlterTableComment { .. } => "alter_table_comment",
+            Change::AlterRowSecurity { .. } => "alter_row_security",
             Change::CreateView { .. } => "create_view",
             Change::CreateTrigger { .. } => "create_trigger",
             Change::AlterTrigger { .. } => "alter_trigger",
+            Change::CreatePolicy { .. } => "create_policy",
             Change::DropFunction { .. } => "drop_function",
             Change::DropEnum { .. } => "drop_enum",
             Change::DropSequence { .. } => "drop_sequence",

@@ -217,6 +217,42 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             Change::AlterTableComment { to: t, .. } => {
                 format!("changed the comment of `{}`", to.table_name(*t))
             }
+            Change::AlterRowSecurity { table } => {
+                let (enabled, forced) = to.row_security_of(*table);
+                format!(
+                    "row-level security of `{}` is now {}{}",
+                    to.table_name(*table),
+                    if enabled { "enabled" } else { "disabled" },
+                    if forced {
+                        ", forced on the owner too"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Change::CreatePolicy { to: i } => {
+                let p = &to.policies[*i];
+                format!(
+                    "added policy `{}` on `{}` ({} {} to {})",
+                    p.name,
+                    to.table_name(p.table),
+                    if p.permissive {
+                        "permissive"
+                    } else {
+                        "restrictive"
+                    },
+                    p.command,
+                    p.roles
+                )
+            }
+            Change::DropPolicy { from: i } => {
+                let p = &from.policies[*i];
+                format!(
+                    "dropped policy `{}` on `{}`",
+                    p.name,
+                    from.table_name(p.table)
+                )
+            }
             Change::CreateFunction { to: i } => {
                 format!("added {}", function_name(&to.functions[*i]))
             }

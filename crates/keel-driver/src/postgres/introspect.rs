@@ -19,8 +19,8 @@ use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Extension, ForeignKey,
-    Function, Generated, Index, IndexColumn, IndexPart, PrimaryKey, Schema, Sequence, TableId,
-    Trigger, TriggerState, View,
+    Function, Generated, Index, IndexColumn, IndexPart, Policy, PrimaryKey, RowSecurity, Schema,
+    Sequence, TableId, Trigger, TriggerState, View,
 };
 use keel_core::Dialect;
 use sqlx::postgres::types::Oid;
@@ -42,6 +42,7 @@ const EXTENSIONS: &str = include_str!("introspect/extensions.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
 const FUNCTIONS: &str = include_str!("introspect/functions.sql");
 const TRIGGERS: &str = include_str!("introspect/triggers.sql");
+const POLICIES: &str = include_str!("introspect/policies.sql");
 const JIT_OFF: &str = include_str!("introspect/jit_off.sql");
 const JIT_RESTORE: &str = include_str!("introspect/jit_restore.sql");
 
@@ -106,6 +107,7 @@ async fn read(conn: &mut PgConnection, require_current: bool) -> Result<Schema, 
     read_views(conn, &namespaces, &mut schema).await?;
     read_functions(conn, &namespaces, &mut schema).await?;
     read_triggers(conn, &ids, &mut schema).await?;
+    read_policies(conn, &ids, &mut schema).await?;
     Ok(schema)
 }
 
@@ -204,14 +206,24 @@ async fn read_tables(
         .bind(namespaces.oids())
         .bind(ledger_tables());
     let rows = fetch(conn, TABLES, query).await?;
-    let [oid, namespace, name, comment] =
-        positions(&rows, ["oid", "namespace", "name", "comment"])?;
+    let [oid, namespace, name, comment, row_security, force_row_security] = positions(
+        &rows,
+        [
+            "oid",
+            "namespace",
+            "name",
+            "comment",
+            "row_security",
+            "force_row_security",
+        ],
+    )?;
     let mut tables = Vec::with_capacity(rows.len());
     for row in &rows {
         let namespace = namespaces.of(at(row, namespace)?);
         let name: String = at(row, name)?;
         let comment: Option<String> = at(row, comment)?;
-        tables.push((namespace, name, at::<Oid>(row, oid)?, comment));
+        let security: (bool, bool) = (at(row, row_security)?, at(row, force_row_security)?);
+        tables.push((namespace, name, at::<Oid>(row, oid)?, comment, security));
     }
     tables.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let mut ids = Ids {
@@ -219,9 +231,16 @@ async fn read_tables(
         table_oids: Vec::with_capacity(tables.len()),
         columns: Vec::new(),
     };
-    for (namespace, name, oid, comment) in tables {
+    for (namespace, name, oid, comment, (enabled, forced)) in tables {
         let id = schema.push_table(namespace, name);
         schema.tables[id.idx()].comment = comment;
+        if enabled || forced {
+            schema.row_security.push(RowSecurity {
+                table: id,
+                enabled,
+                forced,
+            });
+        }
         ids.tables.insert(oid, id);
         ids.table_oids.push(oid);
     }
@@ -598,6 +617,47 @@ async fn read_triggers(
     }
     schema
         .triggers
+        .sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
+    Ok(())
+}
+
+/// Row-level security policies of the tables read, by (table, name).
+async fn read_policies(
+    conn: &mut PgConnection,
+    ids: &Ids,
+    schema: &mut Schema,
+) -> Result<(), DriverError> {
+    let query = sqlx::query(POLICIES).bind(ids.table_oids.clone());
+    let rows = fetch(conn, POLICIES, query).await?;
+    let [table_oid, name, permissive, command, roles, using, check] = positions(
+        &rows,
+        [
+            "table_oid",
+            "name",
+            "permissive",
+            "command",
+            "roles",
+            "using_expr",
+            "check_expr",
+        ],
+    )?;
+    for row in &rows {
+        let Some(table) = ids.try_table(at(row, table_oid)?) else {
+            continue;
+        };
+        let roles: Option<String> = at(row, roles)?;
+        schema.policies.push(Policy {
+            table,
+            name: at(row, name)?,
+            permissive: at(row, permissive)?,
+            command: at(row, command)?,
+            roles: roles.unwrap_or_else(|| "PUBLIC".into()),
+            using: at(row, using)?,
+            with_check: at(row, check)?,
+        });
+    }
+    schema
+        .policies
         .sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
     Ok(())
 }

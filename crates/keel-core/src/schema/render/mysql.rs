@@ -67,6 +67,9 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::AlterTrigger { .. }
         | Change::CreateTrigger { .. }
         | Change::DropTrigger { .. } => super::plain_trigger(D, plan, c, out)?,
+        Change::AlterRowSecurity { .. }
+        | Change::CreatePolicy { .. }
+        | Change::DropPolicy { .. } => return Err(unsupported(D, "manage row-level security")),
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];

@@ -303,6 +303,48 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 table_ref(D, from, tr.table)
             ));
         }
+        Change::AlterRowSecurity { table } => {
+            let (enabled, forced) = to.row_security_of(*table);
+            let t = table_ref(D, to, *table);
+            out.push(format!(
+                "ALTER TABLE {t} {} ROW LEVEL SECURITY",
+                if enabled { "ENABLE" } else { "DISABLE" }
+            ));
+            out.push(format!(
+                "ALTER TABLE {t} {} ROW LEVEL SECURITY",
+                if forced { "FORCE" } else { "NO FORCE" }
+            ));
+        }
+        Change::CreatePolicy { to: i } => {
+            let p = &to.policies[*i];
+            let mut sql = format!(
+                "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+                q(&p.name),
+                table_ref(D, to, p.table),
+                if p.permissive {
+                    "PERMISSIVE"
+                } else {
+                    "RESTRICTIVE"
+                },
+                p.command,
+                p.roles
+            );
+            if let Some(u) = &p.using {
+                sql.push_str(&format!(" USING ({u})"));
+            }
+            if let Some(c) = &p.with_check {
+                sql.push_str(&format!(" WITH CHECK ({c})"));
+            }
+            out.push(sql);
+        }
+        Change::DropPolicy { from: i } => {
+            let p = &from.policies[*i];
+            out.push(format!(
+                "DROP POLICY {} ON {}",
+                q(&p.name),
+                table_ref(D, from, p.table)
+            ));
+        }
         Change::DropView { from: i } => {
             let v = &from.views[*i];
             let kind = if v.materialized {

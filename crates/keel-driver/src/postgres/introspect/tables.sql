@@ -3,7 +3,9 @@
 SELECT c.oid,
        c.relnamespace AS namespace,
        c.relname::text AS name,
-       d.description AS comment
+       d.description AS comment,
+       c.relrowsecurity AS row_security,
+       c.relforcerowsecurity AS force_row_security
 FROM pg_catalog.pg_class c
 LEFT JOIN pg_catalog.pg_description d
        ON d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
