@@ -282,3 +282,46 @@ async fn postgres_row_security_and_policies_are_read_and_recreated() {
     }
     apply_and_compare(&db, Dialect::Postgres, &changed, &s).await;
 }
+
+#[tokio::test]
+async fn sqlite_table_options_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.execute(
+        "CREATE TABLE s (id INTEGER PRIMARY KEY, n INTEGER) STRICT;
+         CREATE TABLE w (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
+         CREATE TABLE b (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID, STRICT;
+         CREATE TABLE plain (id INTEGER PRIMARY KEY, n INTEGER);
+         INSERT INTO plain (id, n) VALUES (1, 2);",
+    )
+    .await;
+    let s = introspect(&db).await;
+    let options: Vec<(&str, Option<&str>)> = s
+        .tables
+        .iter()
+        .map(|t| (t.name.as_str(), t.options.as_deref()))
+        .collect();
+    assert_eq!(
+        options,
+        [
+            ("b", Some("WITHOUT ROWID, STRICT")),
+            ("plain", None),
+            ("s", Some("STRICT")),
+            ("w", Some("WITHOUT ROWID")),
+        ]
+    );
+    let empty = TestDb::new(Backend::Sqlite).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Sqlite, &base, &s).await;
+    // Made STRICT: only a rebuild can, and it keeps the rows.
+    let mut strict = s.clone();
+    let plain = strict.table_id(None, "plain").unwrap();
+    strict.tables[plain.idx()].options = Some("STRICT".into());
+    let plan = diff(Dialect::Sqlite, &s, &strict);
+    assert!(
+        matches!(plan.changes.as_slice(), [Change::RedefineTable { .. }]),
+        "{:?}",
+        plan.changes
+    );
+    apply_and_compare(&db, Dialect::Sqlite, &s, &strict).await;
+    assert_eq!(db.scalar("SELECT n FROM plain WHERE id = 1").await, 2);
+}

@@ -23,7 +23,7 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
             "table options (engine, charset, collation)",
             "grants and settings",
         ],
-        Dialect::Sqlite => &["STRICT, WITHOUT ROWID, DEFERRABLE, virtual tables"],
+        Dialect::Sqlite => &["DEFERRABLE foreign keys, virtual tables"],
     }
 }
 

@@ -143,10 +143,13 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
             Some(from_id) => {
                 let before = changes.len();
                 diff_table(dialect, from, to, from_id, to_id, &mut changes);
+                // SQLite's table options (STRICT, WITHOUT ROWID) are only set by CREATE TABLE.
+                let options_differ = from.table(from_id).options != t.options;
                 if dialect == Dialect::Sqlite
-                    && changes[before..]
-                        .iter()
-                        .any(|c| sqlite_needs_redefinition(c, from, to))
+                    && (options_differ
+                        || changes[before..]
+                            .iter()
+                            .any(|c| sqlite_needs_redefinition(c, from, to)))
                 {
                     // Replace the in-place changes by one rebuild; the rebuild drops the old
                     // table's indexes, so every index of the new table is created again.

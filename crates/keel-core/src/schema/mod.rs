@@ -81,6 +81,10 @@ pub struct Table {
     pub primary_key: Option<PrimaryKey>,
     /// `COMMENT ON TABLE`.
     pub comment: Option<String>,
+    /// SQLite: the table options after its definition, in SQLite's order (`WITHOUT ROWID`,
+    /// `STRICT`, `WITHOUT ROWID, STRICT`); `None` for a plain rowid table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
 }
 
 /// A primary key.
@@ -433,6 +437,7 @@ impl Schema {
             name: name.into(),
             primary_key: None,
             comment: None,
+            options: None,
         });
         TableId((self.tables.len() - 1) as u32)
     }

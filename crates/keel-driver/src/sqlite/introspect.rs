@@ -14,7 +14,7 @@
 //! declared, uppercased; foreign keys, the primary key and unique constraints are unnamed
 //! (SQLite does not keep their names), unique constraints keep the generated
 //! `sqlite_autoindex_<table>_<n>` name of their index. Not in the model: `WITHOUT ROWID`,
-//! `STRICT`, virtual tables, `DEFERRABLE` foreign keys.
+//! virtual tables, `DEFERRABLE` foreign keys.
 
 use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
@@ -48,7 +48,14 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
         let name: String = get(&r, 0)?;
         let without_rowid: i64 = get(&r, 1)?;
         let sql: Option<String> = get(&r, 2)?;
+        let strict: i64 = get(&r, 3)?;
         let id = schema.push_table(None, name.clone());
+        schema.tables[id.idx()].options = match (without_rowid != 0, strict != 0) {
+            (true, true) => Some("WITHOUT ROWID, STRICT".into()),
+            (true, false) => Some("WITHOUT ROWID".into()),
+            (false, true) => Some("STRICT".into()),
+            (false, false) => None,
+        };
         let parsed = sql.as_deref().map(parse_table).unwrap_or_default();
         for (name, expression) in &parsed.checks {
             schema.checks.push(Check {

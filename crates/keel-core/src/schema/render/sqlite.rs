@@ -78,9 +78,14 @@ fn create_table(s: &Schema, t: TableId, name: &str) -> String {
         lines.push(check_clause(D, ck));
     }
     format!(
-        "CREATE TABLE {} (\n    {}\n)",
+        "CREATE TABLE {} (\n    {}\n){}",
         q(name),
-        lines.join(",\n    ")
+        lines.join(",\n    "),
+        table
+            .options
+            .as_deref()
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default()
     )
 }
 
