@@ -325,3 +325,40 @@ async fn sqlite_table_options_are_read_and_recreated() {
     apply_and_compare(&db, Dialect::Sqlite, &s, &strict).await;
     assert_eq!(db.scalar("SELECT n FROM plain WHERE id = 1").await, 2);
 }
+
+#[tokio::test]
+async fn mysql_on_update_and_invisible_columns_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Mysql).await;
+    db.execute(
+        "CREATE TABLE item (
+            id INT PRIMARY KEY,
+            updated TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+            touched DATETIME(3) NULL ON UPDATE CURRENT_TIMESTAMP(3),
+            secret VARCHAR(10) NULL INVISIBLE
+        )",
+    )
+    .await;
+    let s = introspect(&db).await;
+    let t = s.table_id(None, "item").unwrap();
+    let of = |n: &str| s.column(s.column_id(t, n).unwrap()).clone();
+    assert_eq!(
+        of("updated").on_update.as_deref(),
+        Some("CURRENT_TIMESTAMP")
+    );
+    assert_eq!(
+        of("touched").on_update.as_deref(),
+        Some("CURRENT_TIMESTAMP(3)")
+    );
+    assert!(of("secret").invisible && !of("updated").invisible);
+    assert_eq!(of("id").on_update, None);
+    let empty = TestDb::new(Backend::Mysql).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Mysql, &base, &s).await;
+    // Changed by hand: seen, and put back.
+    db.execute("ALTER TABLE item MODIFY COLUMN touched DATETIME(3) NULL, MODIFY COLUMN secret VARCHAR(10) NULL")
+        .await;
+    let changed = introspect(&db).await;
+    let plan = diff(Dialect::Mysql, &s, &changed);
+    assert_eq!(plan.changes.len(), 2, "{:?}", plan.changes);
+    apply_and_compare(&db, Dialect::Mysql, &changed, &s).await;
+}

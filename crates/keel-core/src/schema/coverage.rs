@@ -18,7 +18,6 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
         ],
         Dialect::Mysql => &[
             "stored procedures and functions, events",
-            "ON UPDATE CURRENT_TIMESTAMP, invisible columns",
             "fulltext and spatial indexes",
             "table options (engine, charset, collation)",
             "grants and settings",

@@ -560,6 +560,7 @@ fn column_changes(a: &Column, b: &Column) -> ColumnChanges {
         generated: a.generated != b.generated,
         collation: a.collation != b.collation,
         comment: a.comment != b.comment,
+        mysql_options: a.on_update != b.on_update || a.invisible != b.invisible,
     }
 }
 

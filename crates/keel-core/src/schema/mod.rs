@@ -118,6 +118,13 @@ pub struct Column {
     pub collation: Option<String>,
     /// `COMMENT ON COLUMN` / MySQL `COMMENT`.
     pub comment: Option<String>,
+    /// MySQL/MariaDB `ON UPDATE CURRENT_TIMESTAMP[(p)]`, as `CURRENT_TIMESTAMP` or
+    /// `CURRENT_TIMESTAMP(3)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
+    /// MySQL/MariaDB `INVISIBLE`: left out of `SELECT *`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invisible: bool,
 }
 
 /// How a column is filled automatically.
@@ -483,6 +490,8 @@ impl Schema {
             generated: None,
             collation: None,
             comment: None,
+            on_update: None,
+            invisible: false,
         }
     }
 }

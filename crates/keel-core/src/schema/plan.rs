@@ -21,6 +21,8 @@ pub struct ColumnChanges {
     pub collation: bool,
     /// The comment changes.
     pub comment: bool,
+    /// MySQL's `ON UPDATE` or `INVISIBLE` changes.
+    pub mysql_options: bool,
 }
 
 impl ColumnChanges {
@@ -33,6 +35,7 @@ impl ColumnChanges {
             || self.generated
             || self.collation
             || self.comment
+            || self.mysql_options
     }
 }
 

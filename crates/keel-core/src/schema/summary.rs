@@ -150,6 +150,22 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
                 if changes.comment {
                     what.push("comment changed".into());
                 }
+                if changes.mysql_options {
+                    what.push(format!(
+                        "ON UPDATE {} → {}{}",
+                        a.on_update.as_deref().unwrap_or("none"),
+                        b.on_update.as_deref().unwrap_or("none"),
+                        if a.invisible != b.invisible {
+                            if b.invisible {
+                                ", now INVISIBLE"
+                            } else {
+                                ", now visible"
+                            }
+                        } else {
+                            ""
+                        }
+                    ));
+                }
                 format!("changed column `{}`: {}", col_name(to, b), what.join(", "))
             }
             Change::DropPrimaryKey { table } => {

@@ -118,6 +118,8 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
             generated,
             collation: collation.filter(|c| Some(c) != table_collation.as_ref()),
             comment: comment.filter(|c| !c.is_empty()),
+            on_update: on_update(&extra_lower),
+            invisible: extra_lower.split_whitespace().any(|w| w == "invisible"),
         };
         let id = b.schema.push_column(column);
         b.columns.insert((table_id, name), id);
@@ -406,6 +408,23 @@ where
     T: sqlx::Decode<'r, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
 {
     row.try_get(i).map_err(DriverError::from_sqlx)
+}
+
+/// `ON UPDATE CURRENT_TIMESTAMP[(p)]` from `EXTRA` (lowercased): MariaDB says
+/// `on update current_timestamp()` or `…(3)`, MySQL `DEFAULT_GENERATED on update
+/// CURRENT_TIMESTAMP(3)`; canonically `CURRENT_TIMESTAMP` or `CURRENT_TIMESTAMP(3)`.
+fn on_update(extra: &str) -> Option<String> {
+    let rest = extra.split("on update ").nth(1)?;
+    let word = rest.split_whitespace().next()?;
+    let precision = word
+        .strip_prefix("current_timestamp")?
+        .trim_start_matches('(')
+        .trim_end_matches(')');
+    Some(if precision.is_empty() {
+        "CURRENT_TIMESTAMP".into()
+    } else {
+        format!("CURRENT_TIMESTAMP({precision})")
+    })
 }
 
 /// Canonical default of a column from `COLUMN_DEFAULT` (`raw`, not NULL) and `EXTRA`

@@ -798,6 +798,8 @@ impl ColumnPositions {
                 generated,
                 collation,
                 comment,
+                on_update: None,
+                invisible: false,
             };
             columns.push((attnums[i], column));
         }

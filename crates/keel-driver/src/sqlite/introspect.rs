@@ -101,6 +101,8 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
             generated,
             collation: parsed.and_then(|c| c.collation.clone()),
             comment: None,
+            on_update: None,
+            invisible: false,
         };
         let id = schema.push_column(column);
         columns.insert((info.id, name.to_ascii_lowercase()), id);

@@ -31,8 +31,14 @@ pub(super) fn column_def(c: &Column) -> String {
     if let Some(d) = &c.default {
         s.push_str(&format!(" DEFAULT {}", default_sql(D, d)));
     }
+    if let Some(u) = &c.on_update {
+        s.push_str(&format!(" ON UPDATE {u}"));
+    }
     if c.auto_increment == Some(AutoIncrement::AutoIncrement) {
         s.push_str(" AUTO_INCREMENT");
+    }
+    if c.invisible {
+        s.push_str(" INVISIBLE");
     }
     if let Some(cm) = &c.comment {
         s.push_str(&format!(" COMMENT {}", literal(cm)));
