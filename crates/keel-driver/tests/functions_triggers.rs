@@ -362,3 +362,32 @@ async fn mysql_on_update_and_invisible_columns_are_read_and_recreated() {
     assert_eq!(plan.changes.len(), 2, "{:?}", plan.changes);
     apply_and_compare(&db, Dialect::Mysql, &changed, &s).await;
 }
+
+#[tokio::test]
+async fn postgres_not_valid_constraints_are_read_recreated_and_validated() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.execute(
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int, n int);
+         INSERT INTO child VALUES (1, 99, -1);
+         ALTER TABLE child ADD CONSTRAINT child_parent_fkey FOREIGN KEY (parent_id) REFERENCES parent (id) NOT VALID;
+         ALTER TABLE child ADD CONSTRAINT child_n_check CHECK (n >= 0) NOT VALID;",
+    )
+    .await;
+    let s = introspect(&db).await;
+    assert!(s.foreign_keys.iter().all(|f| f.not_valid));
+    assert!(s.checks.iter().all(|c| c.not_valid));
+    let empty = TestDb::new(Backend::Postgres).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Postgres, &base, &s).await;
+    // Validated by hand (after the rows were fixed): two validations, no drop and re-add.
+    db.execute("DELETE FROM child; ALTER TABLE child VALIDATE CONSTRAINT child_parent_fkey; ALTER TABLE child VALIDATE CONSTRAINT child_n_check")
+        .await;
+    let valid = introspect(&db).await;
+    let plan = diff(Dialect::Postgres, &s, &valid);
+    let kinds: Vec<&str> = plan.changes.iter().map(Change::kind).collect();
+    assert_eq!(kinds, ["validate_foreign_key", "validate_check"]);
+    apply_and_compare(&empty, Dialect::Postgres, &s, &valid).await;
+    // And back to NOT VALID: only by dropping and adding again.
+    apply_and_compare(&db, Dialect::Postgres, &valid, &s).await;
+}

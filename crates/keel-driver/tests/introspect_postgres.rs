@@ -367,6 +367,7 @@ async fn fixture_covers_every_feature() {
             on_delete: Action::Cascade,
             on_update: Action::SetNull,
             deferrable: Some(true),
+            not_valid: false,
         }
     );
 

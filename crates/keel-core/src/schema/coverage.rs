@@ -11,7 +11,7 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
         Dialect::Postgres => &[
             "domains and composite types",
             "partitioning (partitions read as tables)",
-            "exclusion constraints, NOT VALID, NULLS NOT DISTINCT, index storage parameters",
+            "exclusion constraints, NULLS NOT DISTINCT, index storage parameters",
             "materialized-view indexes",
             "event triggers",
             "grants, ownership and settings",

@@ -505,6 +505,16 @@ fn diff_table(
                 && (f.name.is_none() || t.name.is_none() || f.name == t.name)
         });
         match found {
+            // NOT VALID → valid: validated in place; valid → NOT VALID cannot be done in place.
+            Some((k, (fi, f))) if f.not_valid != t.not_valid => {
+                kept[k] = true;
+                if f.not_valid {
+                    changes.push(Change::ValidateForeignKey { to: *ti });
+                } else {
+                    changes.push(Change::DropForeignKey { from: *fi });
+                    changes.push(Change::AddForeignKey { to: *ti });
+                }
+            }
             Some((k, _)) => kept[k] = true,
             None => changes.push(Change::AddForeignKey { to: *ti }),
         }
@@ -521,12 +531,21 @@ fn diff_table(
         .enumerate()
         .filter(|(_, c)| c.table == to_id)
     {
-        if !from.checks.iter().any(|f| {
+        let old = from.checks.iter().position(|f| {
             f.table == from_id
                 && f.expression == c.expression
                 && (f.name.is_none() || c.name.is_none() || f.name == c.name)
-        }) {
-            changes.push(Change::AddCheck { to: i });
+        });
+        match old {
+            None => changes.push(Change::AddCheck { to: i }),
+            Some(fi) if from.checks[fi].not_valid && !c.not_valid => {
+                changes.push(Change::ValidateCheck { to: i });
+            }
+            Some(fi) if !from.checks[fi].not_valid && c.not_valid => {
+                changes.push(Change::DropCheck { from: fi });
+                changes.push(Change::AddCheck { to: i });
+            }
+            Some(_) => {}
         }
     }
     for (i, c) in from

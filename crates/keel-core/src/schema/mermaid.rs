@@ -142,6 +142,7 @@ mod tests {
             on_delete: crate::schema::Action::NoAction,
             on_update: crate::schema::Action::NoAction,
             deferrable: None,
+            not_valid: false,
         });
         insta::assert_snapshot!(render(&s));
     }

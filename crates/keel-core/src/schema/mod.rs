@@ -254,6 +254,9 @@ pub struct ForeignKey {
     pub on_update: Action,
     /// `DEFERRABLE` (and `INITIALLY DEFERRED` when the second flag is set).
     pub deferrable: Option<bool>,
+    /// PostgreSQL `NOT VALID`: added without checking the rows there, not validated since.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_valid: bool,
 }
 
 /// A check constraint.
@@ -265,6 +268,9 @@ pub struct Check {
     pub name: Option<String>,
     /// Expression.
     pub expression: String,
+    /// PostgreSQL `NOT VALID`: added without checking the rows there, not validated since.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_valid: bool,
 }
 
 /// A PostgreSQL enum type.

@@ -186,6 +186,14 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
             n.object = Some(from.triggers[*i].name.clone());
         }
         Change::AlterRowSecurity { table: t } => table(n, to, *t),
+        Change::ValidateForeignKey { to: i } => {
+            table(n, to, to.foreign_keys[*i].table);
+            n.constraint = Some(to.foreign_keys[*i].name.clone());
+        }
+        Change::ValidateCheck { to: i } => {
+            table(n, to, to.checks[*i].table);
+            n.constraint = Some(to.checks[*i].name.clone());
+        }
         Change::CreatePolicy { to: i } => {
             table(n, to, to.policies[*i].table);
             n.object = Some(to.policies[*i].name.clone());
@@ -308,6 +316,8 @@ mod tests {
             Change::AlterTrigger { from: 0, to: 0 },
             Change::DropTrigger { from: 0 },
             Change::AlterRowSecurity { table: t },
+            Change::ValidateForeignKey { to: 0 },
+            Change::ValidateCheck { to: 0 },
             Change::CreatePolicy { to: 0 },
             Change::DropPolicy { from: 0 },
         ];

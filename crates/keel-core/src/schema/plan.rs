@@ -104,6 +104,11 @@ pub enum Change {
     AddForeignKey { to: usize },
     /// Checks after their columns.
     AddCheck { to: usize },
+    /// A `NOT VALID` foreign key validated (`VALIDATE CONSTRAINT`: the rows are checked under a
+    /// lock that lets reads and writes through).
+    ValidateForeignKey { to: usize },
+    /// A `NOT VALID` check validated.
+    ValidateCheck { to: usize },
     /// Comments on tables.
     AlterTableComment { from: TableId, to: TableId },
     /// Row-level security of a table of [`Plan::to`] set to what it has there (enabled or
@@ -158,17 +163,19 @@ impl Change {
             Change::CreateIndex { .. } => 20,
             Change::AddForeignKey { .. } => 21,
             Change::AddCheck { .. } => 22,
-            Change::AlterTableComment { .. } => 23,
-            Change::AlterRowSecurity { .. } => 24,
-            Change::CreateView { .. } => 25,
-            Change::CreateTrigger { .. } => 26,
-            Change::AlterTrigger { .. } => 27,
-            Change::CreatePolicy { .. } => 28,
-            Change::DropFunction { .. } => 29,
-            Change::DropEnum { .. } => 30,
-            Change::DropSequence { .. } => 31,
-            Change::DropExtension { .. } => 32,
-            Change::DropNamespace { .. } => 33,
+            Change::ValidateForeignKey { .. } => 23,
+            Change::ValidateCheck { .. } => 24,
+            Change::AlterTableComment { .. } => 25,
+            Change::AlterRowSecurity { .. } => 26,
+            Change::CreateView { .. } => 27,
+            Change::CreateTrigger { .. } => 28,
+            Change::AlterTrigger { .. } => 29,
+            Change::CreatePolicy { .. } => 30,
+            Change::DropFunction { .. } => 31,
+            Change::DropEnum { .. } => 32,
+            Change::DropSequence { .. } => 33,
+            Change::DropExtension { .. } => 34,
+            Change::DropNamespace { .. } => 35,
         }
     }
 
@@ -199,6 +206,8 @@ impl Change {
             Change::CreateIndex { .. } => "create_index",
             Change::AddForeignKey { .. } => "add_foreign_key",
             Change::AddCheck { .. } => "add_check",
+            Change::ValidateForeignKey { .. } => "validate_foreign_key",
+            Change::ValidateCheck { .. } => "validate_check",
             Change::AlterTableComment { .. } => "alter_table_comment",
             Change::AlterRowSecurity { .. } => "alter_row_security",
             Change::CreateView { .. } => "create_view",

@@ -233,6 +233,19 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             Change::AlterTableComment { to: t, .. } => {
                 format!("changed the comment of `{}`", to.table_name(*t))
             }
+            Change::ValidateForeignKey { to: i } => {
+                let fk = &to.foreign_keys[*i];
+                format!(
+                    "validated foreign key `{}` on `{}` (was NOT VALID)",
+                    fk.name.as_deref().unwrap_or("(unnamed)"),
+                    to.table_name(fk.table)
+                )
+            }
+            Change::ValidateCheck { to: i } => format!(
+                "validated check on `{}` (was NOT VALID): {}",
+                to.table_name(to.checks[*i].table),
+                to.checks[*i].expression
+            ),
             Change::AlterRowSecurity { table } => {
                 let (enabled, forced) = to.row_security_of(*table);
                 format!(

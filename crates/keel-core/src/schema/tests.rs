@@ -74,6 +74,7 @@ impl B {
             on_delete: Action::Cascade,
             on_update: Action::NoAction,
             deferrable: None,
+            not_valid: false,
         };
         self.0.foreign_keys.push(fk);
         self

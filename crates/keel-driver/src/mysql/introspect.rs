@@ -229,6 +229,7 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
                         on_delete: Action::parse(&on_delete),
                         on_update: Action::parse(&on_update),
                         deferrable: None,
+                        not_valid: false,
                     },
                 ));
             }
@@ -255,6 +256,7 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
                 table: table_id,
                 name: Some(name),
                 expression: strip_parens(&clause).to_string(),
+                not_valid: false,
             });
         }
     }

@@ -388,7 +388,7 @@ async fn read_foreign_keys(
 ) -> Result<(), DriverError> {
     let query = sqlx::query(FOREIGN_KEYS).bind(&ids.table_oids);
     let rows = fetch(conn, FOREIGN_KEYS, query).await?;
-    let [table_oid, name, columns, referenced_oid, referenced_columns, on_delete, on_update, deferrable, deferred] =
+    let [table_oid, name, columns, referenced_oid, referenced_columns, on_delete, on_update, deferrable, deferred, validated] =
         positions(
             &rows,
             [
@@ -401,6 +401,7 @@ async fn read_foreign_keys(
                 "on_update",
                 "deferrable",
                 "deferred",
+                "validated",
             ],
         )?;
     let mut foreign_keys = Vec::with_capacity(rows.len());
@@ -423,6 +424,7 @@ async fn read_foreign_keys(
             on_delete: Action::parse(&at::<String>(row, on_delete)?),
             on_update: Action::parse(&at::<String>(row, on_update)?),
             deferrable: deferrable.then_some(deferred),
+            not_valid: !at::<bool>(row, validated)?,
         });
     }
     foreign_keys.sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
@@ -437,13 +439,15 @@ async fn read_checks(
     schema: &mut Schema,
 ) -> Result<(), DriverError> {
     let rows = fetch(conn, CHECKS, sqlx::query(CHECKS).bind(&ids.table_oids)).await?;
-    let [table_oid, name, expression] = positions(&rows, ["table_oid", "name", "expression"])?;
+    let [table_oid, name, expression, validated] =
+        positions(&rows, ["table_oid", "name", "expression", "validated"])?;
     let mut checks = Vec::with_capacity(rows.len());
     for row in &rows {
         checks.push(Check {
             table: ids.table(at(row, table_oid)?)?,
             name: Some(at(row, name)?),
             expression: at(row, expression)?,
+            not_valid: !at::<bool>(row, validated)?,
         });
     }
     checks.sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));

@@ -62,6 +62,7 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
                 table: id,
                 name: name.clone(),
                 expression: expression.clone(),
+                not_valid: false,
             });
         }
         tables.insert(
@@ -243,6 +244,7 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
                     on_delete: Action::parse(&on_delete),
                     on_update: Action::parse(&on_update),
                     deferrable: None,
+                    not_valid: false,
                 });
             current = Some((info.id, id, fk));
         }

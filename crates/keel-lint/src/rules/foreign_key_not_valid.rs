@@ -87,6 +87,7 @@ mod tests {
             on_delete: Action::NoAction,
             on_update: Action::NoAction,
             deferrable: None,
+            not_valid: false,
         });
         (before, after)
     }

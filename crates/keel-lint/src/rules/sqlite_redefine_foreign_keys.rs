@@ -84,6 +84,7 @@ mod tests {
             on_delete: Action::Cascade,
             on_update: Action::NoAction,
             deferrable: None,
+            not_valid: false,
         });
         let mut after = before.clone();
         after.columns[0].data_type = "bigint".into();

@@ -76,6 +76,9 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         Change::AlterRowSecurity { .. }
         | Change::CreatePolicy { .. }
         | Change::DropPolicy { .. } => return Err(unsupported(D, "manage row-level security")),
+        Change::ValidateForeignKey { .. } | Change::ValidateCheck { .. } => {
+            return Err(unsupported(D, "validate a NOT VALID constraint"))
+        }
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];

@@ -104,6 +104,19 @@ fn comment_on_column(s: &Schema, t: TableId, c: &Column) -> String {
     )
 }
 
+/// `ALTER TABLE t VALIDATE CONSTRAINT name`.
+///
+/// # Errors
+/// [`RenderError::Unsupported`] for a constraint without a name (PostgreSQL names them all).
+fn validate(s: &Schema, table: TableId, name: Option<&str>) -> Result<String, RenderError> {
+    let name = name.ok_or_else(|| unsupported(D, "validate a constraint that has no name"))?;
+    Ok(format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        table_ref(D, s, table),
+        q(name)
+    ))
+}
+
 /// `DROP FUNCTION|PROCEDURE name(arguments)`.
 fn drop_function(f: &crate::schema::Function) -> String {
     format!(
@@ -664,17 +677,27 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
             let fk = &to.foreign_keys[*i];
             let target = table_ref(D, to, fk.referenced_table);
             out.push(format!(
-                "ALTER TABLE {} ADD {}",
+                "ALTER TABLE {} ADD {}{}",
                 table_ref(D, to, fk.table),
-                foreign_key_clause(D, to, fk, &target)
+                foreign_key_clause(D, to, fk, &target),
+                if fk.not_valid { " NOT VALID" } else { "" }
             ));
+        }
+        Change::ValidateForeignKey { to: i } => {
+            let fk = &to.foreign_keys[*i];
+            out.push(validate(to, fk.table, fk.name.as_deref())?);
+        }
+        Change::ValidateCheck { to: i } => {
+            let ck = &to.checks[*i];
+            out.push(validate(to, ck.table, ck.name.as_deref())?);
         }
         Change::AddCheck { to: i } => {
             let ck = &to.checks[*i];
             out.push(format!(
-                "ALTER TABLE {} ADD {}",
+                "ALTER TABLE {} ADD {}{}",
                 table_ref(D, to, ck.table),
-                check_clause(D, ck)
+                check_clause(D, ck),
+                if ck.not_valid { " NOT VALID" } else { "" }
             ));
         }
         Change::AlterTableComment { to: t, .. } => {

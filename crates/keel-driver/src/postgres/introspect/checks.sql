@@ -2,6 +2,7 @@
 -- (no redundant parentheses: `a > 0 AND (b > 0 OR c > 0)`), like index expressions and predicates.
 SELECT con.conrelid AS table_oid,
        con.conname::text AS name,
-       pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) AS expression
+       pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) AS expression,
+       con.convalidated AS validated
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_constraint con ON con.conrelid = r.oid AND con.contype = 'c'

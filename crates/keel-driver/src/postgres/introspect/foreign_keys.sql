@@ -8,7 +8,8 @@ SELECT con.conrelid AS table_oid,
        con.confdeltype::text AS on_delete,
        con.confupdtype::text AS on_update,
        con.condeferrable AS deferrable,
-       con.condeferred AS deferred
+       con.condeferred AS deferred,
+       con.convalidated AS validated
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_constraint con ON con.conrelid = r.oid AND con.contype = 'f'
 WHERE con.conparentid = 0
