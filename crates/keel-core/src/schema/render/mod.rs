@@ -167,12 +167,12 @@ pub(crate) fn default_sql(d: Dialect, expr: &str) -> String {
     }
 }
 
-/// MySQL and SQLite: a trigger is created from its statement and dropped by name; functions
-/// and a trigger's enabled state are PostgreSQL's (unsupported here).
+/// MySQL and SQLite: a trigger is created from its statement and dropped by name; functions,
+/// a trigger's enabled state, row-level security and `VALIDATE CONSTRAINT` are PostgreSQL's.
 ///
 /// # Errors
-/// [`RenderError::Unsupported`] for a function change or a trigger state change.
-pub(crate) fn plain_trigger(
+/// [`RenderError::Unsupported`] for those PostgreSQL-only changes.
+pub(crate) fn triggers_or_postgres_only(
     d: Dialect,
     plan: &Plan,
     c: &super::plan::Change,
@@ -192,6 +192,12 @@ pub(crate) fn plain_trigger(
             quote(d, &plan.from.triggers[*i].name)
         )),
         Change::AlterTrigger { .. } => return Err(unsupported(d, "disable a trigger")),
+        Change::AlterRowSecurity { .. }
+        | Change::CreatePolicy { .. }
+        | Change::DropPolicy { .. } => return Err(unsupported(d, "manage row-level security")),
+        Change::ValidateForeignKey { .. } | Change::ValidateCheck { .. } => {
+            return Err(unsupported(d, "validate a NOT VALID constraint"))
+        }
         _ => return Err(unsupported(d, "manage functions")),
     }
     Ok(())

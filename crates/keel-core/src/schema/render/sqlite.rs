@@ -109,13 +109,12 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::DropFunction { .. }
         | Change::AlterTrigger { .. }
         | Change::CreateTrigger { .. }
-        | Change::DropTrigger { .. } => super::plain_trigger(D, plan, c, out)?,
-        Change::AlterRowSecurity { .. }
+        | Change::DropTrigger { .. }
+        | Change::AlterRowSecurity { .. }
         | Change::CreatePolicy { .. }
-        | Change::DropPolicy { .. } => return Err(unsupported(D, "manage row-level security")),
-        Change::ValidateForeignKey { .. } | Change::ValidateCheck { .. } => {
-            return Err(unsupported(D, "validate a NOT VALID constraint"))
-        }
+        | Change::DropPolicy { .. }
+        | Change::ValidateForeignKey { .. }
+        | Change::ValidateCheck { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];
