@@ -201,6 +201,8 @@ pub enum Error {
         command: String,
         /// Why.
         reason: String,
+        /// What to run first (`keel deploy`, `keel doctor`).
+        first: &'static str,
     },
     /// `keel explain` was given neither an error code nor a lint rule id.
     #[error("`{topic}` is neither an error code keel has nor a lint rule")]
@@ -596,7 +598,8 @@ impl Error {
             Error::ExecuteNotConfirmed { command } => format!("run `{command}` on a terminal and confirm, or add --yes (`--dry-run` shows what it runs)"),
             Error::ExecuteStepFailed { command, .. } => format!("fix the cause the server names, then `{command}` again (`keel drift` shows where the schema stands)"),
             Error::DriftNotReconciled { .. } => "run `keel drift` to see where the schema stands now; write the remaining change by hand".into(),
-            Error::DriftRefused { reason, .. } => if reason.contains("pending") { "run `keel deploy` first, then `keel drift` again".into() } else { "run `keel doctor`: it names what to do first".into() },
+            Error::DriftRefused { first: "keel deploy", .. } => "run `keel deploy` first, then `keel drift` again".into(),
+            Error::DriftRefused { first, .. } => format!("run `{first}`: it names what to do first"),
             Error::Render(_) => "write this change by hand in a migration".into(),
             Error::BaselineRefused { .. } => "baseline a database that has tables and no ledger rows; with migrations on disk run `keel baseline` without a name".into(),
             Error::BaselineMismatch { .. } => "the schema holds something keel's model cannot express yet (see the differences); write the baseline migration by hand and record it with `keel resolve --applied NAME`".into(),

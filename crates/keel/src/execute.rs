@@ -95,25 +95,14 @@ pub async fn execute(
         driver.lock(settings.deploy_lock_timeout).await?;
         let live = driver.introspect().await?;
         let at_stake = crate::lint::statement_plan_of(dialect, &live, &text);
-        let plan = ExecutePlan {
+        let work = Work {
             command: format!("keel execute {}", file.display()),
             source: file.display().to_string(),
-            statements: script.steps.iter().map(|s| s.sql.clone()).collect(),
-            transactional: false,
-            step_by_step: None,
+            script,
             losses: losses(driver.as_mut(), &at_stake).await,
-            verified_against: None,
+            target: None,
         };
-        run_planned(
-            driver.as_mut(),
-            settings,
-            plan,
-            (script, None),
-            options,
-            confirm,
-            on_event,
-        )
-        .await
+        run_planned(driver.as_mut(), settings, work, options, confirm, on_event).await
     }
     .await;
     let _ = driver.unlock().await;
@@ -142,10 +131,21 @@ fn read_script(file: &Path) -> Result<String, Error> {
     Ok(text)
 }
 
-/// Completes `plan` (transactional or not) for `script`, its statements, refuses data loss without
-/// `options.allow_data_loss`, asks `confirm`, runs the statements with the deploy lock already
-/// held, and when `target` is given checks by introspection that the schema is that target
-/// (`(schema, what it is)`) before it commits.
+/// What [`run_planned`] runs: the command and where its statements come from (for the plan
+/// and the errors), the script, the data it drops, and the schema it must reach with what
+/// that schema is called (`None`: a script of the user's own, not checked).
+pub(crate) struct Work<'a> {
+    pub command: String,
+    pub source: String,
+    pub script: Script,
+    pub losses: Vec<Loss>,
+    pub target: Option<(&'a Schema, &'a str)>,
+}
+
+/// Makes the plan of `work` (its statements, and how they run on this database), refuses data
+/// loss without `options.allow_data_loss`, asks `confirm`, runs the statements with the deploy
+/// lock already held, and when `work.target` is given checks by introspection that the schema
+/// is that target before it commits.
 ///
 /// # Errors
 /// K4100, K4101, K4102 as [`execute`]; [`Error::DriftNotReconciled`] (K4103) when the
@@ -153,16 +153,29 @@ fn read_script(file: &Path) -> Result<String, Error> {
 pub(crate) async fn run_planned(
     driver: &mut dyn Driver,
     settings: &Settings,
-    mut plan: ExecutePlan,
-    (script, target): (Script, Option<(&Schema, &str)>),
+    work: Work<'_>,
     options: ExecuteOptions,
     confirm: &mut (dyn FnMut(&ExecutePlan) -> bool + Send),
     on_event: &mut (dyn FnMut(&Event) + Send),
 ) -> Result<ExecuteReport, Error> {
+    let Work {
+        command,
+        source,
+        script,
+        losses,
+        target,
+    } = work;
     let dialect = driver.dialect();
     let mode = script.mode(dialect);
-    plan.transactional = mode.transactional();
-    plan.step_by_step = mode.reason().map(str::to_string);
+    let plan = ExecutePlan {
+        command,
+        source,
+        statements: script.steps.iter().map(|s| s.sql.clone()).collect(),
+        transactional: mode.transactional(),
+        step_by_step: mode.reason().map(str::to_string),
+        losses,
+        verified_against: target.map(|(_, what)| what.to_string()),
+    };
     if options.dry_run || plan.statements.is_empty() {
         return Ok(ExecuteReport {
             plan,

@@ -30,10 +30,9 @@ pub fn topic(text: &str) -> Result<Topic, Error> {
         return Ok(Topic::Code(code));
     }
     if let Some(number) = text.strip_prefix(['P', 'p']) {
-        if let Some(code) = ErrorCode::parse(&format!("K{number}")) {
-            if number < "4000" {
-                return Ok(Topic::Code(code));
-            }
+        let prisma = number.parse::<u32>().is_ok_and(|n| n < 4000);
+        if let Some(code) = ErrorCode::parse(&format!("K{number}")).filter(|_| prisma) {
+            return Ok(Topic::Code(code));
         }
     }
     let id = text.to_ascii_lowercase().replace('_', "-");

@@ -112,29 +112,21 @@ pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
         }
         None => read_source(settings, dialect, &Source::Ledger, &mut shadows).await?,
     };
-    let live = read_source(
-        settings,
-        dialect,
-        &Source::Url(settings.database_url.clone()),
-        &mut shadows,
-    )
-    .await?;
+    // One session on the target: its schema, then what the way back would drop (measure
+    // sends nothing when the plan drops nothing).
+    let mut driver = keel_driver::connect_to(settings.url()?).await?;
+    let live = match driver.introspect().await {
+        Ok(live) => live,
+        Err(e) => {
+            driver.close().await;
+            return Err(e.into());
+        }
+    };
     let plan = diff_schemas(dialect, &history, &live);
     let back = diff_schemas(dialect, &live, &history);
+    let revert_losses = crate::measure::losses(driver.as_mut(), &back).await;
+    driver.close().await;
     let findings = findings(&plan);
-    let revert_losses = if back.changes.iter().any(|c| {
-        matches!(
-            c,
-            Change::DropTable { .. } | Change::DropColumn { .. } | Change::AlterColumn { .. }
-        )
-    }) {
-        let mut driver = keel_driver::connect_to(settings.url()?).await?;
-        let l = crate::measure::losses(driver.as_mut(), &back).await;
-        driver.close().await;
-        l
-    } else {
-        Vec::new()
-    };
     Ok(DriftReport {
         revert_sql: render_script(&back).map_err(|e| e.to_string()),
         revert_losses,

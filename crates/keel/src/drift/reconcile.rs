@@ -10,7 +10,7 @@ use super::{drift, DriftReport};
 use crate::diff::{read_source, Source};
 use crate::error::Error;
 use crate::events::Event;
-use crate::execute::{run_planned, ExecuteOptions, ExecutePlan, ExecuteReport};
+use crate::execute::{run_planned, ExecuteOptions, ExecutePlan, ExecuteReport, Work};
 use crate::project::Project;
 use crate::settings::Settings;
 use keel_core::schema::diff::diff as diff_schemas;
@@ -30,6 +30,7 @@ fn refuse(command: &str, report: &DriftReport, record: bool) -> Result<(), Error
             reason: format!(
                 "migration `{name}` is failed (K3009): repair it first (`keel doctor` measures it), so that its state is not mistaken for drift"
             ),
+            first: "keel doctor",
         });
     }
     if record && !report.pending.is_empty() {
@@ -40,6 +41,7 @@ fn refuse(command: &str, report: &DriftReport, record: bool) -> Result<(), Error
                 report.pending.len(),
                 report.pending.join(", ")
             ),
+            first: "keel deploy",
         });
     }
     Ok(())
@@ -76,24 +78,19 @@ pub async fn drift_revert(
         let live = project.driver.introspect().await?;
         let dialect = project.driver.dialect();
         let back = diff_schemas(dialect, &live, &history);
-        let statements = render(&back)?;
-        let script = crate::run::Script::from_statements(COMMAND, &statements, dialect);
-        let plan = ExecutePlan {
+        let work = Work {
             command: COMMAND.to_string(),
             source:
                 "keel's plan from the live schema back to the schema its applied migrations produce"
                     .into(),
-            statements,
-            transactional: false,
-            step_by_step: None,
+            script: crate::run::Script::from_statements(COMMAND, &render(&back)?, dialect),
             losses: crate::measure::losses(project.driver.as_mut(), &back).await,
-            verified_against: Some(HISTORY.into()),
+            target: Some((&history, HISTORY)),
         };
         run_planned(
             project.driver.as_mut(),
             settings,
-            plan,
-            (script, Some((&history, HISTORY))),
+            work,
             options,
             confirm,
             on_event,
@@ -156,28 +153,21 @@ pub async fn drift_record(
     }
     let file = crate::init::new_migration(settings, name)?;
     let folder = file.parent().map(PathBuf::from).unwrap_or_default();
-    let written = (|| {
-        let write = |path: PathBuf, text: &str| {
-            std::fs::write(&path, text).map_err(|source| Error::Write { path, source })
-        };
-        write(
-            file.clone(),
-            &format!("-- {name}: recorded from drift by `{command}`\n{}", out.up),
-        )?;
-        write(folder.join("down.sql"), &out.down)
-    })();
-    let result = match written {
+    let write = |path: PathBuf, text: &str| {
+        std::fs::write(&path, text).map_err(|source| Error::Write { path, source })
+    };
+    let header = format!("-- {name}: recorded from drift by `{command}`\n");
+    let result = match write(file.clone(), &(header + &out.up))
+        .and_then(|()| write(folder.join("down.sql"), &out.down))
+    {
         Ok(()) => verify_and_record(settings, &command, &report, &folder, &mut out).await,
         Err(e) => Err(e),
     };
-    if result.is_err() {
+    if let Err(e) = result {
         // Nothing half-done is left: a migration that does not reproduce the live schema
         // must not be deployed elsewhere.
         let _ = std::fs::remove_dir_all(&folder);
-        return Err(result.err().unwrap_or(Error::DriftRefused {
-            command,
-            reason: "unknown".into(),
-        }));
+        return Err(e);
     }
     out.dir = Some(folder);
     out.recorded = true;
