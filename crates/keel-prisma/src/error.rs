@@ -1,0 +1,31 @@
+//! The one error of reading a Prisma schema: where (file, line, column) and what.
+
+use std::path::{Path, PathBuf};
+
+/// A schema that cannot be read or does not mean a database schema (keel's K1012, after
+/// Prisma's P1012 "schema validation error"): the file, line and column (from 1, 0 when the
+/// error is about the file as a whole) and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", path.display())]
+pub struct PslError {
+    /// The file.
+    pub path: PathBuf,
+    /// Line, from 1 (0: the whole file).
+    pub line: u32,
+    /// Column in characters, from 1 (0: the whole line).
+    pub column: u32,
+    /// What is wrong, in one sentence.
+    pub message: String,
+}
+
+impl PslError {
+    /// An error at `line`:`column` of `path`.
+    pub fn at(path: &Path, line: u32, column: u32, message: impl Into<String>) -> PslError {
+        PslError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
