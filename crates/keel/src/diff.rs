@@ -88,7 +88,10 @@ pub async fn diff(settings: &Settings, from: &Source, to: &Source) -> Result<Dif
             _ => None,
         })
         .map_or_else(
-            || settings.url().map(|p| p.dialect()),
+            || match settings.url() {
+                Ok(p) => Ok(p.dialect()),
+                Err(e) => prisma_dialect(settings, &[from, to]).ok_or(e.into()),
+            },
             |r| r.map_err(Error::from),
         )?;
     let mut shadows = Vec::new();
@@ -100,6 +103,16 @@ pub async fn diff(settings: &Settings, from: &Source, to: &Source) -> Result<Dif
         plan,
         summary,
         shadows,
+    })
+}
+
+/// The provider of the first `schema=FILE.prisma` side, when no database URL decides.
+fn prisma_dialect(settings: &Settings, sides: &[&Source]) -> Option<Dialect> {
+    sides.iter().find_map(|s| match s {
+        Source::SchemaFile(p) if keel_prisma::is_prisma(p) => {
+            read_prisma(settings, p).ok().map(|d| d.dialect)
+        }
+        _ => None,
     })
 }
 
@@ -130,6 +143,22 @@ pub async fn read_source(
             let all: Vec<&Migration> = read.migrations.iter().collect();
             in_shadow(settings, dialect, &all, shadows).await
         }
+        Source::SchemaFile(path) if keel_prisma::is_prisma(path) => {
+            let desired = read_prisma(settings, path)?;
+            if desired.dialect != dialect {
+                return Err(keel_prisma::PslError::at(
+                    path,
+                    0,
+                    0,
+                    format!(
+                        "its datasource's provider is {}, but the database is {}",
+                        desired.dialect, dialect
+                    ),
+                )
+                .into());
+            }
+            Ok(desired.schema)
+        }
         Source::SchemaFile(path) => {
             let bytes = std::fs::read(path).map_err(|source| {
                 Error::Migrations(keel_core::migrations::MigrationsError::Io {
@@ -155,6 +184,20 @@ pub async fn read_source(
             in_shadow(settings, dialect, &applied, shadows).await
         }
     }
+}
+
+/// Reads `schema.prisma` (a file or a folder) as the desired schema, its objects without
+/// `@@schema` in the configured URL's `?schema=` (PostgreSQL; `public` without one).
+///
+/// # Errors
+/// [`Error::Prisma`] (K1012).
+pub fn read_prisma(
+    settings: &Settings,
+    path: &std::path::Path,
+) -> Result<keel_prisma::Desired, Error> {
+    let ast = keel_prisma::read(path)?;
+    let current = settings.url().ok().and_then(|u| u.schema());
+    Ok(keel_prisma::build(&ast, current.as_deref())?)
 }
 
 async fn in_shadow(

@@ -12,6 +12,9 @@ pub enum Error {
     /// Reading the migrations directory failed.
     #[error(transparent)]
     Migrations(#[from] MigrationsError),
+    /// `schema.prisma` cannot be read as a desired schema.
+    #[error(transparent)]
+    Prisma(#[from] keel_prisma::PslError),
     /// The database said no, or could not be reached.
     #[error(transparent)]
     Driver(#[from] DriverError),
@@ -507,6 +510,7 @@ impl Error {
             Error::ShadowIsTarget { .. } => ErrorCode::K3014,
             Error::ReplayFailed { .. } => ErrorCode::K3006,
             Error::BadSource { .. } => ErrorCode::K4005,
+            Error::Prisma(_) => ErrorCode::K1012,
             Error::UnknownExplainTopic { .. } => ErrorCode::K4008,
             Error::ExecuteWouldLoseData { .. } => ErrorCode::K4100,
             Error::ExecuteNotConfirmed { .. } => ErrorCode::K4101,
@@ -592,6 +596,7 @@ impl Error {
             Error::ShadowUnavailable { .. } => "give keel a database it may empty: --shadow-database-url (or SHADOW_DATABASE_URL), or grant the user CREATEDB (PostgreSQL) / CREATE (MySQL) so keel can create and drop one".into(),
             Error::ShadowIsTarget { .. } => "point --shadow-database-url at a separate, disposable database".into(),
             Error::ReplayFailed { name, .. } => format!("fix `{name}` so that it applies to an empty database in order, or check that the history is complete"),
+            Error::Prisma(_) => "fix the schema at that line and column (`prisma validate` reports the same); a DDL file is named `.sql`".into(),
             Error::BadSource { .. } => "use empty, migrations[=DIR], schema=FILE, ledger, or a database URL".into(),
             Error::UnknownExplainTopic { .. } => "run `keel explain` alone: it lists every code and rule".into(),
             Error::ExecuteWouldLoseData { command, .. } => format!("keep the data first (copy the rows elsewhere), or accept the loss with `{command} --allow-data-loss`"),

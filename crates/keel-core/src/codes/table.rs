@@ -47,6 +47,12 @@ codes! {
         example: r"error[K1011]: cannot open a TLS connection to `postgres://app@db.internal:5432/shop?sslmode=verify-full`: error communicating with database: invalid peer certificate: UnknownIssuer
   fix: point sslrootcert= (PostgreSQL) / ssl-ca= (MySQL) at the CA certificate that signed the server's certificate",
     },
+    K1012 {
+        cause: r#"`schema.prisma` (a file, or a folder of `.prisma` files) cannot be read as a desired schema (Prisma's P1012, "schema validation error"): it does not parse, names no `datasource` or a provider keel does not run (`sqlserver`, `mongodb`, `cockroachdb`), uses a type, native type (`@db.*`), default or attribute argument that does not exist for its field, or a relation whose `fields:`/`references:` are not fields of their models. The error gives the file, line and column."#,
+        fix: r"Fix the schema at the line and column given; `prisma validate` reports the same mistakes. For a DDL file, name it `.sql`.",
+        example: r"error[K1012]: prisma/schema.prisma:14:3: `Strng` is not a scalar type, enum or model of this schema
+  fix: fix the schema at that line and column",
+    },
     K1013 {
         cause: r"The database URL names no database keel may act on: none is configured (no `DATABASE_URL` in the environment or `.env`, no `--database-url`, no `database_url` in keel.toml; keel has no default database), it is blank, malformed, or of an unsupported scheme; it names no database (`postgres://host` alone: the server would pick one); it names `template0`/`template1` (every later database would inherit the tables); a user name or password holds an unencoded `/ ? # @`; `?schema=` is empty; a SQLite parameter other than `mode=ro|rw|rwc|memory`. The message never shows a URL that did not parse, only its scheme and host.",
         fix: r"Set the URL (`postgres://USER:PASSWORD@HOST:5432/DB`, `mysql://…/DB` / `mariadb://…/DB`, `sqlite://FILE`), name the database, percent-encode the password (`/` is `%2F`, `@` `%40`).",

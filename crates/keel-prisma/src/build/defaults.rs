@@ -79,17 +79,32 @@ pub fn made(field: &Field<'_>, value: &Expr) -> Result<Made, String> {
             "sequence" => Err("`sequence()` is CockroachDB's; this provider has none".into()),
             other => Err(format!("`{other}()` is not a default Prisma knows")),
         },
+        // As PostgreSQL prints an array default: `ARRAY[]::text[]` when empty, else each
+        // quoted element cast to the element type (`ARRAY['a'::text, 'b'::text]`).
         Expr::Array(items) if field.list => {
+            if field.dialect != Dialect::Postgres {
+                return Err("scalar lists are PostgreSQL's only".into());
+            }
+            if items.is_empty() {
+                return plain(format!("ARRAY[]::{}", field.data_type));
+            }
+            let element = field
+                .data_type
+                .strip_suffix("[]")
+                .unwrap_or(field.data_type);
             let items = items
                 .iter()
-                .map(|i| literal(field, i))
+                .map(|i| {
+                    literal(field, i).map(|l| {
+                        if l.starts_with('\'') {
+                            format!("{l}::{}", pg_cast_name(element))
+                        } else {
+                            l
+                        }
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            match field.dialect {
-                Dialect::Postgres => {
-                    plain(format!("ARRAY[{}]::{}", items.join(", "), field.data_type))
-                }
-                _ => Err("scalar lists are PostgreSQL's only".into()),
-            }
+            plain(format!("ARRAY[{}]", items.join(", ")))
         }
         Expr::Array(_) => Err("a list default on a field that is not a list".into()),
         other => literal(field, other).and_then(plain),
@@ -104,6 +119,8 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
             .find(|(name, _)| name == v)
             .map(|(_, db)| quote(db))
             .ok_or_else(|| format!("`{v}` is not a value of this enum")),
+        // A decimal given as a string is written as a number (`@default("2.00")` → `2.00`).
+        (Some("Decimal"), Expr::String(s)) if s.parse::<f64>().is_ok() => Ok(s.clone()),
         (Some("String" | "Json" | "DateTime" | "Bytes" | "Decimal"), Expr::String(s)) => {
             Ok(quote(s))
         }
@@ -120,6 +137,15 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
             show(v),
             scalar.unwrap_or("enum")
         )),
+    }
+}
+
+/// The name PostgreSQL gives a type in a cast it prints: `varchar(n)` is `character varying`.
+fn pg_cast_name(t: &str) -> String {
+    if t.starts_with("varchar") {
+        "character varying".to_string()
+    } else {
+        t.to_string()
     }
 }
 

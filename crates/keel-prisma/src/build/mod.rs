@@ -593,7 +593,13 @@ fn keys(
                 option: p.option,
             });
         }
-        let name = match string_arg_named(ctx, attr, "map")? {
+        // `@@index(name: …)` is the database name too (Prisma 2's spelling of `map:`).
+        let legacy = if attr.name == "index" {
+            string_arg_named(ctx, attr, "name")?
+        } else {
+            None
+        };
+        let name = match string_arg_named(ctx, attr, "map")?.or(legacy) {
             Some(n) => n,
             None if unique => names::unique_index(dialect, &m.table, &names),
             None => names::index(dialect, &m.table, &names),
@@ -650,6 +656,15 @@ fn keys(
                 } else {
                     index_method(ctx, attr)?
                 };
+                let mut parts = parts;
+                for p in &mut parts {
+                    if p.option
+                        .as_deref()
+                        .is_some_and(|o| default_opclass(method.as_deref(), o))
+                    {
+                        p.option = None;
+                    }
+                }
                 add_index(schema, attr, parts, false, method)?;
             }
             _ => {}
@@ -685,6 +700,19 @@ fn index_method(ctx: &Ctx<'_>, attr: &Attribute) -> Result<Option<String>, PslEr
         _ => return Err(ctx.err(attr.span, "`type:` is not an index type of this database")),
     };
     Ok(method.map(str::to_string))
+}
+
+/// Whether PostgreSQL uses operator class `opclass` for index method `method` when none is
+/// named (introspection leaves those out): `array_ops`, `jsonb_ops`, `tsvector_ops` for GIN,
+/// a type's own `*_ops` for B-tree and hash (the `*_pattern_ops` are not), `*_minmax_ops`
+/// for BRIN.
+fn default_opclass(method: Option<&str>, opclass: &str) -> bool {
+    match method {
+        Some("gin") => matches!(opclass, "array_ops" | "jsonb_ops" | "tsvector_ops"),
+        None | Some("hash") => opclass.ends_with("_ops") && !opclass.contains("pattern"),
+        Some("brin") => opclass.ends_with("_minmax_ops"),
+        _ => false,
+    }
 }
 
 type ColFn<'f> = dyn Fn(&str, Span) -> Result<(ColumnId, &'f str), PslError> + 'f;
