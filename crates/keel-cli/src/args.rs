@@ -95,9 +95,13 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// For CI: the migrations reproduce schema.sql and every down.sql undoes its migration; exit 2 otherwise
     Check {
-        /// The desired schema
-        #[arg(long, value_name = "FILE", default_value = "schema.sql")]
-        schema: std::path::PathBuf,
+        /// The desired schema: a DDL file, or schema.prisma (a file or a folder) [default:
+        /// schema.sql, else the Prisma project's schema.prisma]
+        #[arg(long, value_name = "FILE")]
+        schema: Option<std::path::PathBuf>,
+        /// Against a schema.prisma, compare everything: do not keep the objects it cannot describe
+        #[arg(long)]
+        strict: bool,
     },
     /// Check migrations (default: the pending ones) for destructive and locking changes, with row counts from the database; exit 1 on an error
     Lint {
@@ -177,6 +181,9 @@ pub struct DiffArgs {
     /// Exit 2 when there is a difference, 0 when there is none
     #[arg(long)]
     pub exit_code: bool,
+    /// Against a schema.prisma, compare everything: do not keep the objects it cannot describe
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -251,9 +258,13 @@ pub enum InspectFormat {
 pub struct PlanArgs {
     /// The migration's name: lowercase letters, digits and underscores
     pub name: String,
-    /// The desired schema
-    #[arg(long, value_name = "FILE", default_value = "schema.sql")]
-    pub schema: PathBuf,
+    /// The desired schema: a DDL file, or schema.prisma (a file or a folder) [default:
+    /// schema.sql, else the Prisma project's schema.prisma]
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// Against a schema.prisma, compare everything: do not keep the objects it cannot describe
+    #[arg(long)]
+    pub strict: bool,
     /// Write the files only; do not deploy to --database-url
     #[arg(long)]
     pub create_only: bool,

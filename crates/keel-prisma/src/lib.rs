@@ -11,9 +11,11 @@ pub mod ast;
 pub mod build;
 mod error;
 mod files;
+pub mod keep;
 pub mod names;
 mod parse;
 
 pub use build::{build, Desired};
 pub use error::PslError;
 pub use files::{is_prisma, read};
+pub use keep::keep_undescribed;

@@ -2,7 +2,7 @@
 //! and every `down.sql` undoes its migration exactly (both replayed in a shadow database).
 //! Read-only: touches no target database.
 
-use crate::diff::{read_source, Source};
+use crate::diff::{read_pair, Source};
 use crate::error::Error;
 use crate::lint::LintReport;
 use crate::settings::Settings;
@@ -30,6 +30,8 @@ pub struct CheckReport {
     pub schema_file: Option<PathBuf>,
     /// What differs from the replayed history to `schema.sql` (empty = reproduced).
     pub schema_differences: Vec<String>,
+    /// What a `schema.prisma` kept of the history: objects it cannot describe, one line each.
+    pub kept: Vec<String>,
     /// Every migration, in order.
     pub downs: Vec<DownCheck>,
     /// The shadow databases used.
@@ -64,7 +66,8 @@ impl CheckReport {
     }
 }
 
-/// Runs the checks. `schema_file` is skipped when it does not exist.
+/// Runs the checks. `schema_file` (DDL, or a `schema.prisma` file or folder) is skipped when
+/// it does not exist; `strict` as in [`crate::diff::read_pair`].
 ///
 /// # Errors
 /// Shadow errors (K3014, K3006 when a migration or down script fails to run), migrations
@@ -72,6 +75,7 @@ impl CheckReport {
 pub async fn check(
     settings: &Settings,
     schema_file: &std::path::Path,
+    strict: bool,
 ) -> Result<CheckReport, Error> {
     let dialect = settings.url()?.dialect();
     let dir = settings.read_migrations()?;
@@ -79,18 +83,40 @@ pub async fn check(
     let mut shadows = Vec::new();
     let mut schema_differences = Vec::new();
     let mut schema_used = None;
+    let mut kept = Vec::new();
     if schema_file.exists() {
-        let history =
-            read_source(settings, dialect, &Source::Migrations(None), &mut shadows).await?;
-        let desired = read_source(
+        let (history, desired, k) = read_pair(
             settings,
             dialect,
+            &Source::Migrations(None),
             &Source::SchemaFile(schema_file.to_path_buf()),
+            strict,
             &mut shadows,
         )
         .await?;
         schema_differences = summarize(&diff_schemas(dialect, &history, &desired));
         schema_used = Some(schema_file.to_path_buf());
+        kept = k;
+    }
+    // A history without any down.sql (every Prisma history) needs no second replay.
+    if dir.migrations.iter().all(|m| m.down_path.is_none()) {
+        let downs = dir
+            .migrations
+            .iter()
+            .map(|m| DownCheck {
+                name: m.name.clone(),
+                differences: None,
+            })
+            .collect();
+        return finish(
+            settings,
+            schema_used,
+            schema_differences,
+            kept,
+            downs,
+            shadows,
+        )
+        .await;
     }
     let mut shadow = Shadow::open(settings, dialect).await?;
     shadows.push(shadow.strategy.clone());
@@ -146,14 +172,33 @@ pub async fn check(
     }
     .await;
     shadow.close().await;
-    let downs = downs?;
+    finish(
+        settings,
+        schema_used,
+        schema_differences,
+        kept,
+        downs?,
+        shadows,
+    )
+    .await
+}
+
+async fn finish(
+    settings: &Settings,
+    schema_file: Option<PathBuf>,
+    schema_differences: Vec<String>,
+    kept: Vec<String>,
+    downs: Vec<DownCheck>,
+    shadows: Vec<String>,
+) -> Result<CheckReport, Error> {
     let (lint, lint_skipped) = match crate::lint(settings, &[]).await {
         Ok(l) => (Some(l), None),
         Err(e) => (None, Some(e.to_string())),
     };
     Ok(CheckReport {
-        schema_file: schema_used,
+        schema_file,
         schema_differences,
+        kept,
         downs,
         shadows,
         lint,

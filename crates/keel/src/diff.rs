@@ -64,6 +64,9 @@ pub struct DiffReport {
     pub summary: Vec<String>,
     /// The shadow databases used, for the record.
     pub shadows: Vec<String>,
+    /// What a `schema.prisma` side kept of the other side, one line per object (see
+    /// [`read_pair`]).
+    pub kept: Vec<String>,
 }
 
 impl DiffReport {
@@ -76,11 +79,16 @@ impl DiffReport {
     }
 }
 
-/// Reads both sources and diffs them.
+/// Reads both sources and diffs them; `strict` as in [`read_pair`].
 ///
 /// # Errors
 /// Driver, migrations-directory and shadow errors (K3014, K3006), [`Error::BadSource`].
-pub async fn diff(settings: &Settings, from: &Source, to: &Source) -> Result<DiffReport, Error> {
+pub async fn diff(
+    settings: &Settings,
+    from: &Source,
+    to: &Source,
+    strict: bool,
+) -> Result<DiffReport, Error> {
     let dialect = [from, to]
         .iter()
         .find_map(|s| match s {
@@ -90,19 +98,65 @@ pub async fn diff(settings: &Settings, from: &Source, to: &Source) -> Result<Dif
         .map_or_else(
             || match settings.url() {
                 Ok(p) => Ok(p.dialect()),
-                Err(e) => prisma_dialect(settings, &[from, to]).ok_or(e.into()),
+                Err(e) => prisma_dialect(settings, &[from, to]).ok_or(e),
             },
             |r| r.map_err(Error::from),
         )?;
     let mut shadows = Vec::new();
-    let a = read_source(settings, dialect, from, &mut shadows).await?;
-    let b = read_source(settings, dialect, to, &mut shadows).await?;
+    let (a, b, kept) = read_pair(settings, dialect, from, to, strict, &mut shadows).await?;
     let plan = diff_schemas(dialect, &a, &b);
     let summary = keel_core::schema::summary::summarize(&plan);
     Ok(DiffReport {
         plan,
         summary,
         shadows,
+        kept,
+    })
+}
+
+fn is_prisma_source(s: &Source) -> bool {
+    matches!(s, Source::SchemaFile(p) if keel_prisma::is_prisma(p))
+}
+
+/// Reads both sources. When one side is a `schema.prisma` and the other is not, the Prisma
+/// side keeps what the other holds that the Prisma schema language cannot describe (see
+/// [`keel_prisma::keep`]), so that no plan drops (or adds) it; `strict` compares them as
+/// they are. Returns (from, to, one line per object kept).
+///
+/// # Errors
+/// As [`diff`].
+pub async fn read_pair(
+    settings: &Settings,
+    dialect: Dialect,
+    from: &Source,
+    to: &Source,
+    strict: bool,
+    shadows: &mut Vec<String>,
+) -> Result<(Schema, Schema, Vec<String>), Error> {
+    let prisma_side = match (is_prisma_source(from), is_prisma_source(to)) {
+        _ if strict => None,
+        (false, true) => Some((to, false)),
+        (true, false) => Some((from, true)),
+        _ => None,
+    };
+    let Some((Source::SchemaFile(path), prisma_is_from)) = prisma_side else {
+        let a = read_source(settings, dialect, from, shadows).await?;
+        let b = read_source(settings, dialect, to, shadows).await?;
+        return Ok((a, b, Vec::new()));
+    };
+    let other = read_source(
+        settings,
+        dialect,
+        if prisma_is_from { to } else { from },
+        shadows,
+    )
+    .await?;
+    let mut desired = read_prisma_for(settings, path, dialect)?;
+    let kept = keel_prisma::keep_undescribed(&mut desired, &other);
+    Ok(if prisma_is_from {
+        (desired.schema, other, kept)
+    } else {
+        (other, desired.schema, kept)
     })
 }
 
@@ -144,20 +198,7 @@ pub async fn read_source(
             in_shadow(settings, dialect, &all, shadows).await
         }
         Source::SchemaFile(path) if keel_prisma::is_prisma(path) => {
-            let desired = read_prisma(settings, path)?;
-            if desired.dialect != dialect {
-                return Err(keel_prisma::PslError::at(
-                    path,
-                    0,
-                    0,
-                    format!(
-                        "its datasource's provider is {}, but the database is {}",
-                        desired.dialect, dialect
-                    ),
-                )
-                .into());
-            }
-            Ok(desired.schema)
+            Ok(read_prisma_for(settings, path, dialect)?.schema)
         }
         Source::SchemaFile(path) => {
             let bytes = std::fs::read(path).map_err(|source| {
@@ -198,6 +239,28 @@ pub fn read_prisma(
     let ast = keel_prisma::read(path)?;
     let current = settings.url().ok().and_then(|u| u.schema());
     Ok(keel_prisma::build(&ast, current.as_deref())?)
+}
+
+/// [`read_prisma`], refused when its provider is not `dialect`'s.
+fn read_prisma_for(
+    settings: &Settings,
+    path: &std::path::Path,
+    dialect: Dialect,
+) -> Result<keel_prisma::Desired, Error> {
+    let desired = read_prisma(settings, path)?;
+    if desired.dialect != dialect {
+        return Err(keel_prisma::PslError::at(
+            path,
+            0,
+            0,
+            format!(
+                "its datasource's provider is {}, but the database is {}",
+                desired.dialect, dialect
+            ),
+        )
+        .into());
+    }
+    Ok(desired)
 }
 
 async fn in_shadow(

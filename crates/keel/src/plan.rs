@@ -3,7 +3,7 @@
 //! history (the migrations directory replayed in a shadow); both verified in a shadow before
 //! anything is written.
 
-use crate::diff::{read_source, Source};
+use crate::diff::{read_pair, Source};
 use crate::error::Error;
 use crate::measure::{losses, Loss};
 use crate::settings::Settings;
@@ -73,8 +73,10 @@ impl std::fmt::Display for Rename {
 pub struct PlanOptions {
     /// The migration's name (`[a-z0-9_]+`).
     pub name: String,
-    /// The desired schema (SQL DDL).
+    /// The desired schema: SQL DDL, or `schema.prisma` (a file or a folder).
     pub schema_file: PathBuf,
+    /// Against a `schema.prisma`, compare everything (see [`crate::diff::read_pair`]).
+    pub strict: bool,
     /// Renames the user stated (`--rename`).
     pub renames: Vec<Rename>,
     /// Write the files only; do not deploy.
@@ -102,6 +104,8 @@ pub struct PlanReport {
     pub deployed: bool,
     /// The shadow databases used.
     pub shadows: Vec<String>,
+    /// What a `schema.prisma` kept of the history: objects it cannot describe, one line each.
+    pub kept: Vec<String>,
     /// The new migration's lint findings (with counts from the development database), once it
     /// is written; empty when it could not be linted.
     pub lint: Vec<keel_lint::Finding>,
@@ -124,11 +128,12 @@ pub async fn plan(
     crate::init::check_name(&options.name)?;
     let dialect = settings.url()?.dialect();
     let mut shadows = Vec::new();
-    let history = read_source(settings, dialect, &Source::Migrations(None), &mut shadows).await?;
-    let desired = read_source(
+    let (history, desired, kept) = read_pair(
         settings,
         dialect,
+        &Source::Migrations(None),
         &Source::SchemaFile(options.schema_file.clone()),
+        options.strict,
         &mut shadows,
     )
     .await?;
@@ -184,6 +189,7 @@ pub async fn plan(
             losses: Vec::new(),
             deployed: false,
             shadows,
+            kept,
             lint: Vec::new(),
         });
     }
@@ -283,6 +289,7 @@ pub async fn plan(
         losses,
         deployed,
         shadows,
+        kept,
         lint,
     })
 }

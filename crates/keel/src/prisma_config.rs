@@ -45,6 +45,41 @@ pub fn migrations_path(project: &Path) -> MigrationsPath {
     MigrationsPath::Unset
 }
 
+/// The `schema` path the first `prisma.config.*` file in `project` sets, when it is a plain
+/// string literal (`schema: "prisma/schema.prisma"`); `None` for no file, no key, or a
+/// computed value (never guessed).
+pub fn schema_path(project: &Path) -> Option<String> {
+    let text = FILES
+        .iter()
+        .find_map(|name| std::fs::read_to_string(project.join(name)).ok())?;
+    let text = strip_comments(&text);
+    let mut from = 0;
+    while let Some(i) = text[from..].find("schema") {
+        let at = from + i;
+        from = at + "schema".len();
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '$') {
+            continue;
+        }
+        let Some(value) = text[from..].trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let q = value.chars().next()?;
+        if !matches!(q, '"' | '\'' | '`') {
+            return None;
+        }
+        let inner = &value[1..];
+        let end = inner.find(q)?;
+        let lit = &inner[..end];
+        let tail = inner[end + 1..].trim_start();
+        let plain = !(lit.contains('\\') || (q == '`' && lit.contains("${")));
+        return (plain && (tail.is_empty() || tail.starts_with(',') || tail.starts_with('}')))
+            .then(|| lit.to_string());
+    }
+    None
+}
+
 /// `text` without `//` and `/* */` comments (strings kept as they are).
 fn strip_comments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -52,6 +52,7 @@ async fn step(
     plan(
         s,
         &PlanOptions {
+            strict: false,
             name: name.into(),
             schema_file: dir.join("schema.sql"),
             renames,
@@ -124,7 +125,7 @@ async fn authoring_session(db: TestDb) {
         1
     );
 
-    let c = check(&s, &dir.join("schema.sql")).await.unwrap();
+    let c = check(&s, &dir.join("schema.sql"), false).await.unwrap();
     assert_eq!(c.exit_code(), 0, "{c:?}");
     assert_eq!(c.downs.len(), 3);
 

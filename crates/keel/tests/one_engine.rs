@@ -268,7 +268,9 @@ async fn check_report_carries_lint_and_its_exit_status() {
         .await
         .unwrap();
     write(dir, "2_drop", "DROP TABLE t;\n");
-    let r = keel::check(&s, &dir.join("schema.sql")).await.unwrap();
+    let r = keel::check(&s, &dir.join("schema.sql"), false)
+        .await
+        .unwrap();
     let lint = r.lint.as_ref().expect("pending migrations linted");
     assert!(
         lint.findings.iter().any(|f| f.migration == "2_drop"),

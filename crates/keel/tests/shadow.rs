@@ -77,7 +77,7 @@ async fn created_shadow_is_dropped_even_on_failure(backend: Backend) {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
     let s = settings(&db.url, t.path(), None);
-    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false)
         .await
         .unwrap();
     assert_eq!(r.summary, vec!["added table `a` (1 columns)"]);
@@ -92,7 +92,7 @@ async fn created_shadow_is_dropped_even_on_failure(backend: Backend) {
         "2_b",
         "CREATE TABLE b (id INT);\nINSERT INTO no_such_table VALUES (1);",
     );
-    let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+    let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "K3006", "{e}");
@@ -122,7 +122,7 @@ async fn given_shadow_url_is_emptied_and_never_the_target() {
         let t = tempfile::tempdir().unwrap();
         write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
         let s = settings(&db.url, t.path(), Some(scratch.url.clone()));
-        let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+        let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false)
             .await
             .unwrap();
         assert_eq!(
@@ -132,7 +132,7 @@ async fn given_shadow_url_is_emptied_and_never_the_target() {
         );
         assert!(r.shadows[0].starts_with("the given shadow database"));
         let s = settings(&db.url, t.path(), Some(db.url.clone()));
-        let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+        let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false)
             .await
             .unwrap_err();
         assert_eq!(e.code(), "K3014");
@@ -170,7 +170,7 @@ async fn postgres_role_without_createdb() {
     write(t.path(), "1_a", "CREATE TABLE a (id INT PRIMARY KEY);");
     let s = settings(&url, t.path(), None);
     let before = shadow_databases(&db).await;
-    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false)
         .await
         .unwrap();
     assert!(
@@ -192,7 +192,7 @@ async fn postgres_role_without_createdb() {
     assert_eq!(leftovers, 0, "the private cluster's directory is removed");
 
     std::env::set_var("KEEL_PG_BINDIR", "/nonexistent/bin");
-    let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None))
+    let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false)
         .await
         .unwrap_err();
     std::env::remove_var("KEEL_PG_BINDIR");
@@ -210,6 +210,7 @@ async fn postgres_role_without_createdb() {
         &settings(&url, t.path(), Some(scratch.url.clone())),
         &Source::Empty,
         &Source::Migrations(None),
+        false,
     )
     .await
     .unwrap();
@@ -230,14 +231,14 @@ async fn postgres_temporary_schema_in_the_target() {
     write(t.path(), "1_a", "CREATE TYPE mood AS ENUM ('ok', 'sad');\nCREATE TABLE a (id INT PRIMARY KEY, m mood NOT NULL DEFAULT 'ok');\nCREATE INDEX CONCURRENTLY a_m ON a (m);\n");
     let s = settings(&url, t.path(), None);
     std::env::set_var("KEEL_PG_BINDIR", "/nonexistent/bin");
-    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None)).await;
+    let r = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false).await;
     let r2 = {
         write(
             t.path(),
             "2_own_tx",
             "BEGIN;\nCREATE TABLE b (id INT);\nCOMMIT;\n",
         );
-        let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None)).await;
+        let e = keel::diff(&s, &Source::Empty, &Source::Migrations(None), false).await;
         std::fs::remove_dir_all(t.path().join("2_own_tx")).unwrap();
         e
     };

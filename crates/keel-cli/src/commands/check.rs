@@ -5,8 +5,13 @@ use keel::{Error, Settings};
 use keel_core::redact::redact_in;
 use std::path::Path;
 
-pub async fn run(settings: &Settings, schema: &Path, json: bool) -> Result<ExitStatus, Error> {
-    let r = keel::check(settings, schema).await?;
+pub async fn run(
+    settings: &Settings,
+    schema: &Path,
+    strict: bool,
+    json: bool,
+) -> Result<ExitStatus, Error> {
+    let r = keel::check(settings, schema, strict).await?;
     let code = r.exit_code();
     if json {
         out!("{}", serde_json::to_string(&r).unwrap_or_default());
@@ -27,6 +32,7 @@ pub async fn run(settings: &Settings, schema: &Path, json: bool) -> Result<ExitS
         }
         None => out!("skipped: no {} to compare with", schema.display()),
     }
+    crate::commands::diff::print_kept(&r.kept);
     let mut without = 0;
     for d in &r.downs {
         match &d.differences {

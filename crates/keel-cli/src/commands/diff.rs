@@ -7,7 +7,7 @@ use keel::{Error, Settings, Source};
 pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitStatus, Error> {
     let from: Source = a.from.parse()?;
     let to: Source = a.to.parse()?;
-    let report = keel::diff(settings, &from, &to).await?;
+    let report = keel::diff(settings, &from, &to, a.strict).await?;
     let differs = !report.plan.is_empty();
     if json {
         let script = report.script().ok();
@@ -18,6 +18,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
                 "summary": report.summary,
                 "script": script,
                 "shadows": report.shadows,
+                "kept": report.kept,
                 "not_compared": keel_core::schema::coverage::not_compared(report.plan.dialect),
             })
         );
@@ -31,6 +32,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
         } else {
             out!("no difference: the two schemas are the same");
         }
+        print_kept(&report.kept);
         out!(
             "note: {}",
             keel_core::schema::coverage::not_compared_line(report.plan.dialect)
@@ -41,4 +43,15 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
     } else {
         ExitStatus::Success
     })
+}
+
+/// The objects a `schema.prisma` side kept, under one heading.
+pub fn print_kept(kept: &[String]) {
+    if kept.is_empty() {
+        return;
+    }
+    out!("kept: not described by schema.prisma (--strict compares them):");
+    for k in kept {
+        out!("  {k}");
+    }
 }

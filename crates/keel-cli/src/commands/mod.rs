@@ -59,7 +59,12 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Execute(a) => execute::run(&settings, a, g.json).await,
         Command::Plan(a) => plan::run(&settings, a, g.json).await,
         Command::Rollback(a) => rollback::run(&settings, a, g.json).await,
-        Command::Check { schema } => check::run(&settings, schema, g.json).await,
+        Command::Check { schema, strict } => {
+            let schema = schema
+                .clone()
+                .unwrap_or_else(|| keel::desired::default_schema(std::path::Path::new(".")));
+            check::run(&settings, &schema, *strict, g.json).await
+        }
         Command::Inspect { format } => inspect::run(&settings, *format, g.json).await,
         Command::Lint { names, format } => lint::run(&settings, names, *format, g.json).await,
         Command::Reset { yes } => reset::run(&settings, &cwd, *yes, g.json).await,

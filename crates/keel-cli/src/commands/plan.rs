@@ -12,9 +12,14 @@ pub async fn run(settings: &Settings, a: &PlanArgs, json: bool) -> Result<ExitSt
         .iter()
         .map(|r| r.parse::<Rename>())
         .collect::<Result<Vec<_>, _>>()?;
+    let schema = a
+        .schema
+        .clone()
+        .unwrap_or_else(|| keel::desired::default_schema(std::path::Path::new(".")));
     let options = PlanOptions {
         name: a.name.clone(),
-        schema_file: a.schema.clone(),
+        schema_file: schema.clone(),
+        strict: a.strict,
         renames,
         create_only: a.create_only,
     };
@@ -37,10 +42,11 @@ pub async fn run(settings: &Settings, a: &PlanArgs, json: bool) -> Result<ExitSt
         );
         return Ok(ExitStatus::Success);
     }
+    crate::commands::diff::print_kept(&r.kept);
     let Some(dir) = &r.dir else {
         out!(
             "nothing to do: the migrations already produce {}",
-            a.schema.display()
+            schema.display()
         );
         return Ok(ExitStatus::Success);
     };

@@ -35,6 +35,9 @@ pub struct Desired {
     pub schema: Schema,
     /// `relationMode = "prisma"`: relations make no foreign keys.
     pub relation_mode_prisma: bool,
+    /// The datasource declares `extensions` (Prisma's `postgresqlExtensions`): only then
+    /// does Prisma manage them.
+    pub declares_extensions: bool,
     /// The files read.
     pub files: Vec<PathBuf>,
 }
@@ -221,6 +224,7 @@ pub fn build(ast: &Ast, current_schema: Option<&str>) -> Result<Desired, PslErro
         dialect: ctx.dialect,
         schema,
         relation_mode_prisma: ctx.relation_mode_prisma,
+        declares_extensions: declares(ast, "extensions"),
         files: ast.files.clone(),
     })
 }
@@ -295,6 +299,13 @@ fn datasource(ctx: &mut Ctx<'_>, schema: &mut Schema) -> Result<(), PslError> {
         schema.extensions.sort_by(|a, b| a.name.cmp(&b.name));
     }
     Ok(())
+}
+
+fn declares(ast: &Ast, key: &str) -> bool {
+    ast.blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Datasource)
+        .any(|b| b.settings.iter().any(|(k, _, _)| k == key))
 }
 
 fn declared_schemas(ctx: &Ctx<'_>) -> Vec<String> {
