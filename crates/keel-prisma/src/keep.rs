@@ -289,6 +289,59 @@ pub fn keep_undescribed(desired: &mut Desired, other: &Schema) -> Vec<String> {
     kept
 }
 
+/// Takes `other`'s spelling where it means what `desired` says, with or without `--strict`:
+/// MariaDB's JSON (a `longtext` column with `CHECK (json_valid(col))` and the `utf8mb4_bin`
+/// collation), and a decimal default written with more zeros (`0.000…` for `0`).
+pub fn same_spelling(desired: &mut Desired, other: &Schema) {
+    let s = &mut desired.schema;
+    let tables = table_map(other, s);
+    let columns = column_map(other, s, &tables);
+    for (i, c) in other.columns.iter().enumerate() {
+        let Some(&d) = columns.get(&ColumnId(i as u32)) else {
+            continue;
+        };
+        let Some(&t) = tables.get(&c.table) else {
+            continue;
+        };
+        let dc = &mut s.columns[d.idx()];
+        if let (Some(a), Some(b)) = (&dc.default, &c.default) {
+            if a != b && canonical_number(a).is_some() && canonical_number(a) == canonical_number(b) {
+                dc.default = Some(b.clone());
+            }
+        }
+        let json_check = other.checks.iter().find(|k| {
+            k.table == c.table
+                && k.expression.replace(['`', '"', ' '], "") == format!("json_valid({})", c.name)
+        });
+        if dc.data_type == "json" && c.data_type == "longtext" {
+            if let Some(k) = json_check {
+                dc.data_type.clone_from(&c.data_type);
+                dc.collation.clone_from(&c.collation);
+                if !s.checks.iter().any(|x| x.table == t && x.name == k.name) {
+                    let mut k2 = k.clone();
+                    k2.table = t;
+                    s.checks.push(k2);
+                }
+            }
+        }
+    }
+}
+
+/// A number with its trailing fractional zeros and a bare `.` left out; `None` for text
+/// that is not a plain decimal number.
+fn canonical_number(s: &str) -> Option<String> {
+    let t = s.trim_matches('\'');
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    Some(if t.contains('.') {
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        t.to_string()
+    })
+}
+
 /// What marks an index as written by hand rather than from `@@index`, if anything: what
 /// `@@index` cannot say (a `WHERE` clause, an expression, `INCLUDE`, MySQL `SPATIAL`), or
 /// what Prisma projects write in SQL by hand (an operator class, an access method other than

@@ -18,4 +18,4 @@ mod parse;
 pub use build::{build, Desired};
 pub use error::PslError;
 pub use files::{is_prisma, read};
-pub use keep::keep_undescribed;
+pub use keep::{keep_undescribed, same_spelling};

@@ -121,7 +121,8 @@ fn is_prisma_source(s: &Source) -> bool {
 /// Reads both sources. When one side is a `schema.prisma` and the other is not, the Prisma
 /// side keeps what the other holds that the Prisma schema language cannot describe (see
 /// [`keel_prisma::keep`]), so that no plan drops (or adds) it; `strict` compares them as
-/// they are. Returns (from, to, one line per object kept).
+/// they are. Either way the Prisma side takes the other's spelling of what means the same
+/// (MariaDB's JSON, decimal zeros). Returns (from, to, one line per object kept).
 ///
 /// # Errors
 /// As [`diff`].
@@ -134,7 +135,6 @@ pub async fn read_pair(
     shadows: &mut Vec<String>,
 ) -> Result<(Schema, Schema, Vec<String>), Error> {
     let prisma_side = match (is_prisma_source(from), is_prisma_source(to)) {
-        _ if strict => None,
         (false, true) => Some((to, false)),
         (true, false) => Some((from, true)),
         _ => None,
@@ -152,7 +152,12 @@ pub async fn read_pair(
     )
     .await?;
     let mut desired = read_prisma_for(settings, path, dialect)?;
-    let kept = keel_prisma::keep_undescribed(&mut desired, &other);
+    keel_prisma::same_spelling(&mut desired, &other);
+    let kept = if strict {
+        Vec::new()
+    } else {
+        keel_prisma::keep_undescribed(&mut desired, &other)
+    };
     Ok(if prisma_is_from {
         (desired.schema, other, kept)
     } else {

@@ -53,7 +53,7 @@ pub fn data_type(dialect: Dialect, raw: &str) -> String {
             format!("{folded}{array}")
         }
         Dialect::Mysql => {
-            let lower = t.to_ascii_lowercase();
+            let lower = lowercase_outside_quotes(t);
             for int in ["tinyint", "smallint", "mediumint", "int", "bigint"] {
                 if let Some(rest) = lower.strip_prefix(int) {
                     if let Some(close) = rest
@@ -72,6 +72,20 @@ pub fn data_type(dialect: Dialect, raw: &str) -> String {
             lower
         }
     }
+}
+
+/// `t` in lower case except inside `'…'` literals (the values of `enum('A','b')` and
+/// `set(…)`, which MySQL keeps as written and compares by).
+fn lowercase_outside_quotes(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut quoted = false;
+    for c in t.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        out.push(if quoted { c } else { c.to_ascii_lowercase() });
+    }
+    out
 }
 
 /// Canonical spelling of a default expression: outer parentheses removed, PostgreSQL casts of
@@ -180,6 +194,16 @@ mod tests {
             data_type(Dialect::Postgres, "timestamptz"),
             "timestamp with time zone"
         );
+    }
+
+    #[test]
+    fn mysql_enum_values_keep_their_case() {
+        // MySQL stores and compares enum values as written: 'ACTIVE' is not 'active'.
+        assert_eq!(
+            data_type(Dialect::Mysql, "ENUM('ACTIVE','closed')"),
+            "enum('ACTIVE','closed')"
+        );
+        assert_eq!(data_type(Dialect::Mysql, "SET('It''s','B')"), "set('It''s','B')");
     }
 
     #[test]

@@ -131,12 +131,24 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
                 _ => b.clone(),
             })
         }
-        (Some("Int" | "BigInt" | "Float" | "Decimal"), Expr::Number(n)) => Ok(n.clone()),
+        (Some("Int" | "BigInt" | "Float" | "Decimal"), Expr::Number(n)) => Ok(pg_number(field.dialect, n)),
         (scalar, v) => Err(format!(
             "`{}` is not a default for a field of type {}",
             show(v),
             scalar.unwrap_or("enum")
         )),
+    }
+}
+
+/// A number as PostgreSQL prints it back in a default: quoted when negative (`'-1'::integer`)
+/// or an integer beyond `integer`'s range (`'9007199254740993'::bigint`), the cast then
+/// folded away by normalisation; as written elsewhere and on the other databases.
+fn pg_number(dialect: Dialect, n: &str) -> String {
+    let beyond_int4 = !n.contains(['.', 'e', 'E']) && n.parse::<i32>().is_err();
+    if dialect == Dialect::Postgres && (n.starts_with('-') || beyond_int4) {
+        format!("'{n}'")
+    } else {
+        n.to_string()
     }
 }
 

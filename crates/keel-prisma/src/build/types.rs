@@ -61,6 +61,15 @@ fn numbers(attr: &Attribute) -> Result<Vec<String>, String> {
 pub fn native_type(dialect: Dialect, scalar: &str, attr: &Attribute) -> Result<String, String> {
     let name = attr.name.strip_prefix("db.").unwrap_or(&attr.name);
     let args = numbers(attr)?;
+    // MySQL's `datetime(0)`, `timestamp(0)`, `time(0)` are the types without precision.
+    let args: Vec<String> = if dialect == Dialect::Mysql
+        && matches!(name, "DateTime" | "Timestamp" | "Time")
+        && args == ["0"]
+    {
+        Vec::new()
+    } else {
+        args
+    };
     let paren = |base: &str| {
         if args.is_empty() {
             base.to_string()
