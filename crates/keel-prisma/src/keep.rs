@@ -305,7 +305,8 @@ pub fn same_spelling(desired: &mut Desired, other: &Schema) {
         };
         let dc = &mut s.columns[d.idx()];
         if let (Some(a), Some(b)) = (&dc.default, &c.default) {
-            if a != b && canonical_number(a).is_some() && canonical_number(a) == canonical_number(b) {
+            if a != b && canonical_number(a).is_some() && canonical_number(a) == canonical_number(b)
+            {
                 dc.default = Some(b.clone());
             }
         }

@@ -203,7 +203,10 @@ mod tests {
             data_type(Dialect::Mysql, "ENUM('ACTIVE','closed')"),
             "enum('ACTIVE','closed')"
         );
-        assert_eq!(data_type(Dialect::Mysql, "SET('It''s','B')"), "set('It''s','B')");
+        assert_eq!(
+            data_type(Dialect::Mysql, "SET('It''s','B')"),
+            "set('It''s','B')"
+        );
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub fn made(field: &Field<'_>, value: &Expr) -> Result<Made, String> {
             plain(format!("ARRAY[{}]", items.join(", ")))
         }
         Expr::Array(_) => Err("a list default on a field that is not a list".into()),
+        // Prisma writes no default for Json and Bytes on MySQL (the server takes none).
+        _ if field.dialect == Dialect::Mysql && matches!(field.scalar, Some("Json" | "Bytes")) => {
+            Ok(Made::default())
+        }
         other => literal(field, other).and_then(plain),
     }
 }
@@ -131,7 +135,9 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
                 _ => b.clone(),
             })
         }
-        (Some("Int" | "BigInt" | "Float" | "Decimal"), Expr::Number(n)) => Ok(pg_number(field.dialect, n)),
+        (Some("Int" | "BigInt" | "Float" | "Decimal"), Expr::Number(n)) => {
+            Ok(pg_number(field.dialect, n))
+        }
         (scalar, v) => Err(format!(
             "`{}` is not a default for a field of type {}",
             show(v),

@@ -444,12 +444,8 @@ fn column(ctx: &Ctx<'_>, f: &Field, name: &str, table: TableId) -> Result<Column
                     .collect::<Vec<_>>()
                     .join(",")
             ),
-            Dialect::Sqlite => {
-                return Err(ctx.err(
-                    f.span,
-                    "SQLite has no enums: Prisma does not allow them there",
-                ))
-            }
+            // Prisma 6.2 and later: an enum is TEXT on SQLite.
+            Dialect::Sqlite => "TEXT".to_string(),
         },
         _ => return Err(ctx.err(f.span, "this field has no type")),
     };
