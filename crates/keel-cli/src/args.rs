@@ -252,6 +252,8 @@ pub enum InspectFormat {
     Json,
     /// A Mermaid erDiagram (tables, key columns, foreign keys)
     Mermaid,
+    /// schema.prisma (Prisma's `db pull`): models, relation fields, @map, @db native types
+    Prisma,
 }
 
 #[derive(Debug, Args)]

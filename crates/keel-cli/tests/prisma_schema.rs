@@ -552,3 +552,60 @@ async fn a_bad_schema_prisma_is_k1012_at_its_line_and_column() {
         assert!(!t.contains("panicked"), "{t}");
     }
 }
+
+#[tokio::test]
+async fn the_drift_gate_names_a_hand_change_and_keeps_hand_written_objects() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.prisma");
+    std::fs::write(
+        &schema,
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n\nmodel Order {\n  id     Int    @id @default(autoincrement())\n  status String @default(\"new\")\n  @@index([status])\n  @@map(\"orders\")\n}\n",
+    )
+    .unwrap();
+    let target = format!("schema={}", schema.display());
+    let ddl = keel(dir.path(), &db.url)
+        .args(["diff", "--from", "empty", "--script", "--to", &target])
+        .output()
+        .unwrap();
+    db.execute(&String::from_utf8_lossy(&ddl.stdout)).await;
+    let gate = |args: &[&str]| {
+        keel(dir.path(), &db.url)
+            .args(["diff", "--exit-code", "--from", &db.url, "--to", &target])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(gate(&[]).status.code(), Some(0), "{}", output_text(&gate(&[])));
+    // Hand-written objects a Prisma schema cannot describe: kept, no drift.
+    db.execute(
+        "CREATE INDEX orders_open ON orders (id) WHERE status <> 'done';
+         CREATE FUNCTION order_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM orders';",
+    )
+    .await;
+    let out = gate(&[]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("index \"orders_open\" on \"orders\" (a WHERE clause)"), "{text}");
+    assert!(text.contains("function \"order_count\"()"), "{text}");
+    // --strict compares them.
+    assert_eq!(gate(&["--strict"]).status.code(), Some(2));
+    // A hand change the schema can describe is drift, named.
+    db.execute("ALTER TABLE orders ADD COLUMN note text; DROP INDEX orders_status_idx;")
+        .await;
+    let out = gate(&[]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("dropped column `orders.note`"), "{text}");
+    assert!(text.contains("added index `orders_status_idx` on `orders`"), "{text}");
+    // The SQL offered removes the drift and leaves the hand-written objects alone.
+    let fix = keel(dir.path(), &db.url)
+        .args(["diff", "--script", "--from", &db.url, "--to", &target])
+        .output()
+        .unwrap();
+    let sql = String::from_utf8_lossy(&fix.stdout).into_owned();
+    assert!(!sql.contains("orders_open") && !sql.contains("order_count"), "{sql}");
+    db.execute(&sql).await;
+    assert_eq!(gate(&[]).status.code(), Some(0), "{}", output_text(&gate(&[])));
+    assert_eq!(db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_open'").await, 1);
+}

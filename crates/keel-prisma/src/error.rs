@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// Prisma's P1012 "schema validation error"): the file, line and column (from 1, 0 when the
 /// error is about the file as a whole) and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", path.display())]
+#[error("{}{}: {message}", path.display(), place(*line, *column))]
 pub struct PslError {
     /// The file.
     pub path: PathBuf,
@@ -16,6 +16,15 @@ pub struct PslError {
     pub column: u32,
     /// What is wrong, in one sentence.
     pub message: String,
+}
+
+/// `:line:column`, `:line`, or nothing for an error about the whole file.
+fn place(line: u32, column: u32) -> String {
+    match (line, column) {
+        (0, _) => String::new(),
+        (l, 0) => format!(":{l}"),
+        (l, c) => format!(":{l}:{c}"),
+    }
 }
 
 impl PslError {

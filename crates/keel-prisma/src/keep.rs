@@ -484,3 +484,113 @@ fn copy_table(other: &Schema, t: TableId, s: &mut Schema) {
         s.triggers.push(tr2);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_core::schema::{Check, IndexColumn, Table, View};
+    use keel_core::Dialect;
+
+    fn desired_and_live() -> (Desired, Schema) {
+        let table = Table {
+            namespace: None,
+            name: "t".into(),
+            primary_key: None,
+            comment: None,
+            options: None,
+        };
+        let column = Column {
+            table: TableId(0),
+            name: "a".into(),
+            data_type: "text".into(),
+            nullable: false,
+            default: None,
+            auto_increment: None,
+            generated: None,
+            collation: None,
+            comment: None,
+            on_update: None,
+            invisible: false,
+        };
+        let mut desired = Schema::default();
+        desired.tables.push(table.clone());
+        desired.columns.push(column.clone());
+        let mut live = Schema::default();
+        // The live table has a second column first, so ids differ between the two sides.
+        live.tables.push(table);
+        live.columns.push(Column {
+            name: "z".into(),
+            ..column.clone()
+        });
+        live.columns.push(column);
+        let index = |name: &str, predicate: Option<&str>| Index {
+            table: TableId(0),
+            name: name.into(),
+            unique: false,
+            constraint: false,
+            columns: vec![IndexColumn {
+                part: IndexPart::Column(ColumnId(1)),
+                descending: false,
+                option: None,
+            }],
+            method: None,
+            predicate: predicate.map(str::to_string),
+            include: Vec::new(),
+            invalid: false,
+        };
+        live.indexes.push(index("partial", Some("(a <> ''::text)")));
+        live.indexes.push(index("plain", None));
+        live.checks.push(Check {
+            table: TableId(0),
+            name: Some("a_nonempty".into()),
+            expression: "(a <> ''::text)".into(),
+            not_valid: false,
+        });
+        live.views.push(View {
+            namespace: None,
+            name: "v".into(),
+            definition: "SELECT 1".into(),
+            materialized: false,
+        });
+        let d = Desired {
+            dialect: Dialect::Postgres,
+            schema: desired,
+            relation_mode_prisma: false,
+            declares_extensions: false,
+            files: Vec::new(),
+        };
+        (d, live)
+    }
+
+    #[test]
+    fn keeps_what_prisma_cannot_say_and_drops_what_it_can() {
+        let (mut d, live) = desired_and_live();
+        let kept = keep_undescribed(&mut d, &live);
+        let names: Vec<&str> = d.schema.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["partial"], "a plain index the schema lacks is not kept");
+        // The kept index points at the desired side's column, not the live side's id.
+        assert_eq!(d.schema.indexes[0].columns[0].part, IndexPart::Column(ColumnId(0)));
+        assert_eq!(d.schema.checks.len(), 1);
+        assert_eq!(d.schema.views.len(), 1);
+        assert_eq!(
+            kept,
+            [
+                "check constraint \"a_nonempty\" on \"t\"",
+                "index \"partial\" on \"t\" (a WHERE clause)",
+                "view \"v\"",
+            ]
+        );
+        // Kept twice is kept once.
+        let again = keep_undescribed(&mut d, &live);
+        assert!(again.iter().all(|k| !k.starts_with("index")), "{again:?}");
+    }
+
+    #[test]
+    fn numbers_compare_without_trailing_zeros() {
+        assert_eq!(canonical_number("0.000"), Some("0".into()));
+        assert_eq!(canonical_number("2.50"), canonical_number("2.5"));
+        assert_eq!(canonical_number("'1'"), Some("1".into()));
+        assert_eq!(canonical_number("now()"), None);
+        assert_ne!(canonical_number("10"), canonical_number("1"));
+    }
+}

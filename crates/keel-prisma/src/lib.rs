@@ -14,6 +14,7 @@ mod files;
 pub mod keep;
 pub mod names;
 mod parse;
+pub mod pull;
 
 pub use build::{build, Desired};
 pub use error::PslError;

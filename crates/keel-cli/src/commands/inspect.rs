@@ -1,4 +1,4 @@
-//! `keel inspect`: the live schema as SQL, JSON or Mermaid.
+//! `keel inspect`: the live schema as SQL, JSON, Mermaid or schema.prisma.
 
 use crate::args::InspectFormat;
 use keel::ExitStatus;
@@ -18,6 +18,13 @@ pub async fn run(
             serde_json::to_string_pretty(&schema).unwrap_or_default()
         ),
         InspectFormat::Mermaid => out_part!("{}", keel_core::schema::mermaid::render(&schema)),
+        InspectFormat::Prisma => {
+            let current = settings.url()?.schema();
+            out_part!(
+                "{}",
+                keel_prisma::pull::render(&schema, dialect, current.as_deref())
+            );
+        }
         InspectFormat::Sql => {
             let script = schema.creation_script(dialect)?;
             out!(
