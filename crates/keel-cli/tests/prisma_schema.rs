@@ -13,6 +13,7 @@
 //!   equal to the schema read) and the SQLite corpora's Prisma-written histories must
 //!   reproduce their schema.
 //! - Histories: `keel check` of each corpus's history against its `schema.prisma`.
+//! - `keel inspect --format prisma` of each of those databases reads back as the same schema.
 #![allow(clippy::unwrap_used)]
 
 use keel_test_support::{keel, output_text, Backend, TestDb};
@@ -147,6 +148,34 @@ async fn parity(script: &Path, schema: &Path, prelude: &str) -> Result<(), Strin
             output_text(&read)
         ));
     }
+    pull_round_trip(&prisma_db.url)
+}
+
+/// `keel inspect --format prisma` of the database at `url` reads back (strictly, bar what
+/// the Prisma schema language cannot say) as the same schema.
+fn pull_round_trip(url: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let pulled = keel(dir.path(), url)
+        .args(["inspect", "--format", "prisma"])
+        .output()
+        .unwrap();
+    if !pulled.status.success() {
+        return Err(format!("inspect --format prisma: {}", output_text(&pulled)));
+    }
+    let file = dir.path().join("pulled.prisma");
+    std::fs::write(&file, &pulled.stdout).unwrap();
+    let back = keel(dir.path(), url)
+        .args(["diff", "--exit-code", "--from", url, "--to"])
+        .arg(format!("schema={}", file.display()))
+        .output()
+        .unwrap();
+    if back.status.code() != Some(0) {
+        return Err(format!(
+            "the pulled schema.prisma reads back differently:\n{}\n{}",
+            output_text(&back),
+            String::from_utf8_lossy(&pulled.stdout)
+        ));
+    }
     Ok(())
 }
 
@@ -253,6 +282,7 @@ async fn round_trip(backend: Backend, schema: &Path) {
         .output()
         .unwrap();
     assert_eq!(back.status.code(), Some(0), "{}\n{ddl}", output_text(&back));
+    pull_round_trip(&db.url).unwrap();
 }
 
 #[tokio::test]
@@ -576,7 +606,12 @@ async fn the_drift_gate_names_a_hand_change_and_keeps_hand_written_objects() {
             .output()
             .unwrap()
     };
-    assert_eq!(gate(&[]).status.code(), Some(0), "{}", output_text(&gate(&[])));
+    assert_eq!(
+        gate(&[]).status.code(),
+        Some(0),
+        "{}",
+        output_text(&gate(&[]))
+    );
     // Hand-written objects a Prisma schema cannot describe: kept, no drift.
     db.execute(
         "CREATE INDEX orders_open ON orders (id) WHERE status <> 'done';
@@ -586,7 +621,10 @@ async fn the_drift_gate_names_a_hand_change_and_keeps_hand_written_objects() {
     let out = gate(&[]);
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("index \"orders_open\" on \"orders\" (a WHERE clause)"), "{text}");
+    assert!(
+        text.contains("index \"orders_open\" on \"orders\" (a WHERE clause)"),
+        "{text}"
+    );
     assert!(text.contains("function \"order_count\"()"), "{text}");
     // --strict compares them.
     assert_eq!(gate(&["--strict"]).status.code(), Some(2));
@@ -597,15 +635,30 @@ async fn the_drift_gate_names_a_hand_change_and_keeps_hand_written_objects() {
     let text = output_text(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("dropped column `orders.note`"), "{text}");
-    assert!(text.contains("added index `orders_status_idx` on `orders`"), "{text}");
+    assert!(
+        text.contains("added index `orders_status_idx` on `orders`"),
+        "{text}"
+    );
     // The SQL offered removes the drift and leaves the hand-written objects alone.
     let fix = keel(dir.path(), &db.url)
         .args(["diff", "--script", "--from", &db.url, "--to", &target])
         .output()
         .unwrap();
     let sql = String::from_utf8_lossy(&fix.stdout).into_owned();
-    assert!(!sql.contains("orders_open") && !sql.contains("order_count"), "{sql}");
+    assert!(
+        !sql.contains("orders_open") && !sql.contains("order_count"),
+        "{sql}"
+    );
     db.execute(&sql).await;
-    assert_eq!(gate(&[]).status.code(), Some(0), "{}", output_text(&gate(&[])));
-    assert_eq!(db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_open'").await, 1);
+    assert_eq!(
+        gate(&[]).status.code(),
+        Some(0),
+        "{}",
+        output_text(&gate(&[]))
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_open'")
+            .await,
+        1
+    );
 }

@@ -567,9 +567,16 @@ mod tests {
         let (mut d, live) = desired_and_live();
         let kept = keep_undescribed(&mut d, &live);
         let names: Vec<&str> = d.schema.indexes.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["partial"], "a plain index the schema lacks is not kept");
+        assert_eq!(
+            names,
+            ["partial"],
+            "a plain index the schema lacks is not kept"
+        );
         // The kept index points at the desired side's column, not the live side's id.
-        assert_eq!(d.schema.indexes[0].columns[0].part, IndexPart::Column(ColumnId(0)));
+        assert_eq!(
+            d.schema.indexes[0].columns[0].part,
+            IndexPart::Column(ColumnId(0))
+        );
         assert_eq!(d.schema.checks.len(), 1);
         assert_eq!(d.schema.views.len(), 1);
         assert_eq!(

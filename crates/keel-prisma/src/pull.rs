@@ -27,7 +27,13 @@ pub fn render(schema: &Schema, dialect: Dialect, current: Option<&str>) -> Strin
 fn ident(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if !s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
         s.insert(0, 'x');
@@ -172,6 +178,17 @@ struct Pull<'a> {
     pg_enums: HashMap<String, usize>,
     /// MySQL `enum(…)` columns: column index → Prisma enum name.
     my_enums: Vec<(usize, String, Vec<String>)>,
+    /// Implicit many-to-many join tables, written as list fields rather than models.
+    joins: Vec<Join>,
+}
+
+/// A table that is exactly what Prisma makes for an implicit many-to-many relation.
+struct Join {
+    table: TableId,
+    /// The relation name when it is not the default `{A}To{B}`.
+    name: Option<String>,
+    a: TableId,
+    b: TableId,
 }
 
 impl<'a> Pull<'a> {
@@ -201,7 +218,11 @@ impl<'a> Pull<'a> {
         if dialect == Dialect::Mysql {
             for (ci, c) in s.columns.iter().enumerate() {
                 if let Some(values) = mysql_enum_values(&c.data_type) {
-                    let base = format!("{}_{}", ident(&s.tables[c.table.idx()].name), ident(&c.name));
+                    let base = format!(
+                        "{}_{}",
+                        ident(&s.tables[c.table.idx()].name),
+                        ident(&c.name)
+                    );
                     my_enums.push((ci, unique(base), values));
                 }
             }
@@ -227,9 +248,99 @@ impl<'a> Pull<'a> {
             fields,
             pg_enums,
             my_enums,
+            joins: Vec::new(),
         };
         p.models.extend(enum_names);
+        p.joins = (0..s.tables.len())
+            .filter_map(|t| p.join(TableId(t as u32)))
+            .collect();
         p
+    }
+
+    /// `t` as an implicit many-to-many join table, when it is exactly what Prisma makes:
+    /// `_NAME` with NOT NULL columns `A` and `B` only, each a cascading foreign key to a
+    /// single-column primary key, Prisma's key and index names, the model of `A` sorting
+    /// first, nothing else on it.
+    fn join(&self, t: TableId) -> Option<Join> {
+        let s = self.s;
+        let table = &s.tables[t.idx()];
+        let rel = table.name.strip_prefix('_').filter(|r| !r.is_empty())?;
+        let cols: Vec<usize> = (0..s.columns.len())
+            .filter(|&i| s.columns[i].table == t)
+            .collect();
+        let col = |n: &str| cols.iter().copied().find(|&i| s.columns[i].name == n);
+        let (a, b) = (col("A")?, col("B")?);
+        if cols.len() != 2
+            || [a, b].iter().any(|&i| {
+                let c = &s.columns[i];
+                c.nullable || c.default.is_some() || c.generated.is_some()
+            })
+        {
+            return None;
+        }
+        let id = |i: usize| keel_core::schema::ColumnId(i as u32);
+        let fks: Vec<&ForeignKey> = s.foreign_keys.iter().filter(|f| f.table == t).collect();
+        let target = |c: usize, letter: &str| -> Option<TableId> {
+            let f = fks.iter().find(|f| f.columns == [id(c)])?;
+            let pk = s.tables[f.referenced_table.idx()].primary_key.as_ref()?;
+            let name_ok = match self.dialect {
+                Dialect::Sqlite => f.name.is_none(),
+                _ => f.name.as_deref() == Some(&format!("{}_{letter}_fkey", table.name)),
+            };
+            (pk.columns == f.referenced_columns
+                && pk.columns.len() == 1
+                && f.on_delete == Action::Cascade
+                && f.on_update == Action::Cascade
+                && name_ok)
+                .then_some(f.referenced_table)
+        };
+        let (ta, tb) = (target(a, "A")?, target(b, "B")?);
+        let indexes: Vec<&Index> = s.indexes.iter().filter(|i| i.table == t).collect();
+        let on = |i: &Index, c: &[usize]| {
+            i.predicate.is_none()
+                && i.method.is_none()
+                && i.columns.len() == c.len()
+                && i.columns.iter().zip(c).all(|(p, &c)| {
+                    p.part == IndexPart::Column(id(c)) && !p.descending && p.option.is_none()
+                })
+        };
+        let b_index = indexes
+            .iter()
+            .any(|i| !i.unique && i.name == format!("{}_B_index", table.name) && on(i, &[b]));
+        let keyed = match self.dialect {
+            Dialect::Postgres => {
+                indexes.len() == 1
+                    && table.primary_key.as_ref().is_some_and(|pk| {
+                        pk.columns == [id(a), id(b)]
+                            && pk.name.as_deref() == Some(&format!("{}_AB_pkey", table.name))
+                    })
+            }
+            _ => {
+                indexes.len() == 2
+                    && table.primary_key.is_none()
+                    && indexes.iter().any(|i| {
+                        i.unique && i.name == format!("{}_AB_unique", table.name) && on(i, &[a, b])
+                    })
+            }
+        };
+        let alone = !s.triggers.iter().any(|x| x.table == t)
+            && !s.checks.iter().any(|x| x.table == t)
+            && !s.policies.iter().any(|x| x.table == t)
+            && s.tables[ta.idx()].namespace == table.namespace;
+        let (ma, mb) = (&self.models[ta.idx()], &self.models[tb.idx()]);
+        if !(b_index && keyed && alone && ma <= mb) {
+            return None;
+        }
+        Some(Join {
+            table: t,
+            name: (rel != format!("{ma}To{mb}")).then(|| rel.to_string()),
+            a: ta,
+            b: tb,
+        })
+    }
+
+    fn is_join(&self, t: TableId) -> bool {
+        self.joins.iter().any(|j| j.table == t)
     }
 
     fn enum_name(&self, i: usize) -> &str {
@@ -244,8 +355,14 @@ impl<'a> Pull<'a> {
             Dialect::Sqlite => "sqlite",
         };
         let _ = writeln!(out, "// Written by `keel inspect --format prisma`.");
-        let _ = writeln!(out, "generator client {{\n  provider = \"prisma-client-js\"\n}}\n");
-        let _ = writeln!(out, "datasource db {{\n  provider = \"{provider}\"\n  url      = env(\"DATABASE_URL\")");
+        let _ = writeln!(
+            out,
+            "generator client {{\n  provider = \"prisma-client-js\"\n}}\n"
+        );
+        let _ = writeln!(
+            out,
+            "datasource db {{\n  provider = \"{provider}\"\n  url      = env(\"DATABASE_URL\")"
+        );
         if !self.s.namespaces.is_empty() {
             let mut all: Vec<String> = vec![quote(self.current)];
             all.extend(self.s.namespaces.iter().map(|n| quote(n)));
@@ -276,12 +393,21 @@ impl<'a> Pull<'a> {
         }
         let _ = writeln!(out, "}}");
         for t in 0..self.s.tables.len() {
+            if self.is_join(TableId(t as u32)) {
+                continue;
+            }
             out.push('\n');
             self.model(TableId(t as u32), &mut out);
         }
         for (i, e) in self.s.enums.iter().enumerate() {
             out.push('\n');
-            self.enum_block(self.enum_name(i), &e.name, &e.values, e.namespace.as_deref(), &mut out);
+            self.enum_block(
+                self.enum_name(i),
+                &e.name,
+                &e.values,
+                e.namespace.as_deref(),
+                &mut out,
+            );
         }
         for (_, name, values) in &self.my_enums {
             out.push('\n');
@@ -293,11 +419,22 @@ impl<'a> Pull<'a> {
 
     fn schema_attr(&self, namespace: Option<&str>, out: &mut String) {
         if !self.s.namespaces.is_empty() {
-            let _ = writeln!(out, "  @@schema({})", quote(namespace.unwrap_or(self.current)));
+            let _ = writeln!(
+                out,
+                "  @@schema({})",
+                quote(namespace.unwrap_or(self.current))
+            );
         }
     }
 
-    fn enum_block(&self, name: &str, db: &str, values: &[String], ns: Option<&str>, out: &mut String) {
+    fn enum_block(
+        &self,
+        name: &str,
+        db: &str,
+        values: &[String],
+        ns: Option<&str>,
+        out: &mut String,
+    ) {
         let _ = writeln!(out, "enum {name} {{");
         let mut taken = HashSet::new();
         for v in values {
@@ -329,7 +466,9 @@ impl<'a> Pull<'a> {
     }
 
     fn col_names(&self, ids: &[keel_core::schema::ColumnId]) -> Vec<&str> {
-        ids.iter().map(|c| self.s.columns[c.idx()].name.as_str()).collect()
+        ids.iter()
+            .map(|c| self.s.columns[c.idx()].name.as_str())
+            .collect()
     }
 
     fn model(&self, t: TableId, out: &mut String) {
@@ -347,7 +486,10 @@ impl<'a> Pull<'a> {
         let mut skipped = Vec::new();
         for i in self.s.indexes.iter().filter(|i| i.table == t) {
             if let Some(why) = undescribable(i) {
-                skipped.push(format!("  // index {} ({why}): not expressible in schema.prisma; keel keeps it", quote(&i.name)));
+                skipped.push(format!(
+                    "  // index {} ({why}): not expressible in schema.prisma; keel keeps it",
+                    quote(&i.name)
+                ));
                 continue;
             }
             let cols: Vec<keel_core::schema::ColumnId> = i
@@ -365,8 +507,16 @@ impl<'a> Pull<'a> {
                 names::index(self.dialect, &table.name, &names)
             };
             let map = (i.name != default).then(|| format!("map: {}", quote(&i.name)));
-            let plain = i.columns.iter().all(|c| !c.descending && c.option.is_none());
-            if i.unique && cols.len() == 1 && plain && i.method.is_none() && !field_unique.contains_key(&cols[0].idx()) {
+            let plain = i
+                .columns
+                .iter()
+                .all(|c| !c.descending && c.option.is_none());
+            if i.unique
+                && cols.len() == 1
+                && plain
+                && i.method.is_none()
+                && !field_unique.contains_key(&cols[0].idx())
+            {
                 let arg = map.map(|m| format!("({m})")).unwrap_or_default();
                 field_unique.insert(cols[0].idx(), format!("@unique{arg}"));
                 continue;
@@ -416,7 +566,12 @@ impl<'a> Pull<'a> {
             block.push(format!("  @@{kind}({})", args.join(", ")));
         }
         // Relations from this table.
-        let fks: Vec<&ForeignKey> = self.s.foreign_keys.iter().filter(|f| f.table == t).collect();
+        let fks: Vec<&ForeignKey> = self
+            .s
+            .foreign_keys
+            .iter()
+            .filter(|f| f.table == t)
+            .collect();
         let mut relation_fields = Vec::new();
         let mut taken: HashSet<String> = self
             .s
@@ -448,11 +603,15 @@ impl<'a> Pull<'a> {
                 args.push(quote(&n));
             }
             args.push(format!("fields: [{}]", self.cols(&f.columns)));
-            args.push(format!("references: [{}]", self.cols(&f.referenced_columns)));
+            args.push(format!(
+                "references: [{}]",
+                self.cols(&f.referenced_columns)
+            ));
             args.push(format!("onDelete: {}", action(f.on_delete)));
             args.push(format!("onUpdate: {}", action(f.on_update)));
             if let Some(n) = &f.name {
-                if *n != names::foreign_key(self.dialect, &table.name, &self.col_names(&f.columns)) {
+                if *n != names::foreign_key(self.dialect, &table.name, &self.col_names(&f.columns))
+                {
                     args.push(format!("map: {}", quote(n)));
                 }
             }
@@ -462,8 +621,34 @@ impl<'a> Pull<'a> {
                 args.join(", ")
             ));
         }
+        // Implicit many-to-many relations: a list field on each side.
+        for j in &self.joins {
+            for (me, other) in [(j.a, j.b), (j.b, j.a)] {
+                if me != t {
+                    continue;
+                }
+                let other_model = &self.models[other.idx()];
+                let field = unique_name(ident(other_model));
+                let relation = j
+                    .name
+                    .as_ref()
+                    .map(|n| format!(" @relation({})", quote(n)))
+                    .unwrap_or_default();
+                relation_fields.push(format!("  {field} {other_model}[]{relation}"));
+                if j.a == j.b {
+                    let field = unique_name(format!("{}_of", ident(other_model)));
+                    relation_fields.push(format!("  {field} {other_model}[]{relation}"));
+                    break;
+                }
+            }
+        }
         // Relations to this table (the other side).
-        for f in self.s.foreign_keys.iter().filter(|f| f.referenced_table == t) {
+        for f in self
+            .s
+            .foreign_keys
+            .iter()
+            .filter(|f| f.referenced_table == t && !self.is_join(f.table))
+        {
             let from = &self.models[f.table.idx()];
             let one_to_one = self.is_unique(f.table, &f.columns);
             let field = unique_name(ident(&format!(
@@ -480,7 +665,13 @@ impl<'a> Pull<'a> {
                 if one_to_one { "?" } else { "[]" }
             ));
         }
-        for (ci, c) in self.s.columns.iter().enumerate().filter(|(_, c)| c.table == t) {
+        for (ci, c) in self
+            .s
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.table == t)
+        {
             let mut line = format!("  {}", self.fields[ci]);
             let (type_name, native, list) = self.field_type(ci);
             let arity = if list {
@@ -513,7 +704,11 @@ impl<'a> Pull<'a> {
                 let _ = write!(line, " @db.{n}");
             }
             if let Some(g) = &c.generated {
-                let _ = write!(line, " // generated: {} (keel keeps it)", g.expression.replace('\n', " "));
+                let _ = write!(
+                    line,
+                    " // generated: {} (keel keeps it)",
+                    g.expression.replace('\n', " ")
+                );
             }
             let _ = writeln!(out, "{line}");
         }
@@ -549,10 +744,18 @@ impl<'a> Pull<'a> {
     /// or one table refers to itself.
     fn relation_name(&self, f: &ForeignKey) -> Option<String> {
         let pair = |g: &ForeignKey| {
-            let (a, b) = (g.table.min(g.referenced_table), g.table.max(g.referenced_table));
+            let (a, b) = (
+                g.table.min(g.referenced_table),
+                g.table.max(g.referenced_table),
+            );
             (a, b)
         };
-        let same = self.s.foreign_keys.iter().filter(|g| pair(g) == pair(f)).count();
+        let same = self
+            .s
+            .foreign_keys
+            .iter()
+            .filter(|g| pair(g) == pair(f))
+            .count();
         (same > 1 || f.table == f.referenced_table).then(|| {
             f.name.clone().unwrap_or_else(|| {
                 format!(
@@ -632,12 +835,19 @@ impl<'a> Pull<'a> {
             if let Some(text) = string_literal(d) {
                 let is_enum = self.pg_enums.contains_key(c.data_type.as_str())
                     || self.my_enums.iter().any(|(i, _, _)| *i == ci);
-                if is_enum && text.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') && ident(&text) == text {
+                if is_enum
+                    && text
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                    && ident(&text) == text
+                {
                     return Some(text);
                 }
                 match type_name.as_str() {
                     "String" | "Json" => return Some(quote(&text)),
-                    "Int" | "BigInt" | "Float" | "Decimal" if text.parse::<f64>().is_ok() => return Some(text),
+                    "Int" | "BigInt" | "Float" | "Decimal" if text.parse::<f64>().is_ok() => {
+                        return Some(text)
+                    }
                     _ => {}
                 }
             }
@@ -646,7 +856,9 @@ impl<'a> Pull<'a> {
                 "Boolean" if self.dialect == Dialect::Mysql && matches!(d, "1" | "0") => {
                     return Some(if d == "1" { "true" } else { "false" }.into())
                 }
-                "Int" | "BigInt" | "Float" | "Decimal" if d.parse::<f64>().is_ok() => return Some(d.into()),
+                "Int" | "BigInt" | "Float" | "Decimal" if d.parse::<f64>().is_ok() => {
+                    return Some(d.into())
+                }
                 _ => {}
             }
         }
@@ -668,7 +880,10 @@ impl<'a> Pull<'a> {
         count(s.policies.len(), "row-level security policy(ies)");
         count(s.sequences.len(), "free-standing sequence(s)");
         if !lines.is_empty() {
-            let _ = writeln!(out, "\n// Not described by schema.prisma (keel's comparisons keep them):");
+            let _ = writeln!(
+                out,
+                "\n// Not described by schema.prisma (keel's comparisons keep them):"
+            );
             for l in lines {
                 let _ = writeln!(out, "{l}");
             }
@@ -722,11 +937,19 @@ fn mysql_enum_values(t: &str) -> Option<Vec<String>> {
 fn undescribable(i: &Index) -> Option<&'static str> {
     if i.predicate.is_some() {
         Some("a WHERE clause")
-    } else if i.columns.iter().any(|c| matches!(c.part, IndexPart::Expression(_))) {
+    } else if i
+        .columns
+        .iter()
+        .any(|c| matches!(c.part, IndexPart::Expression(_)))
+    {
         Some("an expression")
     } else if !i.include.is_empty() {
         Some("INCLUDE columns")
-    } else if i.method.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("spatial")) {
+    } else if i
+        .method
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case("spatial"))
+    {
         Some("SPATIAL")
     } else {
         None
