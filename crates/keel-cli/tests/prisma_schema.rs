@@ -662,3 +662,102 @@ async fn the_drift_gate_names_a_hand_change_and_keeps_hand_written_objects() {
         1
     );
 }
+
+#[tokio::test]
+async fn external_tables_of_prisma_config_are_left_to_their_owner() {
+    // A Prisma project whose `users` table and `role` enum belong to an auth service:
+    // prisma.config.ts names them external and creates them in the shadow (initShadowDb).
+    let db = TestDb::new(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let owner_sql = "CREATE TYPE role AS ENUM ('admin', 'member', 'guest');\nCREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, provider text, role role NOT NULL);";
+    std::fs::write(
+        p.join("prisma.config.ts"),
+        format!(
+            "import {{ defineConfig, env }} from \"prisma/config\";\nexport default defineConfig({{\n  experimental: {{ externalTables: true }},\n  tables: {{ external: [\"users\"] }},\n  enums: {{ external: [\"role\"] }},\n  migrations: {{\n    path: \"prisma/migrations\",\n    initShadowDb: `\n{owner_sql}\n`,\n  }},\n  datasource: {{ url: env(\"DATABASE_URL\") }},\n}});\n"
+        ),
+    )
+    .unwrap();
+    // The models show part of the owner's table (no `provider`), and the enum without `guest`.
+    let schema = "datasource db {\n  provider = \"postgresql\"\n}\n\nmodel users {\n  id    Int    @id\n  email String\n  role  role\n  posts Post[]\n}\n\nenum role {\n  admin\n  member\n}\n\nmodel Post {\n  id       Int   @id @default(autoincrement())\n  authorId Int\n  author   users @relation(fields: [authorId], references: [id])\n}\n";
+    std::fs::create_dir_all(p.join("prisma/migrations")).unwrap();
+    std::fs::write(p.join("prisma/schema.prisma"), schema).unwrap();
+    std::fs::write(
+        p.join("prisma/migrations/migration_lock.toml"),
+        "provider = \"postgresql\"\n",
+    )
+    .unwrap();
+    db.execute(owner_sql).await;
+    let out = keel(p, &db.url).args(["plan", "init"]).output().unwrap();
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("not compared: external in prisma.config.ts"),
+        "{text}"
+    );
+    let written = std::fs::read_dir(p.join("prisma/migrations"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with("_init"))
+        .map(|e| std::fs::read_to_string(e.path().join("migration.sql")).unwrap())
+        .unwrap_or_default();
+    // Post and its foreign key to the owner's table; nothing of the owner's objects.
+    assert!(written.contains("CREATE TABLE \"Post\""), "{written}");
+    assert!(written.contains("REFERENCES \"users\""), "{written}");
+    assert!(!written.contains("TABLE \"users\""), "{written}");
+    assert!(!written.contains("TYPE \"role\""), "{written}");
+    // The plan deployed it to the development database; the CI gates agree.
+    let out = keel(p, &db.url).args(["check"]).output().unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("table \"users\""), "{text}");
+    assert!(text.contains("enum \"role\""), "{text}");
+    let gate = keel(p, &db.url)
+        .args([
+            "diff",
+            "--exit-code",
+            "--json",
+            "--from",
+            &db.url,
+            "--to",
+            "schema=prisma/schema.prisma",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&gate.stdout).unwrap();
+    assert_eq!(gate.status.code(), Some(0), "{}", output_text(&gate));
+    assert_eq!(json["external"][0], "table \"users\"", "{json}");
+    // The owner changes their table: still not keel's business.
+    db.execute(
+        "ALTER TABLE users ADD COLUMN last_seen timestamptz; ALTER TYPE role ADD VALUE 'owner';",
+    )
+    .await;
+    let gate = keel(p, &db.url)
+        .args([
+            "diff",
+            "--exit-code",
+            "--from",
+            &db.url,
+            "--to",
+            "schema=prisma/schema.prisma",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(gate.status.code(), Some(0), "{}", output_text(&gate));
+    // A name in the wrong form is refused as Prisma refuses it (P3024), a computed list too.
+    let config = std::fs::read_to_string(p.join("prisma.config.ts")).unwrap();
+    for (bad, says) in [
+        ("[\"public.users\"]", "bare name"),
+        ("externalNames", "computed by code"),
+    ] {
+        std::fs::write(
+            p.join("prisma.config.ts"),
+            config.replace("[\"users\"]", bad),
+        )
+        .unwrap();
+        let out = keel(p, &db.url).args(["check"]).output().unwrap();
+        let text = output_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains("K4020") && text.contains(says), "{text}");
+    }
+}

@@ -370,7 +370,7 @@ fn undescribable(i: &Index) -> Option<String> {
 }
 
 /// `other`'s tables → `desired`'s, by namespace and name.
-fn table_map(other: &Schema, desired: &Schema) -> HashMap<TableId, TableId> {
+pub(crate) fn table_map(other: &Schema, desired: &Schema) -> HashMap<TableId, TableId> {
     other
         .tables
         .iter()
@@ -384,7 +384,7 @@ fn table_map(other: &Schema, desired: &Schema) -> HashMap<TableId, TableId> {
 }
 
 /// `other`'s columns → `desired`'s, by table and name.
-fn column_map(
+pub(crate) fn column_map(
     other: &Schema,
     desired: &Schema,
     tables: &HashMap<TableId, TableId>,
@@ -422,7 +422,7 @@ fn remap_index(i: &Index, table: TableId, columns: &HashMap<ColumnId, ColumnId>)
     Some(i2)
 }
 
-fn remap_fk(
+pub(crate) fn remap_fk(
     fk: &ForeignKey,
     tables: &HashMap<TableId, TableId>,
     columns: &HashMap<ColumnId, ColumnId>,
@@ -445,7 +445,7 @@ fn remap_fk(
 
 /// Copies table `t` of `other` into `s` with its columns, primary key, indexes, checks and
 /// triggers (its foreign keys once every table is there).
-fn copy_table(other: &Schema, t: TableId, s: &mut Schema) {
+pub(crate) fn copy_table(other: &Schema, t: TableId, s: &mut Schema) {
     let id = TableId(s.tables.len() as u32);
     let mut table = other.tables[t.idx()].clone();
     let mut map = HashMap::new();
@@ -557,6 +557,8 @@ mod tests {
             schema: desired,
             relation_mode_prisma: false,
             declares_extensions: false,
+            schemas: Vec::new(),
+            current_schema: "public".into(),
             files: Vec::new(),
         };
         (d, live)

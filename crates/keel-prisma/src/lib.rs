@@ -10,6 +10,7 @@
 pub mod ast;
 pub mod build;
 mod error;
+pub mod external;
 mod files;
 pub mod keep;
 pub mod names;
@@ -18,5 +19,6 @@ pub mod pull;
 
 pub use build::{build, Desired};
 pub use error::PslError;
+pub use external::{ignore_external, External};
 pub use files::{is_prisma, read};
 pub use keep::{keep_undescribed, same_spelling};

@@ -32,6 +32,8 @@ pub struct CheckReport {
     pub schema_differences: Vec<String>,
     /// What a `schema.prisma` kept of the history: objects it cannot describe, one line each.
     pub kept: Vec<String>,
+    /// The external tables and enums of `prisma.config.ts` left out, one line each.
+    pub external: Vec<String>,
     /// Every migration, in order.
     pub downs: Vec<DownCheck>,
     /// The shadow databases used.
@@ -84,8 +86,9 @@ pub async fn check(
     let mut schema_differences = Vec::new();
     let mut schema_used = None;
     let mut kept = Vec::new();
+    let mut external = Vec::new();
     if schema_file.exists() {
-        let (history, desired, k) = read_pair(
+        let pair = read_pair(
             settings,
             dialect,
             &Source::Migrations(None),
@@ -94,9 +97,10 @@ pub async fn check(
             &mut shadows,
         )
         .await?;
-        schema_differences = summarize(&diff_schemas(dialect, &history, &desired));
+        schema_differences = summarize(&diff_schemas(dialect, &pair.from, &pair.to));
         schema_used = Some(schema_file.to_path_buf());
-        kept = k;
+        kept = pair.kept;
+        external = pair.external;
     }
     // A history without any down.sql (every Prisma history) needs no second replay.
     if dir.migrations.iter().all(|m| m.down_path.is_none()) {
@@ -112,7 +116,7 @@ pub async fn check(
             settings,
             schema_used,
             schema_differences,
-            kept,
+            (kept, external),
             downs,
             shadows,
         )
@@ -176,7 +180,7 @@ pub async fn check(
         settings,
         schema_used,
         schema_differences,
-        kept,
+        (kept, external),
         downs?,
         shadows,
     )
@@ -187,7 +191,7 @@ async fn finish(
     settings: &Settings,
     schema_file: Option<PathBuf>,
     schema_differences: Vec<String>,
-    kept: Vec<String>,
+    (kept, external): (Vec<String>, Vec<String>),
     downs: Vec<DownCheck>,
     shadows: Vec<String>,
 ) -> Result<CheckReport, Error> {
@@ -199,6 +203,7 @@ async fn finish(
         schema_file,
         schema_differences,
         kept,
+        external,
         downs,
         shadows,
         lint,

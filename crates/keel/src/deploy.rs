@@ -111,7 +111,25 @@ async fn deploy_locked(
     let mut fresh = false;
     if !project.ledger_exists {
         fresh = true;
-        let tables = project.driver.user_tables().await?;
+        let mut tables = project.driver.user_tables().await?;
+        // Prisma's external tables (prisma.config.ts) belong to another owner: a database that
+        // holds only those is empty for this history.
+        if let crate::prisma_config::ExternalLists::Literal(e) =
+            crate::prisma_config::external_lists(&settings.project)
+        {
+            let current = settings
+                .url()
+                .ok()
+                .and_then(|u| u.schema())
+                .unwrap_or_else(|| "public".into());
+            tables.retain(|t| {
+                !e.tables.iter().any(|x| {
+                    x == t
+                        || x.split_once('.')
+                            .is_some_and(|(s, n)| s == current && n == t)
+                })
+            });
+        }
         if !tables.is_empty() {
             return Err(Error::NonEmptyWithoutLedger {
                 tables,

@@ -67,6 +67,8 @@ pub struct DiffReport {
     /// What a `schema.prisma` side kept of the other side, one line per object (see
     /// [`read_pair`]).
     pub kept: Vec<String>,
+    /// The external tables and enums left out (see [`Pair::external`]).
+    pub external: Vec<String>,
 }
 
 impl DiffReport {
@@ -103,14 +105,15 @@ pub async fn diff(
             |r| r.map_err(Error::from),
         )?;
     let mut shadows = Vec::new();
-    let (a, b, kept) = read_pair(settings, dialect, from, to, strict, &mut shadows).await?;
-    let plan = diff_schemas(dialect, &a, &b);
+    let pair = read_pair(settings, dialect, from, to, strict, &mut shadows).await?;
+    let plan = diff_schemas(dialect, &pair.from, &pair.to);
     let summary = keel_core::schema::summary::summarize(&plan);
     Ok(DiffReport {
         plan,
         summary,
         shadows,
-        kept,
+        kept: pair.kept,
+        external: pair.external,
     })
 }
 
@@ -122,10 +125,13 @@ fn is_prisma_source(s: &Source) -> bool {
 /// side keeps what the other holds that the Prisma schema language cannot describe (see
 /// [`keel_prisma::keep`]), so that no plan drops (or adds) it; `strict` compares them as
 /// they are. Either way the Prisma side takes the other's spelling of what means the same
-/// (MariaDB's JSON, decimal zeros). Returns (from, to, one line per object kept).
+/// (MariaDB's JSON, decimal zeros), and the external tables and enums `prisma.config.ts`
+/// names (`tables.external`, `enums.external`) take the other side's shape, so that nothing
+/// is planned for them (as Prisma Migrate, which leaves them to their owner).
 ///
 /// # Errors
-/// As [`diff`].
+/// As [`diff`], and [`Error::Config`] (K4020) when the external lists of `prisma.config.ts`
+/// are computed or name a table in the wrong form (Prisma's P3023/P3024).
 pub async fn read_pair(
     settings: &Settings,
     dialect: Dialect,
@@ -133,16 +139,19 @@ pub async fn read_pair(
     to: &Source,
     strict: bool,
     shadows: &mut Vec<String>,
-) -> Result<(Schema, Schema, Vec<String>), Error> {
+) -> Result<Pair, Error> {
     let prisma_side = match (is_prisma_source(from), is_prisma_source(to)) {
         (false, true) => Some((to, false)),
         (true, false) => Some((from, true)),
         _ => None,
     };
     let Some((Source::SchemaFile(path), prisma_is_from)) = prisma_side else {
-        let a = read_source(settings, dialect, from, shadows).await?;
-        let b = read_source(settings, dialect, to, shadows).await?;
-        return Ok((a, b, Vec::new()));
+        return Ok(Pair {
+            from: read_source(settings, dialect, from, shadows).await?,
+            to: read_source(settings, dialect, to, shadows).await?,
+            kept: Vec::new(),
+            external: Vec::new(),
+        });
     };
     let other = read_source(
         settings,
@@ -153,16 +162,54 @@ pub async fn read_pair(
     .await?;
     let mut desired = read_prisma_for(settings, path, dialect)?;
     keel_prisma::same_spelling(&mut desired, &other);
+    let external = match crate::prisma_config::external_lists(&settings.project) {
+        crate::prisma_config::ExternalLists::Literal(e) if e.is_empty() => Vec::new(),
+        crate::prisma_config::ExternalLists::Literal(e) => {
+            let file = crate::prisma_config::FILES
+                .iter()
+                .map(|f| settings.project.join(f))
+                .find(|p| p.is_file())
+                .unwrap_or_default();
+            keel_prisma::ignore_external(&mut desired, &other, &e)
+                .map_err(|message| Error::Config { path: file, message })?
+        }
+        crate::prisma_config::ExternalLists::NotLiteral { file, key } => {
+            return Err(Error::Config {
+                path: settings.project.join(file),
+                message: format!("`{key}` is computed by code, which keel does not run; write it as an array of string literals"),
+            })
+        }
+    };
     let kept = if strict {
         Vec::new()
     } else {
         keel_prisma::keep_undescribed(&mut desired, &other)
     };
-    Ok(if prisma_is_from {
-        (desired.schema, other, kept)
+    let (from, to) = if prisma_is_from {
+        (desired.schema, other)
     } else {
-        (other, desired.schema, kept)
+        (other, desired.schema)
+    };
+    Ok(Pair {
+        from,
+        to,
+        kept,
+        external,
     })
+}
+
+/// Two schemas read for a comparison ([`read_pair`]).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// The `--from` side.
+    pub from: Schema,
+    /// The `--to` side.
+    pub to: Schema,
+    /// What a `schema.prisma` side kept of the other side, one line per object.
+    pub kept: Vec<String>,
+    /// The external tables and enums of `prisma.config.ts` (`tables.external`,
+    /// `enums.external`) left out of the comparison, one line each.
+    pub external: Vec<String>,
 }
 
 /// The provider of the first `schema=FILE.prisma` side, when no database URL decides.

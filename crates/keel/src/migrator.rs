@@ -219,6 +219,7 @@ fn unreachable_settings(root: &Path) -> Settings {
         database_url_source: "the embedding application".into(),
         disposable_url: None,
         config_dir: None,
+        project: root.to_path_buf(),
         migrations_dir: root.to_path_buf(),
         migrations_named: true,
         ledger_table: None,

@@ -106,6 +106,8 @@ pub struct PlanReport {
     pub shadows: Vec<String>,
     /// What a `schema.prisma` kept of the history: objects it cannot describe, one line each.
     pub kept: Vec<String>,
+    /// The external tables and enums of `prisma.config.ts` left out, one line each.
+    pub external: Vec<String>,
     /// The new migration's lint findings (with counts from the development database), once it
     /// is written; empty when it could not be linted.
     pub lint: Vec<keel_lint::Finding>,
@@ -128,7 +130,12 @@ pub async fn plan(
     crate::init::check_name(&options.name)?;
     let dialect = settings.url()?.dialect();
     let mut shadows = Vec::new();
-    let (history, desired, kept) = read_pair(
+    let crate::diff::Pair {
+        from: history,
+        to: desired,
+        kept,
+        external,
+    } = read_pair(
         settings,
         dialect,
         &Source::Migrations(None),
@@ -190,6 +197,7 @@ pub async fn plan(
             deployed: false,
             shadows,
             kept,
+            external,
             lint: Vec::new(),
         });
     }
@@ -290,6 +298,7 @@ pub async fn plan(
         deployed,
         shadows,
         kept,
+        external,
         lint,
     })
 }

@@ -82,6 +82,9 @@ pub struct Settings {
     /// The directory of the keel.toml that was read (`None`: there was none), "the project"
     /// for `keel reset`'s SQLite rule.
     pub config_dir: Option<PathBuf>,
+    /// The project directory the settings were resolved against (where `keel.toml`, `.env`
+    /// and `prisma.config.ts` are looked for).
+    pub project: PathBuf,
     /// Where the database URL came from, for messages: `--database-url/DATABASE_URL`, the
     /// `.env` file's path, `keel.toml`, or `nowhere`.
     pub database_url_source: String,
@@ -250,6 +253,7 @@ impl Settings {
                 None
             },
             config_dir: config.is_some().then(|| project.to_path_buf()),
+            project: project.to_path_buf(),
             migrations_dir,
             migrations_named,
             ledger_table,

@@ -32,7 +32,7 @@ pub async fn run(
         }
         None => out!("skipped: no {} to compare with", schema.display()),
     }
-    crate::commands::diff::print_kept(&r.kept);
+    crate::commands::diff::print_kept(&r.kept, &r.external);
     let mut without = 0;
     for d in &r.downs {
         match &d.differences {

@@ -19,6 +19,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
                 "script": script,
                 "shadows": report.shadows,
                 "kept": report.kept,
+                "external": report.external,
                 "not_compared": keel_core::schema::coverage::not_compared(report.plan.dialect),
             })
         );
@@ -32,7 +33,7 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
         } else {
             out!("no difference: the two schemas are the same");
         }
-        print_kept(&report.kept);
+        print_kept(&report.kept, &report.external);
         out!(
             "note: {}",
             keel_core::schema::coverage::not_compared_line(report.plan.dialect)
@@ -45,13 +46,19 @@ pub async fn run(settings: &Settings, a: &DiffArgs, json: bool) -> Result<ExitSt
     })
 }
 
-/// The objects a `schema.prisma` side kept, under one heading.
-pub fn print_kept(kept: &[String]) {
-    if kept.is_empty() {
-        return;
+/// The objects a `schema.prisma` side kept, and the external tables and enums left out, each
+/// under one heading.
+pub fn print_kept(kept: &[String], external: &[String]) {
+    if !kept.is_empty() {
+        out!("kept: not described by schema.prisma (--strict compares them):");
+        for k in kept {
+            out!("  {k}");
+        }
     }
-    out!("kept: not described by schema.prisma (--strict compares them):");
-    for k in kept {
-        out!("  {k}");
+    if !external.is_empty() {
+        out!("not compared: external in prisma.config.ts (Prisma Migrate leaves them to their owner):");
+        for k in external {
+            out!("  {k}");
+        }
     }
 }

@@ -42,7 +42,7 @@ pub async fn run(settings: &Settings, a: &PlanArgs, json: bool) -> Result<ExitSt
         );
         return Ok(ExitStatus::Success);
     }
-    crate::commands::diff::print_kept(&r.kept);
+    crate::commands::diff::print_kept(&r.kept, &r.external);
     let Some(dir) = &r.dir else {
         out!(
             "nothing to do: the migrations already produce {}",

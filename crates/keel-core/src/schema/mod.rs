@@ -522,10 +522,34 @@ impl Schema {
     /// sequences, views and extensions of that namespace. Used when a shadow is a temporary
     /// schema inside the target database, whose other schemas must not be read as part of it.
     pub fn current_namespace_only(&self) -> Schema {
-        let mut out = Schema::default();
+        let mut out = self.retain_tables(|t| t.namespace.is_none());
+        out.namespaces.clear();
+        out.enums.retain(|e| e.namespace.is_none());
+        out.sequences.retain(|e| e.namespace.is_none());
+        out.views.retain(|e| e.namespace.is_none());
+        out.extensions.retain(|e| e.namespace.is_none());
+        out.functions.retain(|f| f.namespace.is_none());
+        out
+    }
+
+    /// This schema with only the tables `keep` accepts, and of the objects bound to tables
+    /// (columns, keys, indexes, checks, foreign keys, triggers, row security, policies) only
+    /// those whose tables are all kept; table ids are renumbered. The objects bound to no
+    /// table (namespaces, enums, sequences, views, extensions, functions) are kept as they
+    /// are.
+    pub fn retain_tables(&self, keep: impl Fn(&Table) -> bool) -> Schema {
+        let mut out = Schema {
+            namespaces: self.namespaces.clone(),
+            enums: self.enums.clone(),
+            sequences: self.sequences.clone(),
+            views: self.views.clone(),
+            extensions: self.extensions.clone(),
+            functions: self.functions.clone(),
+            ..Schema::default()
+        };
         let mut table_map: Vec<Option<TableId>> = vec![None; self.tables.len()];
         for (i, t) in self.tables.iter().enumerate() {
-            if t.namespace.is_none() {
+            if keep(t) {
                 out.tables.push(Table {
                     primary_key: None,
                     ..t.clone()
@@ -604,36 +628,6 @@ impl Schema {
                 });
             }
         }
-        out.enums = self
-            .enums
-            .iter()
-            .filter(|e| e.namespace.is_none())
-            .cloned()
-            .collect();
-        out.sequences = self
-            .sequences
-            .iter()
-            .filter(|e| e.namespace.is_none())
-            .cloned()
-            .collect();
-        out.views = self
-            .views
-            .iter()
-            .filter(|e| e.namespace.is_none())
-            .cloned()
-            .collect();
-        out.extensions = self
-            .extensions
-            .iter()
-            .filter(|e| e.namespace.is_none())
-            .cloned()
-            .collect();
-        out.functions = self
-            .functions
-            .iter()
-            .filter(|f| f.namespace.is_none())
-            .cloned()
-            .collect();
         for tr in &self.triggers {
             if let Some(t) = table_map[tr.table.idx()] {
                 out.triggers.push(Trigger {

@@ -38,6 +38,10 @@ pub struct Desired {
     /// The datasource declares `extensions` (Prisma's `postgresqlExtensions`): only then
     /// does Prisma manage them.
     pub declares_extensions: bool,
+    /// The datasource's `schemas` (PostgreSQL multi-schema); empty when it lists none.
+    pub schemas: Vec<String>,
+    /// PostgreSQL: the schema whose objects the model holds with no namespace.
+    pub current_schema: String,
     /// The files read.
     pub files: Vec<PathBuf>,
 }
@@ -225,6 +229,8 @@ pub fn build(ast: &Ast, current_schema: Option<&str>) -> Result<Desired, PslErro
         schema,
         relation_mode_prisma: ctx.relation_mode_prisma,
         declares_extensions: declares(ast, "extensions"),
+        schemas: declared_schemas(&ctx),
+        current_schema: ctx.current.clone(),
         files: ast.files.clone(),
     })
 }

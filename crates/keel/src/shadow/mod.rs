@@ -108,6 +108,21 @@ impl Shadow {
                 return Err(e.into());
             }
         }
+        // Prisma's `migrations.initShadowDb` (prisma.config.ts) runs before any history: it
+        // creates the external tables the migrations refer to.
+        let init = match init_shadow_db(settings) {
+            Ok(init) => init,
+            Err(e) => {
+                shadow.close().await;
+                return Err(e);
+            }
+        };
+        if let Some(init) = init {
+            if let Err(e) = shadow.replay(&[&init]).await {
+                shadow.close().await;
+                return Err(e);
+            }
+        }
         Ok(shadow)
     }
 
@@ -559,6 +574,31 @@ async fn drop_on_target(url: &str, name: &str) {
 /// [`Error::ReplayFailed`] (K3006) naming the migration, step and the server's error.
 pub async fn replay(driver: &mut dyn Driver, migrations: &[&Migration]) -> Result<(), Error> {
     replay_with(driver, migrations, false).await
+}
+
+/// `prisma.config.ts`'s `migrations.initShadowDb`, as a migration named `initShadowDb`.
+fn init_shadow_db(settings: &Settings) -> Result<Option<Migration>, Error> {
+    let computed = |file: String| {
+        Error::Config {
+        path: settings.project.join(file),
+        message: "`migrations.initShadowDb` is computed by code, which keel does not run; write it as a string literal".into(),
+    }
+    };
+    let Some(sql) = crate::prisma_config::init_shadow_db(&settings.project).map_err(computed)?
+    else {
+        return Ok(None);
+    };
+    let path = crate::prisma_config::FILES
+        .iter()
+        .map(|f| settings.project.join(f))
+        .find(|p| p.is_file())
+        .unwrap_or_default();
+    Ok(Some(Migration::from_bytes(
+        "initShadowDb",
+        path,
+        None,
+        sql.into_bytes(),
+    )?))
 }
 
 /// Replays `migrations` through the executor, each as deploy would run it, `CONCURRENTLY`
