@@ -125,6 +125,21 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
             .ok_or_else(|| format!("`{v}` is not a value of this enum")),
         // A decimal given as a string is written as a number (`@default("2.00")` → `2.00`).
         (Some("Decimal"), Expr::String(s)) if s.parse::<f64>().is_ok() => Ok(s.clone()),
+        (Some("DateTime"), Expr::String(s)) if field.dialect != Dialect::Sqlite => {
+            datetime(field.dialect, field.data_type, s)
+                .map(|d| quote(&d))
+                .ok_or_else(|| format!("`\"{}\"` is not an ISO 8601 date-time", s.escape_debug()))
+        }
+        // Prisma decodes a Bytes default from base64 and writes the bytes in hex (PostgreSQL's
+        // `'\x…'`).
+        (Some("Bytes"), Expr::String(s)) if field.dialect == Dialect::Postgres => {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|_| format!("`\"{}\"` is not base64", s.escape_debug()))?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            Ok(format!("'\\x{hex}'"))
+        }
         (Some("String" | "Json" | "DateTime" | "Bytes" | "Decimal"), Expr::String(s)) => {
             Ok(quote(s))
         }
@@ -144,6 +159,157 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
             scalar.unwrap_or("enum")
         )),
     }
+}
+
+/// An ISO 8601 date-time default (`2020-01-02T03:04:05.120+02:00`) as the database prints it
+/// back for a column of `data_type`: PostgreSQL `timestamp` keeps the local time and drops the
+/// offset (as PostgreSQL does), `timestamptz` is the instant in UTC (`… 01:04:05.12+00`: the
+/// introspecting session's time zone is assumed UTC), `date` the date, `time` the time;
+/// MySQL the local time with as many fraction digits as the column's precision. `None` when
+/// `s` is not a date-time.
+fn datetime(dialect: Dialect, data_type: &str, s: &str) -> Option<String> {
+    let t = parse_datetime(s)?;
+    let ty = data_type.to_ascii_lowercase();
+    let precision: usize = ty
+        .split_once('(')
+        .and_then(|(_, r)| r.split(')').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(if dialect == Dialect::Mysql { 0 } else { 6 });
+    let frac = |f: &str| -> String {
+        let f = match dialect {
+            Dialect::Mysql => format!("{f:0<precision$}")[..precision].to_string(),
+            _ => f.trim_end_matches('0').to_string(),
+        };
+        if f.is_empty() {
+            String::new()
+        } else {
+            format!(".{f}")
+        }
+    };
+    let date = |(y, m, d): (i64, u32, u32)| format!("{y:04}-{m:02}-{d:02}");
+    let time = |(h, mi, se): (u32, u32, u32), f: &str| format!("{h:02}:{mi:02}:{se:02}{}", frac(f));
+    let tz = ty.contains("with time zone") || ty.starts_with("timestamptz");
+    if ty.starts_with("timestamp") && tz && dialect == Dialect::Postgres {
+        let (day, hms) = t.utc();
+        return Some(format!("{} {}+00", date(day), time(hms, &t.frac)));
+    }
+    if ty.starts_with("timestamp") || ty.starts_with("datetime") {
+        return Some(format!("{} {}", date(t.date), time(t.time, &t.frac)));
+    }
+    if ty.starts_with("date") {
+        return Some(date(t.date));
+    }
+    if ty.starts_with("time") {
+        return Some(time(t.time, &t.frac));
+    }
+    Some(s.to_string())
+}
+
+/// A parsed ISO 8601 date-time: the local date and time as written, the fraction digits, the
+/// offset from UTC in minutes (0 for `Z` or none).
+struct DateTimeLiteral {
+    date: (i64, u32, u32),
+    time: (u32, u32, u32),
+    frac: String,
+    offset_minutes: i64,
+}
+
+impl DateTimeLiteral {
+    /// The date and time in UTC.
+    fn utc(&self) -> ((i64, u32, u32), (u32, u32, u32)) {
+        let (y, m, d) = self.date;
+        let (h, mi, s) = self.time;
+        let minutes = days_from_civil(y, m, d) * 1440 + i64::from(h) * 60 + i64::from(mi)
+            - self.offset_minutes;
+        let days = minutes.div_euclid(1440);
+        let rest = minutes.rem_euclid(1440);
+        (
+            civil_from_days(days),
+            ((rest / 60) as u32, (rest % 60) as u32, s),
+        )
+    }
+}
+
+fn parse_datetime(s: &str) -> Option<DateTimeLiteral> {
+    let num = |t: &str| -> Option<u32> {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
+    };
+    let (date, rest) = if s.len() > 10 {
+        s.split_at(10)
+    } else {
+        (s, "")
+    };
+    let mut parts = date.split('-');
+    let (y, m, d) = (
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut out = DateTimeLiteral {
+        date: (i64::from(y), m, d),
+        time: (0, 0, 0),
+        frac: String::new(),
+        offset_minutes: 0,
+    };
+    let Some(rest) = rest.strip_prefix(['T', ' ']) else {
+        return rest.is_empty().then_some(out);
+    };
+    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut hms = hms.split(':');
+    let (h, mi) = (num(hms.next()?)?, num(hms.next()?)?);
+    let se = hms.next().map_or(Some(0), num)?;
+    if hms.next().is_some() || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    out.time = (h, mi, se);
+    out.frac = frac.to_string();
+    out.offset_minutes = match zone {
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let z = &z[1..];
+            let (zh, zm) = z.split_once(':').unwrap_or(if z.len() == 4 {
+                z.split_at(2)
+            } else {
+                (z, "0")
+            });
+            sign * (i64::from(num(zh)?) * 60 + i64::from(num(zm)?))
+        }
+    };
+    Some(out)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// A number as PostgreSQL prints it back in a default: quoted when negative (`'-1'::integer`)
@@ -173,5 +339,67 @@ fn show(e: &Expr) -> String {
         Expr::Number(n) | Expr::Path(n) => n.clone(),
         Expr::Call(n, _) => format!("{n}(…)"),
         Expr::Array(_) => "[…]".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime_defaults_are_printed_as_the_database_prints_them() {
+        let pg = |ty: &str, s: &str| datetime(Dialect::Postgres, ty, s);
+        let t = "timestamp(3) without time zone";
+        assert_eq!(
+            pg(t, "2020-01-02T03:04:05Z").unwrap(),
+            "2020-01-02 03:04:05"
+        );
+        assert_eq!(
+            pg(t, "2020-01-02T03:04:05.120+02:00").unwrap(),
+            "2020-01-02 03:04:05.12"
+        );
+        let tz = "timestamptz(3)";
+        assert_eq!(
+            pg(tz, "2020-01-02T01:04:05.123+02:00").unwrap(),
+            "2020-01-01 23:04:05.123+00"
+        );
+        assert_eq!(
+            pg(tz, "2020-12-31T23:30:00-01:00").unwrap(),
+            "2021-01-01 00:30:00+00"
+        );
+        assert_eq!(
+            pg(tz, "2024-02-29T00:00:00Z").unwrap(),
+            "2024-02-29 00:00:00+00"
+        );
+        assert_eq!(
+            pg("date", "2020-01-02T23:00:00-05:00").unwrap(),
+            "2020-01-02"
+        );
+        assert_eq!(
+            pg("time(6) without time zone", "1970-01-01T12:30:00Z").unwrap(),
+            "12:30:00"
+        );
+        let my = |ty: &str, s: &str| datetime(Dialect::Mysql, ty, s);
+        assert_eq!(
+            my("datetime(3)", "2020-01-02T03:04:05Z").unwrap(),
+            "2020-01-02 03:04:05.000"
+        );
+        assert_eq!(
+            my("datetime", "2020-01-02T03:04:05.9Z").unwrap(),
+            "2020-01-02 03:04:05"
+        );
+        for bad in [
+            "yesterday",
+            "2020-13-01",
+            "2020-01-02T25:00:00Z",
+            "2020-01-02Tnoon",
+            "",
+        ] {
+            assert!(pg(t, bad).is_none(), "{bad}");
+        }
+        for days in [-800_000, -1, 0, 1, 59, 365 * 400 + 97, 2_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 }
