@@ -500,17 +500,8 @@ mod tests {
             options: None,
         };
         let column = Column {
-            table: TableId(0),
-            name: "a".into(),
-            data_type: "text".into(),
             nullable: false,
-            default: None,
-            auto_increment: None,
-            generated: None,
-            collation: None,
-            comment: None,
-            on_update: None,
-            invisible: false,
+            ..Schema::column_template(TableId(0), "a", "text")
         };
         let mut desired = Schema::default();
         desired.tables.push(table.clone());

@@ -64,18 +64,7 @@ pub fn schema_path(project: &Path) -> Option<String> {
         let Some(value) = text[from..].trim_start().strip_prefix(':') else {
             continue;
         };
-        let value = value.trim_start();
-        let q = value.chars().next()?;
-        if !matches!(q, '"' | '\'' | '`') {
-            return None;
-        }
-        let inner = &value[1..];
-        let end = inner.find(q)?;
-        let lit = &inner[..end];
-        let tail = inner[end + 1..].trim_start();
-        let plain = !(lit.contains('\\') || (q == '`' && lit.contains("${")));
-        return (plain && (tail.is_empty() || tail.starts_with(',') || tail.starts_with('}')))
-            .then(|| lit.to_string());
+        return string_literal(value);
     }
     None
 }
@@ -338,20 +327,7 @@ fn find_path(text: &str) -> Option<Option<String>> {
             let Some(value) = after.strip_prefix(':') else {
                 continue;
             };
-            let value = value.trim_start();
-            let q = value.chars().next()?;
-            if !matches!(q, '"' | '\'' | '`') {
-                return Some(None);
-            }
-            let inner = &value[1..];
-            let end = inner.find(q)?;
-            let lit = &inner[..end];
-            let tail = inner[end + 1..].trim_start();
-            let plain = !(lit.contains('\\') || (q == '`' && lit.contains("${")));
-            if !plain || !(tail.is_empty() || tail.starts_with(',') || tail.starts_with('}')) {
-                return Some(None);
-            }
-            return Some(Some(lit.to_string()));
+            return Some(string_literal(value));
         }
         return None;
     }

@@ -350,44 +350,69 @@ mod tests {
     fn datetime_defaults_are_printed_as_the_database_prints_them() {
         let pg = |ty: &str, s: &str| datetime(Dialect::Postgres, ty, s);
         let t = "timestamp(3) without time zone";
-        assert_eq!(
-            pg(t, "2020-01-02T03:04:05Z").unwrap(),
-            "2020-01-02 03:04:05"
-        );
-        assert_eq!(
-            pg(t, "2020-01-02T03:04:05.120+02:00").unwrap(),
-            "2020-01-02 03:04:05.12"
-        );
         let tz = "timestamptz(3)";
-        assert_eq!(
-            pg(tz, "2020-01-02T01:04:05.123+02:00").unwrap(),
-            "2020-01-01 23:04:05.123+00"
-        );
-        assert_eq!(
-            pg(tz, "2020-12-31T23:30:00-01:00").unwrap(),
-            "2021-01-01 00:30:00+00"
-        );
-        assert_eq!(
-            pg(tz, "2024-02-29T00:00:00Z").unwrap(),
-            "2024-02-29 00:00:00+00"
-        );
-        assert_eq!(
-            pg("date", "2020-01-02T23:00:00-05:00").unwrap(),
-            "2020-01-02"
-        );
-        assert_eq!(
-            pg("time(6) without time zone", "1970-01-01T12:30:00Z").unwrap(),
-            "12:30:00"
-        );
-        let my = |ty: &str, s: &str| datetime(Dialect::Mysql, ty, s);
-        assert_eq!(
-            my("datetime(3)", "2020-01-02T03:04:05Z").unwrap(),
-            "2020-01-02 03:04:05.000"
-        );
-        assert_eq!(
-            my("datetime", "2020-01-02T03:04:05.9Z").unwrap(),
-            "2020-01-02 03:04:05"
-        );
+        for (dialect, ty, written, printed) in [
+            (
+                Dialect::Postgres,
+                t,
+                "2020-01-02T03:04:05Z",
+                "2020-01-02 03:04:05",
+            ),
+            (
+                Dialect::Postgres,
+                t,
+                "2020-01-02T03:04:05.120+02:00",
+                "2020-01-02 03:04:05.12",
+            ),
+            (
+                Dialect::Postgres,
+                tz,
+                "2020-01-02T01:04:05.123+02:00",
+                "2020-01-01 23:04:05.123+00",
+            ),
+            (
+                Dialect::Postgres,
+                tz,
+                "2020-12-31T23:30:00-01:00",
+                "2021-01-01 00:30:00+00",
+            ),
+            (
+                Dialect::Postgres,
+                tz,
+                "2024-02-29T00:00:00Z",
+                "2024-02-29 00:00:00+00",
+            ),
+            (
+                Dialect::Postgres,
+                "date",
+                "2020-01-02T23:00:00-05:00",
+                "2020-01-02",
+            ),
+            (
+                Dialect::Postgres,
+                "time(6) without time zone",
+                "1970-01-01T12:30:00Z",
+                "12:30:00",
+            ),
+            (
+                Dialect::Mysql,
+                "datetime(3)",
+                "2020-01-02T03:04:05Z",
+                "2020-01-02 03:04:05.000",
+            ),
+            (
+                Dialect::Mysql,
+                "datetime",
+                "2020-01-02T03:04:05.9Z",
+                "2020-01-02 03:04:05",
+            ),
+        ] {
+            assert_eq!(
+                datetime(dialect, ty, written).as_deref(),
+                Some(printed),
+                "{written} as {ty}"
+            );
+        }
         for bad in [
             "yesterday",
             "2020-13-01",
