@@ -125,20 +125,22 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
             .ok_or_else(|| format!("`{v}` is not a value of this enum")),
         // A decimal given as a string is written as a number (`@default("2.00")` → `2.00`).
         (Some("Decimal"), Expr::String(s)) if s.parse::<f64>().is_ok() => Ok(s.clone()),
-        (Some("DateTime"), Expr::String(s)) if field.dialect != Dialect::Sqlite => {
-            datetime(field.dialect, field.data_type, s)
-                .map(|d| quote(&d))
-                .ok_or_else(|| format!("`\"{}\"` is not an ISO 8601 date-time", s.escape_debug()))
-        }
+        (Some("DateTime"), Expr::String(s)) => datetime(field.dialect, field.data_type, s)
+            .map(|d| quote(&d))
+            .ok_or_else(|| format!("`\"{}\"` is not an ISO 8601 date-time", s.escape_debug())),
         // Prisma decodes a Bytes default from base64 and writes the bytes in hex (PostgreSQL's
         // `'\x…'`).
-        (Some("Bytes"), Expr::String(s)) if field.dialect == Dialect::Postgres => {
+        (Some("Bytes"), Expr::String(s)) if field.dialect != Dialect::Mysql => {
             use base64::Engine;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s)
                 .map_err(|_| format!("`\"{}\"` is not base64", s.escape_debug()))?;
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            Ok(format!("'\\x{hex}'"))
+            Ok(match field.dialect {
+                Dialect::Postgres => format!("'\\x{hex}'"),
+                // SQLite: the hex digits as a string, as Prisma writes them.
+                _ => format!("'{hex}'"),
+            })
         }
         (Some("String" | "Json" | "DateTime" | "Bytes" | "Decimal"), Expr::String(s)) => {
             Ok(quote(s))
@@ -165,8 +167,8 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
 /// back for a column of `data_type`: PostgreSQL `timestamp` keeps the local time and drops the
 /// offset (as PostgreSQL does), `timestamptz` is the instant in UTC (`… 01:04:05.12+00`: the
 /// introspecting session's time zone is assumed UTC), `date` the date, `time` the time;
-/// MySQL the local time with as many fraction digits as the column's precision. `None` when
-/// `s` is not a date-time.
+/// MySQL the local time with as many fraction digits as the column's precision; SQLite the
+/// text Prisma writes (`2020-01-02 03:04:05.120 +02:00`). `None` when `s` is not a date-time.
 fn datetime(dialect: Dialect, data_type: &str, s: &str) -> Option<String> {
     let t = parse_datetime(s)?;
     let ty = data_type.to_ascii_lowercase();
@@ -188,6 +190,31 @@ fn datetime(dialect: Dialect, data_type: &str, s: &str) -> Option<String> {
     };
     let date = |(y, m, d): (i64, u32, u32)| format!("{y:04}-{m:02}-{d:02}");
     let time = |(h, mi, se): (u32, u32, u32), f: &str| format!("{h:02}:{mi:02}:{se:02}{}", frac(f));
+    if dialect == Dialect::Sqlite {
+        // The text Prisma writes (its date-time's display: `2020-01-02 03:04:05.120 +02:00`),
+        // kept as written in the table's SQL.
+        let digits = t.frac.trim_end_matches('0');
+        let width = match digits.len() {
+            0 => 0,
+            1..=3 => 3,
+            4..=6 => 6,
+            _ => 9,
+        };
+        let f = if width == 0 {
+            String::new()
+        } else {
+            format!(".{digits:0<width$}")
+        };
+        let (h, mi, se) = t.time;
+        let o = t.offset_minutes.abs();
+        return Some(format!(
+            "{} {h:02}:{mi:02}:{se:02}{f} {}{:02}:{:02}",
+            date(t.date),
+            if t.offset_minutes < 0 { '-' } else { '+' },
+            o / 60,
+            o % 60
+        ));
+    }
     let tz = ty.contains("with time zone") || ty.starts_with("timestamptz");
     if ty.starts_with("timestamp") && tz && dialect == Dialect::Postgres {
         let (day, hms) = t.utc();
@@ -405,6 +432,24 @@ mod tests {
                 "datetime",
                 "2020-01-02T03:04:05.9Z",
                 "2020-01-02 03:04:05",
+            ),
+            (
+                Dialect::Sqlite,
+                "DATETIME",
+                "2020-01-02T03:04:05Z",
+                "2020-01-02 03:04:05 +00:00",
+            ),
+            (
+                Dialect::Sqlite,
+                "DATETIME",
+                "2020-01-02T03:04:05.12-05:30",
+                "2020-01-02 03:04:05.120 -05:30",
+            ),
+            (
+                Dialect::Sqlite,
+                "DATETIME",
+                "2020-01-02T03:04:05.1234Z",
+                "2020-01-02 03:04:05.123400 +00:00",
             ),
         ] {
             assert_eq!(

@@ -192,6 +192,19 @@ pub fn build(ast: &Ast, current_schema: Option<&str>) -> Result<Desired, PslErro
     for (mi, m) in ctx.models.iter().enumerate() {
         keys(&ctx, mi, m, table_of_model[mi], &column_of, &mut schema)?;
     }
+    if ctx.dialect == Dialect::Sqlite {
+        // Prisma writes `AUTOINCREMENT` on every single-column `Int` primary key on SQLite,
+        // `@default(autoincrement())` or not (its SQLite renderer: a single primary key of the
+        // Int family).
+        for t in &schema.tables {
+            if let Some([c]) = t.primary_key.as_ref().map(|pk| pk.columns.as_slice()) {
+                let col = &mut schema.columns[c.idx()];
+                if col.data_type.eq_ignore_ascii_case("INTEGER") {
+                    col.auto_increment = Some(keel_core::schema::AutoIncrement::AutoIncrement);
+                }
+            }
+        }
+    }
     relations::foreign_keys(&ctx, &table_of_model, &column_of, &mut schema)?;
     relations::add_join_tables(&ctx, &joins, &table_of_model, &mut schema)?;
     if ctx.dialect == Dialect::Postgres {
