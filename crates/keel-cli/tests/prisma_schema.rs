@@ -744,6 +744,21 @@ async fn external_tables_of_prisma_config_are_left_to_their_owner() {
         .output()
         .unwrap();
     assert_eq!(gate.status.code(), Some(0), "{}", output_text(&gate));
+    // Nor drift: the history (replayed after initShadowDb) against the live schema offers no
+    // SQL that would undo the owner's change.
+    let out = keel(p, &db.url).args(["drift"]).output().unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("external in prisma.config.ts"), "{text}");
+    // A hand change to a managed table still is drift.
+    db.execute("ALTER TABLE \"Post\" ADD COLUMN note text;")
+        .await;
+    let out = keel(p, &db.url).args(["drift", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{json}");
+    let revert = json["revert_sql"].as_str().unwrap_or_default();
+    assert!(revert.contains("\"note\""), "{json}");
+    assert!(!revert.contains("last_seen"), "{json}");
     // A name in the wrong form is refused as Prisma refuses it (P3024), a computed list too.
     let config = std::fs::read_to_string(p.join("prisma.config.ts")).unwrap();
     for (bad, says) in [

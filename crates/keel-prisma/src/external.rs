@@ -60,18 +60,58 @@ pub fn ignore_external(
         }
     }
     let current = desired.current_schema.clone();
+    Ok(leave_to_owner(
+        &mut desired.schema,
+        other,
+        &tables,
+        &enums,
+        &current,
+    ))
+}
+
+/// As [`ignore_external`] for two schemas of one database (a replayed history and the live
+/// schema, in `keel drift`): `schema` takes `other`'s version of each external table and enum.
+/// A name with a `.` is `schema.name`, one without is a bare name; `current` is PostgreSQL's
+/// current schema (`public` when unsure). Returns one line per external object.
+pub fn leave_external(
+    schema: &mut Schema,
+    other: &Schema,
+    external: &External,
+    current: &str,
+) -> Vec<String> {
+    let parse = |list: &[String]| -> Vec<(Option<String>, String)> {
+        list.iter()
+            .filter_map(|n| split(n, n.contains('.')))
+            .collect()
+    };
+    leave_to_owner(
+        schema,
+        other,
+        &parse(&external.tables),
+        &parse(&external.enums),
+        current,
+    )
+}
+
+fn leave_to_owner(
+    schema: &mut Schema,
+    other: &Schema,
+    tables: &[(Option<String>, String)],
+    enums: &[(Option<String>, String)],
+    current: &str,
+) -> Vec<String> {
     let is_named = |list: &[(Option<String>, String)], namespace: &Option<String>, name: &str| {
         list.iter().any(|(s, n)| {
             n == name
                 && match s {
                     None => namespace.is_none(),
-                    Some(s) => namespace.as_deref().unwrap_or(&current) == s,
+                    Some(s) => namespace.as_deref().unwrap_or(current) == s,
                 }
         })
     };
-    let is_external = |t: &Table| is_named(&tables, &t.namespace, &t.name);
+    let is_external = |t: &Table| is_named(tables, &t.namespace, &t.name);
     let mut lines = Vec::new();
-    let s = &desired.schema;
+    let s = &*schema;
 
     // The foreign keys of managed tables to external ones, by name, before the renumbering.
     let to_external: Vec<(&ForeignKey, Vec<&str>, Vec<&str>)> = s
@@ -96,7 +136,7 @@ pub fn ignore_external(
             lines.push(format!("table {}", shown(&t.namespace, &t.name)));
         }
     }
-    for (ns, name) in &tables {
+    for (ns, name) in tables {
         let found = other.tables.iter().any(|t| {
             t.name == *name && is_named(&[(ns.clone(), name.clone())], &t.namespace, &t.name)
         });
@@ -151,7 +191,7 @@ pub fn ignore_external(
             )),
         }
     }
-    let external_enum = |e: &Enum| is_named(&enums, &e.namespace, &e.name);
+    let external_enum = |e: &Enum| is_named(enums, &e.namespace, &e.name);
     next.enums.retain(|e| !external_enum(e));
     for e in other.enums.iter().filter(|e| external_enum(e)) {
         next.enums.push(e.clone());
@@ -159,8 +199,8 @@ pub fn ignore_external(
     }
     next.enums
         .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    desired.schema = next;
-    Ok(lines)
+    *schema = next;
+    lines
 }
 
 /// `schema.name` → (Some(schema), name) when `qualified`, `name` → (None, name) when not;

@@ -19,6 +19,6 @@ pub mod pull;
 
 pub use build::{build, Desired};
 pub use error::PslError;
-pub use external::{ignore_external, External};
+pub use external::{ignore_external, leave_external, External};
 pub use files::{is_prisma, read};
 pub use keep::{keep_undescribed, same_spelling};

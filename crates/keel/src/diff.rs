@@ -162,23 +162,16 @@ pub async fn read_pair(
     .await?;
     let mut desired = read_prisma_for(settings, path, dialect)?;
     keel_prisma::same_spelling(&mut desired, &other);
-    let external = match crate::prisma_config::external_lists(&settings.project) {
-        crate::prisma_config::ExternalLists::Literal(e) if e.is_empty() => Vec::new(),
-        crate::prisma_config::ExternalLists::Literal(e) => {
-            let file = crate::prisma_config::FILES
-                .iter()
-                .map(|f| settings.project.join(f))
-                .find(|p| p.is_file())
-                .unwrap_or_default();
-            keel_prisma::ignore_external(&mut desired, &other, &e)
-                .map_err(|message| Error::Config { path: file, message })?
-        }
-        crate::prisma_config::ExternalLists::NotLiteral { file, key } => {
-            return Err(Error::Config {
-                path: settings.project.join(file),
-                message: format!("`{key}` is computed by code, which keel does not run; write it as an array of string literals"),
-            })
-        }
+    let lists = external_lists(settings)?;
+    let external = if lists.is_empty() {
+        Vec::new()
+    } else {
+        keel_prisma::ignore_external(&mut desired, &other, &lists).map_err(|message| {
+            Error::Config {
+                path: crate::prisma_config::file(&settings.project).unwrap_or_default(),
+                message,
+            }
+        })?
     };
     let kept = if strict {
         Vec::new()
@@ -196,6 +189,43 @@ pub async fn read_pair(
         kept,
         external,
     })
+}
+
+/// The external tables and enums `prisma.config.ts` names (empty without one).
+///
+/// # Errors
+/// [`Error::Config`] (K4020) when a list is computed by code.
+fn external_lists(settings: &Settings) -> Result<keel_prisma::External, Error> {
+    match crate::prisma_config::external_lists(&settings.project) {
+        crate::prisma_config::ExternalLists::Literal(e) => Ok(e),
+        crate::prisma_config::ExternalLists::NotLiteral { file, key } => Err(Error::Config {
+            path: settings.project.join(file),
+            message: format!("`{key}` is computed by code, which keel does not run; write it as an array of string literals"),
+        }),
+    }
+}
+
+/// `history` (a replayed history) with the external tables and enums of `prisma.config.ts`
+/// as `live` has them, so that a comparison of the two says nothing of what their owner
+/// changed (as Prisma Migrate's drift detection). Returns one line per external object.
+///
+/// # Errors
+/// [`Error::Config`] (K4020) when a list is computed by code.
+pub(crate) fn leave_external(
+    settings: &Settings,
+    history: &mut Schema,
+    live: &Schema,
+) -> Result<Vec<String>, Error> {
+    let lists = external_lists(settings)?;
+    if lists.is_empty() {
+        return Ok(Vec::new());
+    }
+    let current = settings
+        .url()
+        .ok()
+        .and_then(|u| u.schema())
+        .unwrap_or_else(|| "public".into());
+    Ok(keel_prisma::leave_external(history, live, &lists, &current))
 }
 
 /// Two schemas read for a comparison ([`read_pair`]).

@@ -14,6 +14,11 @@ pub const FILES: [&str; 4] = [
     "prisma.config.mjs",
 ];
 
+/// The first `prisma.config.*` file in `project`, when there is one.
+pub fn file(project: &Path) -> Option<std::path::PathBuf> {
+    FILES.iter().map(|f| project.join(f)).find(|p| p.is_file())
+}
+
 /// What keel read of a `prisma.config.*` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrationsPath {

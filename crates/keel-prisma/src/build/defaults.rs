@@ -142,9 +142,7 @@ fn literal(field: &Field<'_>, value: &Expr) -> Result<String, String> {
                 _ => format!("'{hex}'"),
             })
         }
-        (Some("String" | "Json" | "Bytes" | "Decimal"), Expr::String(s)) => {
-            Ok(quote(s))
-        }
+        (Some("String" | "Json" | "Bytes" | "Decimal"), Expr::String(s)) => Ok(quote(s)),
         (Some("Boolean"), Expr::Path(b)) if b == "true" || b == "false" => {
             Ok(match field.dialect {
                 Dialect::Mysql if b == "true" => "1".into(),

@@ -122,6 +122,19 @@ pub async fn drift(settings: &Settings) -> Result<DriftReport, Error> {
             return Err(e.into());
         }
     };
+    let mut history = history;
+    // Prisma's external tables belong to their owner: what they changed is not drift.
+    match crate::diff::leave_external(settings, &mut history, &live) {
+        Ok(lines) if !lines.is_empty() => notes.push(format!(
+            "not compared: external in prisma.config.ts (Prisma Migrate leaves them to their owner): {}",
+            lines.join(", ")
+        )),
+        Ok(_) => {}
+        Err(e) => {
+            driver.close().await;
+            return Err(e);
+        }
+    }
     let plan = diff_schemas(dialect, &history, &live);
     let back = diff_schemas(dialect, &live, &history);
     let revert_losses = crate::measure::losses(driver.as_mut(), &back).await;

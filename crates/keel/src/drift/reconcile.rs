@@ -184,13 +184,14 @@ async fn verify_and_record(
     out: &mut RecordReport,
 ) -> Result<(), Error> {
     let dialect = report.plan.dialect;
-    let replayed = read_source(
+    let mut replayed = read_source(
         settings,
         dialect,
         &Source::Migrations(None),
         &mut out.shadows,
     )
     .await?;
+    crate::diff::leave_external(settings, &mut replayed, &report.plan.to)?;
     let d = diff_schemas(dialect, &replayed, &report.plan.to);
     if !d.is_empty() {
         return Err(Error::DriftNotReconciled {

@@ -588,11 +588,7 @@ fn init_shadow_db(settings: &Settings) -> Result<Option<Migration>, Error> {
     else {
         return Ok(None);
     };
-    let path = crate::prisma_config::FILES
-        .iter()
-        .map(|f| settings.project.join(f))
-        .find(|p| p.is_file())
-        .unwrap_or_default();
+    let path = crate::prisma_config::file(&settings.project).unwrap_or_default();
     Ok(Some(Migration::from_bytes(
         "initShadowDb",
         path,
