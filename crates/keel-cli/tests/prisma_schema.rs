@@ -581,6 +581,29 @@ async fn a_bad_schema_prisma_is_k1012_at_its_line_and_column() {
         assert!(t.contains(expected), "{file}: expected {expected:?} in {t}");
         assert!(!t.contains("panicked"), "{t}");
     }
+    // With no database URL the schema's own error is the one reported (it was K1013, "no
+    // database URL"), and a schema nested past reason is an error, not a crash.
+    let deep = format!(
+        "datasource db {{\n  provider = \"postgresql\"\n}}\nmodel A {{\n  id Int @id @default({})\n}}\n",
+        "[".repeat(100_000)
+    );
+    std::fs::write(p.join("deep.prisma"), deep).unwrap();
+    for file in ["typo.prisma", "deep.prisma"] {
+        let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("keel"))
+            .current_dir(p)
+            .env_remove("DATABASE_URL")
+            .args(["diff", "--from", "empty", "--script", "--to"])
+            .arg(format!("schema={file}"))
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let t = output_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{file}: {t}");
+        assert!(
+            t.contains("error[K1012]") && t.contains(file),
+            "{file}: {t}"
+        );
+    }
 }
 
 #[tokio::test]

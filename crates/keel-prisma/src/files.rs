@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 pub fn read(path: &Path) -> Result<Ast, PslError> {
     let files = if path.is_dir() {
         let mut found = Vec::new();
-        collect(path, &mut found)?;
+        collect(path, &mut found, &mut Vec::new())?;
+        // A file reached twice through a symbolic link is one file.
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
         found.sort();
         if found.is_empty() {
             return Err(PslError::at(
@@ -44,7 +47,14 @@ pub fn read(path: &Path) -> Result<Ast, PslError> {
     Ok(ast)
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PslError> {
+/// The `.prisma` files under `dir`; `visited` holds the folders read, by their real path, so
+/// that a symbolic link back up the tree is not followed round.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut Vec<PathBuf>) -> Result<(), PslError> {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if visited.contains(&real) {
+        return Ok(());
+    }
+    visited.push(real);
     let entries = std::fs::read_dir(dir)
         .map_err(|e| PslError::at(dir, 0, 0, format!("cannot be read: {e}")))?;
     for entry in entries {
@@ -52,7 +62,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PslError> {
         let p = entry.path();
         if p.is_dir() {
             if p.file_name().is_some_and(|n| n != "migrations") {
-                collect(&p, out)?;
+                collect(&p, out, visited)?;
             }
         } else if p.extension().is_some_and(|e| e == "prisma") {
             out.push(p);
@@ -78,4 +88,49 @@ pub fn is_prisma(path: &Path) -> bool {
                 .iter()
                 .any(|k| l.starts_with(k) && l.ends_with('{'))
         })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const ONE: &str =
+        "datasource db {\n  provider = \"postgresql\"\n}\nmodel A {\n  id Int @id\n}\n";
+
+    #[test]
+    fn a_folder_is_read_once_whatever_links_it_holds() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("schema");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join("migrations")).unwrap();
+        std::fs::write(root.join("a.prisma"), ONE).unwrap();
+        std::fs::write(root.join("sub/b.prisma"), "model B {\n  id Int @id\n}\n").unwrap();
+        // Prisma's own migrations folder is not schema, even when it holds a .prisma file.
+        std::fs::write(root.join("migrations/old.prisma"), ONE).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+            std::os::unix::fs::symlink("a.prisma", root.join("again.prisma")).unwrap();
+        }
+        let ast = read(&root).unwrap();
+        assert_eq!(ast.files.len(), 2, "{:?}", ast.files);
+        assert_eq!(ast.blocks.len(), 3);
+    }
+
+    #[test]
+    fn unreadable_text_is_named() {
+        let t = tempfile::tempdir().unwrap();
+        let nul = t.path().join("nul.prisma");
+        std::fs::write(&nul, "datasource db {\n  provider = \"postgresql\"\0\n}\n").unwrap();
+        assert!(read(&nul).unwrap_err().to_string().contains("nul.prisma:2"));
+        let latin1 = t.path().join("latin1.prisma");
+        std::fs::write(&latin1, b"model Caf\xe9 {\n}\n").unwrap();
+        assert!(read(&latin1).unwrap_err().to_string().contains("not UTF-8"));
+        let missing = t.path().join("missing.prisma");
+        assert!(read(&missing)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot be read"));
+    }
 }

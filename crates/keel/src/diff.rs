@@ -100,7 +100,9 @@ pub async fn diff(
         .map_or_else(
             || match settings.url() {
                 Ok(p) => Ok(p.dialect()),
-                Err(e) => prisma_dialect(settings, &[from, to]).ok_or(e),
+                // No database URL: a schema.prisma's provider decides (and its error is the
+                // one to report, not the missing URL).
+                Err(e) => prisma_dialect(settings, &[from, to]).unwrap_or(Err(e)),
             },
             |r| r.map_err(Error::from),
         )?;
@@ -243,10 +245,10 @@ pub struct Pair {
 }
 
 /// The provider of the first `schema=FILE.prisma` side, when no database URL decides.
-fn prisma_dialect(settings: &Settings, sides: &[&Source]) -> Option<Dialect> {
+fn prisma_dialect(settings: &Settings, sides: &[&Source]) -> Option<Result<Dialect, Error>> {
     sides.iter().find_map(|s| match s {
         Source::SchemaFile(p) if keel_prisma::is_prisma(p) => {
-            read_prisma(settings, p).ok().map(|d| d.dialect)
+            Some(read_prisma(settings, p).map(|d| d.dialect))
         }
         _ => None,
     })
