@@ -799,3 +799,51 @@ async fn external_tables_of_prisma_config_are_left_to_their_owner() {
         assert!(text.contains("K4020") && text.contains(says), "{text}");
     }
 }
+
+#[tokio::test]
+async fn prisma_migrate_dev_without_a_shadow_database_right() {
+    // Prisma's P3014: `migrate dev` needs to create a shadow database, which a managed
+    // PostgreSQL's application role may not. keel plans from schema.prisma with such a role
+    // (no CREATEDB, no local server binaries; CREATE on its own database, as the role that
+    // owns an application's database has) and verifies in a temporary schema.
+    let db = TestDb::new(Backend::Postgres).await;
+    let user = format!("keel_p3014_{}", db.name.trim_start_matches("keel_test_"));
+    db.execute(&format!(
+        "CREATE ROLE {user} LOGIN NOCREATEDB; GRANT CREATE ON DATABASE {} TO {user}; GRANT USAGE, CREATE ON SCHEMA public TO {user}",
+        db.name
+    ))
+    .await;
+    let url = db.url.replacen("postgres@", &format!("{user}@"), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("prisma/migrations")).unwrap();
+    std::fs::write(
+        p.join("prisma/schema.prisma"),
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n\nmodel User {\n  id    Int    @id @default(autoincrement())\n  email String @unique\n  posts Post[]\n}\n\nmodel Post {\n  id       Int  @id @default(autoincrement())\n  authorId Int\n  author   User @relation(fields: [authorId], references: [id], onDelete: Cascade)\n}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        keel(p, &url)
+            .env("KEEL_PG_BINDIR", "/nonexistent/bin")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["plan", "init"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("temporary schema"), "{text}");
+    // As Prisma's first `migrate dev`: migration_lock.toml, so `_prisma_migrations` is the
+    // ledger and `prisma migrate deploy` reads the same history.
+    let lock = std::fs::read_to_string(p.join("prisma/migrations/migration_lock.toml")).unwrap();
+    assert!(lock.contains("provider = \"postgresql\""), "{lock}");
+    let out = run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM \"_prisma_migrations\" WHERE finished_at IS NOT NULL")
+            .await,
+        1
+    );
+    db.execute(&format!("DROP OWNED BY {user}; DROP ROLE {user}"))
+        .await;
+}

@@ -122,15 +122,46 @@ pub async fn check(
         )
         .await;
     }
-    let mut shadow = Shadow::open(settings, dialect).await?;
+    // The downs, read before the shadow opens: a temporary-schema shadow is allowed only when
+    // every script replayed in it is fit for one.
+    let mut down_scripts = Vec::new();
+    for m in &dir.migrations {
+        let Some(path) = &m.down_path else {
+            down_scripts.push(None);
+            continue;
+        };
+        let bytes = std::fs::read(path).map_err(|source| {
+            Error::Migrations(keel_core::migrations::MigrationsError::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        down_scripts.push(Some(Migration::from_bytes(
+            &format!("{}/down.sql", m.name),
+            path.clone(),
+            None,
+            bytes,
+        )?));
+    }
+    let replayed: Vec<&Migration> = dir
+        .migrations
+        .iter()
+        .chain(down_scripts.iter().flatten())
+        .collect();
+    let mut shadow = Shadow::open_for(
+        settings,
+        dialect,
+        crate::shadow::temp_schema_allowed(&replayed),
+    )
+    .await?;
     shadows.push(shadow.strategy.clone());
     let downs = async {
         let mut out = Vec::new();
         let mut before = shadow.introspect().await?;
-        for m in &dir.migrations {
+        for (m, down) in dir.migrations.iter().zip(&down_scripts) {
             shadow.replay(&[m]).await?;
             let after = shadow.introspect().await?;
-            let Some(path) = &m.down_path else {
+            let Some(down) = down else {
                 out.push(DownCheck {
                     name: m.name.clone(),
                     differences: None,
@@ -138,15 +169,7 @@ pub async fn check(
                 before = after;
                 continue;
             };
-            let bytes = std::fs::read(path).map_err(|source| {
-                Error::Migrations(keel_core::migrations::MigrationsError::Io {
-                    path: path.clone(),
-                    source,
-                })
-            })?;
-            let down =
-                Migration::from_bytes(&format!("{}/down.sql", m.name), path.clone(), None, bytes)?;
-            if let Err(e) = shadow.replay(&[&down]).await {
+            if let Err(e) = shadow.replay(&[down]).await {
                 out.push(DownCheck {
                     name: m.name.clone(),
                     differences: Some(vec![format!("down.sql fails: {e}")]),

@@ -104,7 +104,12 @@ pub(crate) async fn lint_in(
         .iter()
         .rposition(|m| selected.contains(&m.name))
         .unwrap_or(first);
-    let mut shadow = Shadow::open(settings, dialect).await?;
+    let mut shadow = Shadow::open_for(
+        settings,
+        dialect,
+        crate::shadow::temp_schema_allowed(&all[..=last]),
+    )
+    .await?;
     report.shadows.push(shadow.strategy.clone());
     // The migrations' effect on the schema, apart from rows the history inserted (a seed row
     // must not make a linted statement fail in the shadow).

@@ -89,6 +89,13 @@ impl Shadow {
         dialect: Dialect,
         temp_schema: Result<(), String>,
     ) -> Result<Shadow, Error> {
+        // Prisma's `migrations.initShadowDb` (prisma.config.ts) runs before any history: it
+        // creates the external tables the migrations refer to.
+        let init = init_shadow_db(settings)?;
+        let temp_schema = match &init {
+            Some(init) => temp_schema.and_then(|()| temp_schema_allowed(&[init])),
+            None => temp_schema,
+        };
         let mut shadow = Shadow::open_any(settings, dialect, temp_schema).await?;
         // The target's `?schema=NAME`: the history replays into a schema of the same name, as
         // Prisma's shadow database does, so that qualified names and introspection match.
@@ -108,15 +115,6 @@ impl Shadow {
                 return Err(e.into());
             }
         }
-        // Prisma's `migrations.initShadowDb` (prisma.config.ts) runs before any history: it
-        // creates the external tables the migrations refer to.
-        let init = match init_shadow_db(settings) {
-            Ok(init) => init,
-            Err(e) => {
-                shadow.close().await;
-                return Err(e);
-            }
-        };
         if let Some(init) = init {
             if let Err(e) = shadow.replay(&[&init]).await {
                 shadow.close().await;
