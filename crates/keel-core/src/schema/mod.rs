@@ -506,6 +506,7 @@ impl Schema {
 pub type SchemaDialect = Dialect;
 
 pub mod coverage;
+pub mod datetime;
 pub mod diff;
 pub mod mermaid;
 pub mod named;

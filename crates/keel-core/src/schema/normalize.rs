@@ -104,7 +104,16 @@ pub fn default_expr(dialect: Dialect, raw: &str) -> Option<String> {
     if dialect == Dialect::Postgres {
         // Strip a trailing cast chain from a literal: 'x'::text, '{}'::jsonb, 0::bigint.
         if let Some(idx) = literal_cast_start(&s) {
+            // A `timestamptz` constant is printed in the session's time zone: the same instant
+            // in UTC, so that sessions in different zones read the same default.
+            let utc = (s[idx..] == *"::timestamp with time zone")
+                .then(|| s.get(1..idx.checked_sub(1)?))
+                .flatten()
+                .and_then(super::datetime::timestamptz_utc);
             s.truncate(idx);
+            if let Some(utc) = utc {
+                s = format!("'{utc}'");
+            }
         }
     }
     let upper = s.to_ascii_uppercase();
@@ -231,6 +240,19 @@ mod tests {
             Some("'a'")
         );
         assert_eq!(default_expr(Dialect::Postgres, "0").as_deref(), Some("0"));
+        // A timestamptz constant as a session in another time zone prints it: the instant in UTC.
+        assert_eq!(
+            default_expr(
+                Dialect::Postgres,
+                "'2020-01-02 02:04:05.12+01'::timestamp with time zone"
+            )
+            .as_deref(),
+            Some("'2020-01-02 01:04:05.12+00'")
+        );
+        assert_eq!(
+            default_expr(Dialect::Postgres, "'infinity'::timestamp with time zone").as_deref(),
+            Some("'infinity'")
+        );
         assert_eq!(
             default_expr(Dialect::Postgres, "now()").as_deref(),
             Some("now()")
