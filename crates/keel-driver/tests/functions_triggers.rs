@@ -391,3 +391,83 @@ async fn postgres_not_valid_constraints_are_read_recreated_and_validated() {
     // And back to NOT VALID: only by dropping and adding again.
     apply_and_compare(&db, Dialect::Postgres, &valid, &s).await;
 }
+
+#[tokio::test]
+async fn postgres_partitioned_tables_and_partitions_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.execute(
+        "CREATE TABLE events (id bigserial, at date NOT NULL, kind text DEFAULT 'x', PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE INDEX events_kind ON events (kind);
+         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         CREATE TABLE events_old PARTITION OF events DEFAULT;
+         CREATE INDEX events_2026_local ON events_2026 (id);
+         CREATE TABLE tags (k text, v text, CHECK (v <> '')) PARTITION BY LIST (k);
+         CREATE TABLE a_tags PARTITION OF tags FOR VALUES IN ('a', 'b');
+         CREATE TABLE ref (id int PRIMARY KEY, e_id bigint, e_at date, FOREIGN KEY (e_id, e_at) REFERENCES events (id, at));",
+    )
+    .await;
+    let s = introspect(&db).await;
+    let t = |name: &str| s.table(s.table_id(None, name).unwrap());
+    assert_eq!(t("events").partition_by.as_deref(), Some("RANGE (at)"));
+    assert_eq!(t("tags").partition_by.as_deref(), Some("LIST (k)"));
+    let p = t("events_2026").partition_of.clone().unwrap();
+    assert_eq!(
+        (p.table.as_str(), p.bound.as_str()),
+        ("events", "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
+    );
+    assert_eq!(
+        t("events_old").partition_of.as_ref().unwrap().bound,
+        "DEFAULT"
+    );
+    // What the partitions have from their parents is the parents': no key, index or check
+    // of their own but the one made on the partition itself.
+    assert!(t("events_2026").primary_key.is_none());
+    let own: Vec<&str> = s
+        .indexes
+        .iter()
+        .filter(|i| s.table(i.table).partition_of.is_some())
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(own, ["events_2026_local"]);
+    assert!(s
+        .checks
+        .iter()
+        .all(|c| s.table(c.table).partition_of.is_none()));
+    // Recreated from nothing (partitions sort before their parents here: `a_tags`).
+    let empty = TestDb::new(Backend::Postgres).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Postgres, &base, &s).await;
+    // Detached by hand: one change, and attaching again undoes it.
+    db.execute("ALTER TABLE events DETACH PARTITION events_old")
+        .await;
+    let detached = introspect(&db).await;
+    let kinds = |a: &Schema, b: &Schema| -> Vec<&'static str> {
+        diff(Dialect::Postgres, a, b)
+            .changes
+            .iter()
+            .map(Change::kind)
+            .collect()
+    };
+    assert_eq!(kinds(&s, &detached), ["detach_partition"]);
+    apply_and_compare(&empty, Dialect::Postgres, &s, &detached).await;
+    apply_and_compare(&empty, Dialect::Postgres, &detached, &s).await;
+    // A column added to the parent is added to its partitions by the server: one change.
+    db.execute("ALTER TABLE events ATTACH PARTITION events_old DEFAULT; ALTER TABLE events ADD COLUMN note text")
+        .await;
+    let wider = introspect(&db).await;
+    assert_eq!(kinds(&s, &wider), ["add_column"]);
+    apply_and_compare(&empty, Dialect::Postgres, &s, &wider).await;
+    // A new partition key cannot be had in place: the renderer says so.
+    let mut rekeyed = wider.clone();
+    let id = rekeyed.table_id(None, "tags").unwrap();
+    rekeyed.tables[id.idx()].partition_by = Some("HASH (k)".into());
+    let plan = diff(Dialect::Postgres, &wider, &rekeyed);
+    assert_eq!(
+        plan.changes.iter().map(Change::kind).collect::<Vec<_>>(),
+        ["repartition"]
+    );
+    assert!(render(&plan)
+        .unwrap_err()
+        .to_string()
+        .contains("partitioning"));
+}

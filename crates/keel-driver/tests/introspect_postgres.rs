@@ -734,6 +734,8 @@ struct Dump {
     functions: Vec<TableKey>,
     /// `CREATE TRIGGER name … ON t`, as ((schema, table), name), sorted.
     triggers: Vec<(TableKey, String)>,
+    /// `PARTITION BY …` after a `CREATE TABLE`: table → key.
+    partitioned: BTreeMap<TableKey, String>,
 }
 
 /// The canonical spelling of a type as pg_dump prints it (schema-qualified, since pg_dump
@@ -815,10 +817,16 @@ fn parse_dump(text: &str) -> Dump {
     let mut dump = Dump::default();
     let mut table: Option<TableKey> = None;
     let mut enum_type: Option<TableKey> = None;
+    let mut closed: Option<TableKey> = None;
     for line in text.lines() {
+        if let (Some(key), Some(rest)) = (closed.take(), line.strip_prefix("PARTITION BY ")) {
+            dump.partitioned
+                .insert(key, rest.trim_end_matches(';').to_string());
+            continue;
+        }
         if let Some(key) = &table {
             if line.starts_with(')') {
-                table = None;
+                closed = table.take();
             } else if let Some(def) = line.strip_prefix("    ") {
                 if def.starts_with("CONSTRAINT ") {
                     if def.contains(" CHECK (") {
@@ -1081,14 +1089,37 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
             "{id}: triggers: introspected {got_triggers:?}, dump {want_triggers:?}"
         ));
     }
-    if !s.functions.is_empty() || !s.triggers.is_empty() {
+    // Partitioned tables (issue #15): the dump's keys.
+    let got_partitioned: BTreeMap<TableKey, String> = s
+        .tables
+        .iter()
+        .filter_map(|t| {
+            Some((
+                (schema_of(&t.namespace), t.name.clone()),
+                t.partition_by.clone()?,
+            ))
+        })
+        .collect();
+    if got_partitioned != dump.partitioned {
+        problems.push(format!(
+            "{id}: partitioned tables: introspected {got_partitioned:?}, dump {:?}",
+            dump.partitioned
+        ));
+    }
+    if !s.functions.is_empty() || !s.triggers.is_empty() || !got_partitioned.is_empty() {
         let copy = TestDb::new(Backend::Postgres).await;
         let script = s.creation_script(keel_core::Dialect::Postgres).unwrap();
         copy.execute(&script).await;
         let again = introspect(&copy).await;
-        if again.functions != s.functions || again.triggers != s.triggers {
+        let keys = |x: &keel_core::schema::Schema| -> Vec<Option<String>> {
+            x.tables.iter().map(|t| t.partition_by.clone()).collect()
+        };
+        if again.functions != s.functions
+            || again.triggers != s.triggers
+            || keys(&again) != keys(&s)
+        {
             problems.push(format!(
-                "{id}: functions or triggers differ after recreating the schema from the model"
+                "{id}: functions, triggers or partitioning differ after recreating the schema from the model"
             ));
         }
     }
@@ -1112,8 +1143,8 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
     println!(
         "{id}: {files} files applied in {applied_ms} ms; introspected in {introspect_ms} ms: \
          {} tables, {} columns ({} serial), {} indexes + {pks} primary keys, {} foreign keys, \
-         {} checks, {} enums, {} sequences, {} views, {} extensions, {} functions, {} triggers; \
-         {} mismatches",
+         {} checks, {} enums, {} sequences, {} views, {} extensions, {} functions, {} triggers, \
+         {} partitioned; {} mismatches",
         s.tables.len(),
         s.columns.len(),
         got_serial.len(),
@@ -1126,6 +1157,7 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
         s.extensions.len(),
         s.functions.len(),
         s.triggers.len(),
+        got_partitioned.len(),
         problems.len()
     );
     problems

@@ -498,6 +498,8 @@ mod tests {
             primary_key: None,
             comment: None,
             options: None,
+            partition_by: None,
+            partition_of: None,
         };
         let column = Column {
             nullable: false,

@@ -10,7 +10,6 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
     match dialect {
         Dialect::Postgres => &[
             "domains and composite types",
-            "partitioning (partitions read as tables)",
             "exclusion constraints, NULLS NOT DISTINCT, index storage parameters",
             "materialized-view indexes",
             "event triggers",
@@ -19,7 +18,7 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
         Dialect::Mysql => &[
             "stored procedures and functions, events",
             "fulltext and spatial indexes",
-            "table options (engine, charset, collation)",
+            "table options (engine, charset, collation), partitioning",
             "grants and settings",
         ],
         Dialect::Sqlite => &["DEFERRABLE foreign keys, virtual tables"],

@@ -116,12 +116,33 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
         }
     }
 
-    // Tables.
-    for (ti, t) in to.tables.iter().enumerate() {
+    // Tables: partitions after their parents (a partition's defaults may use its parent's
+    // sequence), in schema order otherwise.
+    let depth = |t: &super::Table| {
+        let mut depth = 0u8;
+        let mut at = t;
+        while let Some(p) = &at.partition_of {
+            match to.table_id(p.namespace.as_deref(), &p.table) {
+                Some(parent) if depth < 32 => {
+                    depth += 1;
+                    at = to.table(parent);
+                }
+                _ => break,
+            }
+        }
+        depth
+    };
+    let mut order: Vec<usize> = (0..to.tables.len()).collect();
+    order.sort_by_key(|&i| depth(&to.tables[i]));
+    for ti in order {
+        let t = &to.tables[ti];
         let to_id = TableId(ti as u32);
         match from.table_id(t.namespace.as_deref(), &t.name) {
             None => {
                 changes.push(Change::CreateTable { table: to_id });
+                if t.partition_of.is_some() {
+                    changes.push(Change::AttachPartition { table: to_id });
+                }
                 for (i, ix) in to.indexes.iter().enumerate() {
                     if ix.table == to_id && !(dialect == Dialect::Sqlite && ix.constraint) {
                         changes.push(Change::CreateIndex { to: i });
@@ -142,7 +163,43 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
             }
             Some(from_id) => {
                 let before = changes.len();
+                let was = from.table(from_id);
+                if was.partition_by != t.partition_by {
+                    changes.push(Change::Repartition {
+                        from: from_id,
+                        to: to_id,
+                    });
+                    continue;
+                }
                 diff_table(dialect, from, to, from_id, to_id, &mut changes);
+                // A partition's columns are its parent's: they change with it.
+                if was.partition_of.is_some() && t.partition_of.is_some() {
+                    let mut own = changes.split_off(before);
+                    own.retain(|c| {
+                        !matches!(
+                            c,
+                            Change::AddColumn { .. }
+                                | Change::DropColumn { .. }
+                                | Change::AlterColumn { .. }
+                        )
+                    });
+                    changes.extend(own);
+                }
+                if was.partition_of != t.partition_of {
+                    if let Some(p) = &was.partition_of {
+                        changes.push(Change::DetachPartition { table: from_id });
+                        // A detached partition keeps the key and indexes it had from its
+                        // parent (now its own): they are there already.
+                        if let Some(parent) = from.table_id(p.namespace.as_deref(), &p.table) {
+                            let mut own = changes.split_off(before);
+                            own.retain(|c| !kept_on_detach(c, from, to, parent));
+                            changes.extend(own);
+                        }
+                    }
+                    if t.partition_of.is_some() {
+                        changes.push(Change::AttachPartition { table: to_id });
+                    }
+                }
                 // SQLite's table options (STRICT, WITHOUT ROWID) are only set by CREATE TABLE.
                 let options_differ = from.table(from_id).options != t.options;
                 if dialect == Dialect::Sqlite
@@ -327,6 +384,8 @@ fn drop_order(dialect: Dialect, from: &Schema, to: &Schema) -> Vec<TableId> {
         .map(|(i, _)| TableId(i as u32))
         .collect();
     if dialect != Dialect::Sqlite {
+        // Partitions before their parents (dropping a parent drops its partitions).
+        left.sort_by_key(|t| from.table(*t).partition_of.is_none());
         return left;
     }
     let mut out = Vec::with_capacity(left.len());
@@ -341,6 +400,49 @@ fn drop_order(dialect: Dialect, from: &Schema, to: &Schema) -> Vec<TableId> {
         out.push(left.remove(free.unwrap_or(0)));
     }
     out
+}
+
+/// Whether `c` creates, on a partition being detached from `parent` (of `from`), a key or an
+/// index the parent has (same columns by name, uniqueness, method and predicate): PostgreSQL
+/// leaves those on the detached table.
+fn kept_on_detach(c: &Change, from: &Schema, to: &Schema, parent: TableId) -> bool {
+    let names = |s: &Schema, cols: &[ColumnId]| -> Vec<String> {
+        cols.iter().map(|c| s.column(*c).name.clone()).collect()
+    };
+    let parts = |s: &Schema, ix: &super::Index| -> Option<Vec<String>> {
+        ix.columns
+            .iter()
+            .map(|p| match &p.part {
+                super::IndexPart::Column(c) => Some(s.column(*c).name.clone()),
+                super::IndexPart::Expression(_) => None,
+            })
+            .collect()
+    };
+    match c {
+        Change::AddPrimaryKey { table } => {
+            let (Some(mine), Some(theirs)) = (
+                &to.table(*table).primary_key,
+                &from.table(parent).primary_key,
+            ) else {
+                return false;
+            };
+            names(to, &mine.columns) == names(from, &theirs.columns)
+        }
+        Change::CreateIndex { to: i } => {
+            let ix = &to.indexes[*i];
+            let Some(cols) = parts(to, ix) else {
+                return false;
+            };
+            from.indexes.iter().any(|p| {
+                p.table == parent
+                    && p.unique == ix.unique
+                    && p.method == ix.method
+                    && p.predicate == ix.predicate
+                    && parts(from, p).as_ref() == Some(&cols)
+            })
+        }
+        _ => false,
+    }
 }
 
 /// SQLite can add a column in place only when it is nullable or has a constant default, is not

@@ -85,6 +85,27 @@ pub struct Table {
     /// `STRICT`, `WITHOUT ROWID, STRICT`); `None` for a plain rowid table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
+    /// PostgreSQL declarative partitioning: the partition key of a partitioned table as
+    /// `pg_get_partkeydef` prints it (`RANGE ("createdAt")`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_by: Option<String>,
+    /// PostgreSQL: the partitioned table this table is a partition of, and its bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_of: Option<PartitionOf>,
+}
+
+/// Where a PostgreSQL partition belongs: its parent and its bound. The partition's columns
+/// follow the parent's; its keys, indexes, checks and foreign keys cloned from the parent
+/// are the parent's and not read as its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionOf {
+    /// The parent's namespace (`None` for the current one).
+    pub namespace: Option<String>,
+    /// The parent's name.
+    pub table: String,
+    /// The bound as `pg_get_expr(relpartbound)` prints it: `FOR VALUES FROM ('2024-01-01')
+    /// TO ('2024-02-01')`, `FOR VALUES IN ('a')`, `DEFAULT`.
+    pub bound: String,
 }
 
 /// A primary key.
@@ -451,6 +472,8 @@ impl Schema {
             primary_key: None,
             comment: None,
             options: None,
+            partition_by: None,
+            partition_of: None,
         });
         TableId((self.tables.len() - 1) as u32)
     }

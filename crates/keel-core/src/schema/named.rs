@@ -185,7 +185,10 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
             table(n, from, from.triggers[*i].table);
             n.object = Some(from.triggers[*i].name.clone());
         }
-        Change::AlterRowSecurity { table: t } => table(n, to, *t),
+        Change::AlterRowSecurity { table: t }
+        | Change::AttachPartition { table: t }
+        | Change::Repartition { to: t, .. } => table(n, to, *t),
+        Change::DetachPartition { table: t } => table(n, from, *t),
         Change::ValidateForeignKey { to: i } => {
             table(n, to, to.foreign_keys[*i].table);
             n.constraint = Some(to.foreign_keys[*i].name.clone());
@@ -316,6 +319,9 @@ mod tests {
             Change::AlterTrigger { from: 0, to: 0 },
             Change::DropTrigger { from: 0 },
             Change::AlterRowSecurity { table: t },
+            Change::AttachPartition { table: t },
+            Change::DetachPartition { table: t },
+            Change::Repartition { from: t, to: t },
             Change::ValidateForeignKey { to: 0 },
             Change::ValidateCheck { to: 0 },
             Change::CreatePolicy { to: 0 },

@@ -246,6 +246,36 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
                 to.table_name(to.checks[*i].table),
                 to.checks[*i].expression
             ),
+            Change::AttachPartition { table } => {
+                let t = to.table(*table);
+                let bound = t
+                    .partition_of
+                    .as_ref()
+                    .map(|p| p.bound.as_str())
+                    .unwrap_or("");
+                format!(
+                    "attached partition `{}` to `{}` ({bound})",
+                    to.table_name(*table),
+                    t.partition_of
+                        .as_ref()
+                        .map(partition_parent)
+                        .unwrap_or_default()
+                )
+            }
+            Change::DetachPartition { table } => format!(
+                "detached partition `{}` from `{}`",
+                from.table_name(*table),
+                from.table(*table)
+                    .partition_of
+                    .as_ref()
+                    .map(partition_parent)
+                    .unwrap_or_default()
+            ),
+            Change::Repartition { to: table, .. } => format!(
+                "changed the partitioning of `{}` to {}",
+                to.table_name(*table),
+                to.table(*table).partition_by.as_deref().unwrap_or("none")
+            ),
             Change::AlterRowSecurity { table } => {
                 let (enabled, forced) = to.row_security_of(*table);
                 format!(
@@ -327,4 +357,12 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A partition's parent as summaries name tables (`ns.name` outside the current schema).
+fn partition_parent(p: &super::PartitionOf) -> String {
+    match &p.namespace {
+        Some(ns) => format!("{ns}.{}", p.table),
+        None => p.table.clone(),
+    }
 }

@@ -19,8 +19,8 @@ use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Extension, ForeignKey,
-    Function, Generated, Index, IndexColumn, IndexPart, Policy, PrimaryKey, RowSecurity, Schema,
-    Sequence, TableId, Trigger, TriggerState, View,
+    Function, Generated, Index, IndexColumn, IndexPart, PartitionOf, Policy, PrimaryKey,
+    RowSecurity, Schema, Sequence, TableId, Trigger, TriggerState, View,
 };
 use keel_core::Dialect;
 use sqlx::postgres::types::Oid;
@@ -206,24 +206,55 @@ async fn read_tables(
         .bind(namespaces.oids())
         .bind(ledger_tables());
     let rows = fetch(conn, TABLES, query).await?;
-    let [oid, namespace, name, comment, row_security, force_row_security] = positions(
-        &rows,
-        [
-            "oid",
-            "namespace",
-            "name",
-            "comment",
-            "row_security",
-            "force_row_security",
-        ],
-    )?;
+    let [oid, namespace, name, comment, row_security, force_row_security, partition_by, parent_namespace, parent_namespace_name, parent_name, partition_bound] =
+        positions(
+            &rows,
+            [
+                "oid",
+                "namespace",
+                "name",
+                "comment",
+                "row_security",
+                "force_row_security",
+                "partition_by",
+                "parent_namespace",
+                "parent_namespace_name",
+                "parent_name",
+                "partition_bound",
+            ],
+        )?;
     let mut tables = Vec::with_capacity(rows.len());
     for row in &rows {
         let namespace = namespaces.of(at(row, namespace)?);
         let name: String = at(row, name)?;
         let comment: Option<String> = at(row, comment)?;
         let security: (bool, bool) = (at(row, row_security)?, at(row, force_row_security)?);
-        tables.push((namespace, name, at::<Oid>(row, oid)?, comment, security));
+        let partition_of = match (
+            at::<Option<Oid>>(row, parent_namespace)?,
+            at::<Option<String>>(row, parent_name)?,
+            at::<Option<String>>(row, partition_bound)?,
+        ) {
+            (Some(ns), Some(table), Some(bound)) => Some(PartitionOf {
+                // A parent in a schema keel does not read keeps its schema's name.
+                namespace: if namespaces.0.contains_key(&ns) {
+                    namespaces.of(ns)
+                } else {
+                    at::<Option<String>>(row, parent_namespace_name)?
+                },
+                table,
+                bound,
+            }),
+            _ => None,
+        };
+        let partitioning = (at::<Option<String>>(row, partition_by)?, partition_of);
+        tables.push((
+            namespace,
+            name,
+            at::<Oid>(row, oid)?,
+            comment,
+            security,
+            partitioning,
+        ));
     }
     tables.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let mut ids = Ids {
@@ -231,9 +262,12 @@ async fn read_tables(
         table_oids: Vec::with_capacity(tables.len()),
         columns: Vec::new(),
     };
-    for (namespace, name, oid, comment, (enabled, forced)) in tables {
+    for (namespace, name, oid, comment, (enabled, forced), (partition_by, partition_of)) in tables {
         let id = schema.push_table(namespace, name);
-        schema.tables[id.idx()].comment = comment;
+        let t = &mut schema.tables[id.idx()];
+        t.comment = comment;
+        t.partition_by = partition_by;
+        t.partition_of = partition_of;
         if enabled || forced {
             schema.row_security.push(RowSecurity {
                 table: id,

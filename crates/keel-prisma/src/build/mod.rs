@@ -175,6 +175,8 @@ pub fn build(ast: &Ast, current_schema: Option<&str>) -> Result<Desired, PslErro
             primary_key: None,
             comment: None,
             options: None,
+            partition_by: None,
+            partition_of: None,
         });
         if let Some(m) = m {
             table_of_model[*m] = TableId(i as u32);

@@ -198,6 +198,9 @@ pub(crate) fn triggers_or_postgres_only(
         Change::ValidateForeignKey { .. } | Change::ValidateCheck { .. } => {
             return Err(unsupported(d, "validate a NOT VALID constraint"))
         }
+        Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::Repartition { .. } => return Err(unsupported(d, "partition a table")),
         _ => return Err(unsupported(d, "manage functions")),
     }
     Ok(())

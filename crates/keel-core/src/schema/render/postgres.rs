@@ -453,8 +453,13 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                     column_list(D, to, &pk.columns)
                 ));
             }
+            let partitioned = t
+                .partition_by
+                .as_ref()
+                .map(|k| format!(" PARTITION BY {k}"))
+                .unwrap_or_default();
             out.push(format!(
-                "CREATE TABLE {} (\n    {}\n)",
+                "CREATE TABLE {} (\n    {}\n){partitioned}",
                 table_ref(D, to, *table),
                 lines.join(",\n    ")
             ));
@@ -473,6 +478,34 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         }
         Change::RedefineTable { .. } => {
             return Err(unsupported(D, "redefine a table (SQLite only)"))
+        }
+        Change::AttachPartition { table } => {
+            if let Some(p) = &to.table(*table).partition_of {
+                out.push(format!(
+                    "ALTER TABLE {} ATTACH PARTITION {} {}",
+                    qualified(D, &p.namespace, &p.table),
+                    table_ref(D, to, *table),
+                    p.bound
+                ));
+            }
+        }
+        Change::DetachPartition { table } => {
+            if let Some(p) = &from.table(*table).partition_of {
+                out.push(format!(
+                    "ALTER TABLE {} DETACH PARTITION {}",
+                    qualified(D, &p.namespace, &p.table),
+                    table_ref(D, from, *table)
+                ));
+            }
+        }
+        Change::Repartition { to: table, .. } => {
+            return Err(unsupported(
+                D,
+                &format!(
+                    "change the partitioning of {} in place (a new table and a copy of its rows: write that migration by hand)",
+                    table_ref(D, to, *table)
+                ),
+            ))
         }
         Change::AddColumn { column } => {
             let c = col(to, *column);

@@ -114,7 +114,10 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::CreatePolicy { .. }
         | Change::DropPolicy { .. }
         | Change::ValidateForeignKey { .. }
-        | Change::ValidateCheck { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
+        | Change::ValidateCheck { .. }
+        | Change::AttachPartition { .. }
+        | Change::DetachPartition { .. }
+        | Change::Repartition { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];

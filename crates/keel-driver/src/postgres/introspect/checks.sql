@@ -6,3 +6,6 @@ SELECT con.conrelid AS table_oid,
        con.convalidated AS validated
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_constraint con ON con.conrelid = r.oid AND con.contype = 'c'
+-- A partition's checks inherited from its parent are the parent's.
+WHERE con.conislocal
+   OR NOT (SELECT t.relispartition FROM pg_catalog.pg_class t WHERE t.oid = con.conrelid)

@@ -32,6 +32,8 @@ JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_catalog.pg_constraint con
        ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype = 'u'
 WHERE NOT i.indisprimary
+  -- A partition's index attached to its parent's index is the parent's (created on attach).
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
   AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_constraint x
         WHERE x.conindid = i.indexrelid AND x.conrelid = i.indrelid AND x.contype = 'x')
