@@ -220,6 +220,8 @@ async fn fixture_covers_every_feature() {
             predicate: None,
             include: vec![],
             invalid: false,
+            nulls_not_distinct: false,
+            storage: None,
         }
     );
 

@@ -8,7 +8,8 @@
 //! functions, triggers, free-standing sequences, row-level security and policies; extensions
 //! when the datasource declares none; check constraints; indexes with a `WHERE` clause, an
 //! expression or `INCLUDE` columns, and MySQL `SPATIAL` indexes; table and column comments,
-//! column collations and generation expressions.
+//! column collations and generation expressions; PostgreSQL partitioning (a table's partition
+//! key, partitions whole) and, of an index, `NULLS NOT DISTINCT` and storage parameters.
 
 use crate::build::Desired;
 use keel_core::schema::{Column, ColumnId, ForeignKey, Index, IndexPart, Schema, TableId};
@@ -36,9 +37,39 @@ pub fn keep_undescribed(desired: &mut Desired, other: &Schema) -> Vec<String> {
     let in_foreign = |ns: &Option<String>| ns.as_ref().is_some_and(|n| foreign.contains(n));
     let mut copied = Vec::new();
     for (i, t) in other.tables.iter().enumerate() {
-        if in_foreign(&t.namespace) && s.table_id(t.namespace.as_deref(), &t.name).is_none() {
+        let absent = s.table_id(t.namespace.as_deref(), &t.name).is_none();
+        // A partition (created by hand: PSL has no partitions) is kept whole.
+        if absent && !in_foreign(&t.namespace) {
+            if let Some(p) = &t.partition_of {
+                copy_table(other, TableId(i as u32), s);
+                copied.push(TableId(i as u32));
+                kept.push(format!(
+                    "partition \"{}\" of \"{}\" ({})",
+                    t.name, p.table, p.bound
+                ));
+            }
+        }
+        if in_foreign(&t.namespace) && absent {
             copy_table(other, TableId(i as u32), s);
             copied.push(TableId(i as u32));
+        }
+    }
+    // The partitioning of a table both sides have (PSL cannot say it).
+    for t in &other.tables {
+        let Some(d) = s.table_id(t.namespace.as_deref(), &t.name) else {
+            continue;
+        };
+        let d = &mut s.tables[d.idx()];
+        if d.partition_by.is_none() && t.partition_by.is_some() {
+            d.partition_by.clone_from(&t.partition_by);
+            kept.push(format!(
+                "table \"{}\": its partitioning (PARTITION BY {})",
+                t.name,
+                t.partition_by.as_deref().unwrap_or_default()
+            ));
+        }
+        if d.partition_of.is_none() && t.partition_of.is_some() {
+            d.partition_of.clone_from(&t.partition_of);
         }
     }
     for e in &other.enums {
@@ -98,6 +129,14 @@ pub fn keep_undescribed(desired: &mut Desired, other: &Schema) -> Vec<String> {
                     d.include = r.include;
                     what.push("its INCLUDE columns");
                 }
+            }
+            if d.unique && i.unique && i.nulls_not_distinct && !d.nulls_not_distinct {
+                d.nulls_not_distinct = true;
+                what.push("NULLS NOT DISTINCT");
+            }
+            if d.storage.is_none() && i.storage.is_some() {
+                d.storage.clone_from(&i.storage);
+                what.push("its storage parameters");
             }
             if d.unique && i.unique && d.constraint != i.constraint {
                 d.constraint = i.constraint;
@@ -530,6 +569,8 @@ mod tests {
             predicate: predicate.map(str::to_string),
             include: Vec::new(),
             invalid: false,
+            nulls_not_distinct: false,
+            storage: None,
         };
         live.indexes.push(index("partial", Some("(a <> ''::text)")));
         live.indexes.push(index("plain", None));

@@ -10,7 +10,7 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
     match dialect {
         Dialect::Postgres => &[
             "domains and composite types",
-            "exclusion constraints, NULLS NOT DISTINCT, index storage parameters",
+            "exclusion constraints",
             "materialized-view indexes",
             "event triggers",
             "grants, ownership and settings",

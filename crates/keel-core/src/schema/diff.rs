@@ -734,13 +734,15 @@ fn index_key(s: &Schema, i: &Index) -> String {
         .map(|c| s.column(*c).name.as_str())
         .collect();
     format!(
-        "{}|{}|{}|{:?}|{:?}|{:?}",
+        "{}|{}|{}|{:?}|{:?}|{:?}|{}|{:?}",
         i.unique,
         i.constraint,
         cols.join(","),
         i.method,
         i.predicate,
-        include
+        include,
+        i.nulls_not_distinct,
+        i.storage
     )
 }
 

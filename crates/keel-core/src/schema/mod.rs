@@ -215,6 +215,13 @@ pub struct Index {
     /// schema keel builds.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub invalid: bool,
+    /// PostgreSQL 15+ `NULLS NOT DISTINCT` on a unique index: NULLs collide like values.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub nulls_not_distinct: bool,
+    /// PostgreSQL storage parameters of the index (`WITH (…)`), as the catalog keeps them:
+    /// `fillfactor=70, deduplicate_items=off`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub storage: Option<String>,
 }
 
 /// A referential action.

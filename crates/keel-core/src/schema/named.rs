@@ -235,6 +235,8 @@ mod tests {
                 predicate: None,
                 include: vec![],
                 invalid: false,
+                nulls_not_distinct: false,
+                storage: None,
             });
         }
         s

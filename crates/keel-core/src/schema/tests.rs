@@ -59,6 +59,8 @@ impl B {
             predicate: None,
             include: vec![],
             invalid: false,
+            nulls_not_distinct: false,
+            storage: None,
         });
         self
     }

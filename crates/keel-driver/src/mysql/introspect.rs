@@ -181,6 +181,8 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
                         predicate: None,
                         include: Vec::new(),
                         invalid: false,
+                        nulls_not_distinct: false,
+                        storage: None,
                     },
                 ));
             }

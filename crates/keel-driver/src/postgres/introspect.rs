@@ -349,7 +349,7 @@ async fn read_indexes(
     }
 
     let rows = fetch(conn, INDEXES, sqlx::query(INDEXES).bind(&ids.table_oids)).await?;
-    let [table_oid, name, is_unique, is_constraint, key_count, keys, options, exprs, opclasses, method, predicate, invalid] =
+    let [table_oid, name, is_unique, is_constraint, key_count, keys, options, exprs, opclasses, method, predicate, invalid, nulls_not_distinct, storage] =
         positions(
             &rows,
             [
@@ -365,6 +365,8 @@ async fn read_indexes(
                 "method",
                 "predicate",
                 "invalid",
+                "nulls_not_distinct",
+                "storage",
             ],
         )?;
     let mut indexes = Vec::with_capacity(rows.len());
@@ -406,6 +408,8 @@ async fn read_indexes(
             predicate: at(row, predicate)?,
             include,
             invalid: at(row, invalid)?,
+            nulls_not_distinct: at(row, nulls_not_distinct)?,
+            storage: at(row, storage)?,
         });
     }
     indexes.sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));

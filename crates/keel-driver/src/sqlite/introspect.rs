@@ -176,6 +176,8 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
                 predicate: if partial != 0 { parsed.predicate } else { None },
                 include: Vec::new(),
                 invalid: false,
+                nulls_not_distinct: false,
+                storage: None,
             });
         }
         let (part, column_collation) = match (cid, column) {

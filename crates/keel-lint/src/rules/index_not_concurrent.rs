@@ -71,6 +71,8 @@ mod tests {
             predicate: None,
             include: vec![],
             invalid: false,
+            nulls_not_distinct: false,
+            storage: None,
         });
         let mut facts = crate::Facts::default();
         facts.rows.insert("orders".into(), 2_000_000);

@@ -94,6 +94,8 @@ mod tests {
             predicate: None,
             include: vec![],
             invalid: false,
+            nulls_not_distinct: false,
+            storage: None,
         });
         let mut facts = crate::Facts::default();
         facts.duplicates.insert(("users".into(), "email".into()), 2);

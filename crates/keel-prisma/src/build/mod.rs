@@ -642,6 +642,8 @@ fn keys(
             predicate: None,
             include: Vec::new(),
             invalid: false,
+            nulls_not_distinct: false,
+            storage: None,
         });
         Ok(())
     };

@@ -352,5 +352,7 @@ fn index(table: TableId, name: String, unique: bool, columns: Vec<IndexColumn>) 
         predicate: None,
         include: Vec::new(),
         invalid: false,
+        nulls_not_distinct: false,
+        storage: None,
     }
 }

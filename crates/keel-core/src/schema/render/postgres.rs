@@ -679,9 +679,19 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
             } else {
                 format!(" INCLUDE ({})", column_list(D, to, &ix.include))
             };
+            let nulls = if ix.nulls_not_distinct {
+                " NULLS NOT DISTINCT"
+            } else {
+                ""
+            };
+            let with = ix
+                .storage
+                .as_ref()
+                .map(|w| format!(" WITH ({w})"))
+                .unwrap_or_default();
             if ix.constraint {
                 out.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({}){include}",
+                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE{nulls} ({}){include}{with}",
                     table_ref(D, to, ix.table),
                     q(&ix.name),
                     index_parts(D, to, ix)
@@ -698,7 +708,7 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                     .map(|p| format!(" WHERE {p}"))
                     .unwrap_or_default();
                 out.push(format!(
-                    "CREATE {}INDEX {} ON {}{method} ({}){include}{pred}",
+                    "CREATE {}INDEX {} ON {}{method} ({}){include}{nulls}{with}{pred}",
                     if ix.unique { "UNIQUE " } else { "" },
                     q(&ix.name),
                     table_ref(D, to, ix.table),

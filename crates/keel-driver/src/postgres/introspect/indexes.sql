@@ -23,7 +23,11 @@ SELECT i.indrelid AS table_oid,
        (i.indclass::oid[])[:] AS opclasses,
        am.amname::text AS method,
        pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-       NOT i.indisvalid AND tc.relkind <> 'p' AS invalid
+       NOT i.indisvalid AND tc.relkind <> 'p' AS invalid,
+       -- indnullsnotdistinct exists from PostgreSQL 15 on: read through to_jsonb so that the
+       -- query runs on older servers too (NULL there).
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+       array_to_string(ic.reloptions, ', ') AS storage
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_index i ON i.indrelid = r.oid
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
