@@ -203,3 +203,29 @@ async fn postgres_partition_drift_is_seen_and_reverted() {
     let (rc, out) = run(dir, &db.url, &["drift"]);
     assert_eq!(rc, 0, "{out}");
 }
+
+#[tokio::test]
+async fn lint_sees_a_function_dropped_under_its_callers() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write_migration(
+        &dir.join("migrations"),
+        "1_orders",
+        "CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' || floor(random() * 1000)::text $$;\nCREATE TABLE orders (id serial PRIMARY KEY, code text NOT NULL DEFAULT next_code());\n",
+    );
+    let (rc, out) = run(dir, &db.url, &["deploy"]);
+    assert_eq!(rc, 0, "{out}");
+    // The default goes with the function, silently: the next insert fails on NOT NULL.
+    write_migration(
+        &dir.join("migrations"),
+        "2_drop",
+        "DROP FUNCTION next_code() CASCADE;\n",
+    );
+    let (rc, out) = run(dir, &db.url, &["lint"]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(
+        out.contains("error[drop-function-in-use]: drops function `next_code()` with CASCADE, which drops the default of `orders.code` too"),
+        "{out}"
+    );
+}

@@ -66,6 +66,8 @@ rules! {
     MysqlTableCopy => mysql_table_copy, "mysql-table-copy", Warning, [Mysql], "An ALTER that MySQL/MariaDB runs by copying the whole table (ALGORITHM=COPY).";
     SqliteRedefineForeignKeys => sqlite_redefine_foreign_keys, "sqlite-redefine-foreign-keys", Warning, [Sqlite], "Redefines a table (copy, drop, rename) while foreign keys are enforced.";
     MixedNonTransactional => mixed_non_transactional, "mixed-non-transactional", Warning, [Postgres, Mysql, Sqlite], "Mixes a statement that cannot run in a transaction with other statements.";
+    DropFunctionInUse => drop_function_in_use, "drop-function-in-use", Error, [Postgres], "Drops a function that a default, check, index, trigger, policy, view or function body still calls, or drops its callers with CASCADE.";
+    ReplaceTrigger => replace_trigger, "replace-trigger", Warning, [Postgres, Mysql], "Replaces a trigger on an existing table: writes between its DROP and CREATE skip it (MySQL, no transaction), or wait for its lock.";
     MissingLockTimeout => missing_lock_timeout, "missing-lock-timeout", Warning, [Postgres], "Takes a lock on an existing table without a lock_timeout: the application's queries queue behind it.";
 }
 

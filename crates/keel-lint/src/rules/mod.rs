@@ -1,6 +1,7 @@
 //! One file per rule: its doc, its check, its tests.
 
 pub(crate) mod drop_column;
+pub(crate) mod drop_function_in_use;
 pub(crate) mod drop_table;
 pub(crate) mod foreign_key_not_valid;
 pub(crate) mod index_not_concurrent;
@@ -10,6 +11,7 @@ pub(crate) mod mysql_table_copy;
 pub(crate) mod narrowing_type;
 pub(crate) mod remove_enum_value;
 pub(crate) mod rename;
+pub(crate) mod replace_trigger;
 pub(crate) mod set_not_null;
 pub(crate) mod sqlite_redefine_foreign_keys;
 pub(crate) mod table_rewrite;
