@@ -229,3 +229,34 @@ async fn lint_sees_a_function_dropped_under_its_callers() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn mysql_routine_drift_is_seen_and_reverted() {
+    let db = TestDb::new(Backend::Mysql).await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    write_migration(
+        &dir.join("migrations"),
+        "1_codes",
+        "CREATE TABLE codes (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0);\nCREATE FUNCTION next_n(x INT) RETURNS INT DETERMINISTIC RETURN x + 1;\nCREATE PROCEDURE bump() BEGIN UPDATE codes SET n = next_n(n); END;\n",
+    );
+    let (rc, out) = run(dir, &db.url, &["deploy"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
+    // Replaced and added by hand.
+    db.execute("DROP FUNCTION next_n; CREATE FUNCTION next_n(x INT) RETURNS INT DETERMINISTIC RETURN x + 100; CREATE PROCEDURE extra() SELECT 1;")
+        .await;
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    assert!(out.contains("next_n"), "{out}");
+    assert!(out.contains("extra"), "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, &db.url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+    let body: i64 = db
+        .scalar("SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'next_n' AND ROUTINE_DEFINITION = 'RETURN x + 1'")
+        .await;
+    assert_eq!(body, 1, "the history's body is back");
+}

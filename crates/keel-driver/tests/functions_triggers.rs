@@ -507,3 +507,40 @@ async fn postgres_nulls_not_distinct_and_index_storage_are_read_and_recreated() 
     );
     apply_and_compare(&db, Dialect::Postgres, &changed, &s).await;
 }
+
+#[tokio::test]
+async fn mysql_stored_routines_are_read_and_recreated() {
+    let db = TestDb::new(Backend::Mysql).await;
+    db.execute(
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0);
+         CREATE FUNCTION add_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 1;
+         CREATE PROCEDURE bump(IN by_n INT, OUT total INT) COMMENT 'adds it''s n' BEGIN UPDATE t SET n = n + by_n; SELECT SUM(n) INTO total FROM t; END;",
+    )
+    .await;
+    let s = introspect(&db).await;
+    let f = |name: &str| s.functions.iter().find(|f| f.name == name).unwrap();
+    assert_eq!(
+        f("add_one").definition,
+        "CREATE FUNCTION `add_one`(`x` int(11)) RETURNS int(11) DETERMINISTIC CONTAINS SQL SQL SECURITY DEFINER RETURN x + 1"
+    );
+    assert!(f("bump").procedure);
+    assert!(
+        f("bump").definition.starts_with("CREATE PROCEDURE `bump`(IN `by_n` int(11), OUT `total` int(11)) NOT DETERMINISTIC CONTAINS SQL SQL SECURITY DEFINER COMMENT 'adds it''s n' BEGIN"),
+        "{}",
+        f("bump").definition
+    );
+    let empty = TestDb::new(Backend::Mysql).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Mysql, &base, &s).await;
+    // A body replaced by hand: a drop and a create bring the history's back.
+    db.execute("DROP FUNCTION add_one; CREATE FUNCTION add_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 2")
+        .await;
+    let changed = introspect(&db).await;
+    let kinds: Vec<&str> = diff(Dialect::Mysql, &changed, &s)
+        .changes
+        .iter()
+        .map(Change::kind)
+        .collect();
+    assert_eq!(kinds, ["replace_function"]);
+    apply_and_compare(&db, Dialect::Mysql, &changed, &s).await;
+}

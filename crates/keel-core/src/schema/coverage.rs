@@ -16,7 +16,7 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
             "grants, ownership and settings",
         ],
         Dialect::Mysql => &[
-            "stored procedures and functions, events",
+            "events",
             "fulltext and spatial indexes",
             "table options (engine, charset, collation), partitioning",
             "grants and settings",

@@ -24,8 +24,8 @@ use super::index_method;
 use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
-    normalize, Action, AutoIncrement, Check, Column, ColumnId, ForeignKey, Generated, Index,
-    IndexColumn, IndexPart, PrimaryKey, Schema, TableId, Trigger, TriggerState, View,
+    normalize, Action, AutoIncrement, Check, Column, ColumnId, ForeignKey, Function, Generated,
+    Index, IndexColumn, IndexPart, PrimaryKey, Schema, TableId, Trigger, TriggerState, View,
 };
 use keel_core::Dialect;
 use sqlx::mysql::{MySqlConnection, MySqlRow};
@@ -42,6 +42,7 @@ const CHECKS: &str = include_str!("introspect/checks.sql");
 const CHECKS_JOINED: &str = include_str!("introspect/checks_joined.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
 const TRIGGERS: &str = include_str!("introspect/triggers.sql");
+const ROUTINES: &str = include_str!("introspect/routines.sql");
 
 /// What the server is, and which catalog columns it has.
 struct Server {
@@ -303,7 +304,86 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
         });
     }
 
+    // Stored functions and procedures: the statement rebuilt from its parts (as for
+    // triggers), the body as written with this database's name dropped.
+    for r in fetch(conn, sqlx::query(ROUTINES)).await? {
+        let name: String = get(&r, 0)?;
+        let kind: String = get(&r, 1)?;
+        let returns: Option<String> = get(&r, 2)?;
+        let deterministic: Option<String> = get(&r, 3)?;
+        let access: Option<String> = get(&r, 4)?;
+        let security: Option<String> = get(&r, 5)?;
+        let comment: Option<String> = get(&r, 6)?;
+        let body: Option<String> = get(&r, 7)?;
+        let params: Option<String> = get(&r, 8)?;
+        let procedure = kind.eq_ignore_ascii_case("PROCEDURE");
+        b.schema.functions.push(Function {
+            namespace: None,
+            definition: routine_statement(&RoutineParts {
+                name: &name,
+                procedure,
+                parameters: params.as_deref().unwrap_or_default(),
+                returns: returns.as_deref(),
+                deterministic: deterministic.as_deref() == Some("YES"),
+                sql_data_access: access.as_deref().unwrap_or("CONTAINS SQL"),
+                security_definer: security.as_deref() == Some("DEFINER"),
+                comment: comment.as_deref().unwrap_or_default(),
+                body: &body.unwrap_or_default().replace(&qualifier, ""),
+            }),
+            name,
+            // MySQL has no overloading: a routine is known by its name.
+            arguments: String::new(),
+            procedure,
+        });
+    }
+
     Ok(b.schema)
+}
+
+/// The parts of a MySQL stored routine, as `information_schema.ROUTINES` gives them.
+struct RoutineParts<'a> {
+    name: &'a str,
+    procedure: bool,
+    parameters: &'a str,
+    returns: Option<&'a str>,
+    deterministic: bool,
+    sql_data_access: &'a str,
+    security_definer: bool,
+    comment: &'a str,
+    body: &'a str,
+}
+
+/// `CREATE FUNCTION `name`(params) RETURNS type [NOT] DETERMINISTIC <access> SQL SECURITY …
+/// [COMMENT '…'] body`: the statement that recreates the routine, every characteristic
+/// spelled out so that two routines compare equal exactly when they behave the same.
+fn routine_statement(r: &RoutineParts<'_>) -> String {
+    let q = |n: &str| format!("`{}`", n.replace('`', "``"));
+    let returns = match (r.procedure, r.returns) {
+        (false, Some(t)) => format!(" RETURNS {t}"),
+        _ => String::new(),
+    };
+    let comment = if r.comment.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " COMMENT '{}'",
+            r.comment.replace('\\', "\\\\").replace('\'', "''")
+        )
+    };
+    format!(
+        "CREATE {} {}({}){returns} {}DETERMINISTIC {} SQL SECURITY {}{comment} {}",
+        if r.procedure { "PROCEDURE" } else { "FUNCTION" },
+        q(r.name),
+        r.parameters,
+        if r.deterministic { "" } else { "NOT " },
+        r.sql_data_access,
+        if r.security_definer {
+            "DEFINER"
+        } else {
+            "INVOKER"
+        },
+        r.body.trim()
+    )
 }
 
 /// Sets the method of each index whose definition names one (`USING BTREE`), which

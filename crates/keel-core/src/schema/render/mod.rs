@@ -167,8 +167,9 @@ pub(crate) fn default_sql(d: Dialect, expr: &str) -> String {
     }
 }
 
-/// MySQL and SQLite: a trigger is created from its statement and dropped by name; functions,
-/// a trigger's enabled state, row-level security and `VALIDATE CONSTRAINT` are PostgreSQL's.
+/// MySQL and SQLite: a trigger is created from its statement and dropped by name, and so is a
+/// MySQL stored routine; SQLite has no functions; a trigger's enabled state, row-level
+/// security, partitioning and `VALIDATE CONSTRAINT` are PostgreSQL's.
 ///
 /// # Errors
 /// [`RenderError::Unsupported`] for those PostgreSQL-only changes.
@@ -201,9 +202,30 @@ pub(crate) fn triggers_or_postgres_only(
         Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::Repartition { .. } => return Err(unsupported(d, "partition a table")),
+        // MySQL/MariaDB stored routines: created from their statement, replaced by a drop and a
+        // create (MySQL has no CREATE OR REPLACE FUNCTION).
+        Change::CreateFunction { to: i } if d == Dialect::Mysql => {
+            out.push(plan.to.functions[*i].definition.trim_end().to_string())
+        }
+        Change::ReplaceFunction { from: f, to: i } if d == Dialect::Mysql => {
+            out.push(drop_routine(d, &plan.from.functions[*f]));
+            out.push(plan.to.functions[*i].definition.trim_end().to_string());
+        }
+        Change::DropFunction { from: f } if d == Dialect::Mysql => {
+            out.push(drop_routine(d, &plan.from.functions[*f]))
+        }
         _ => return Err(unsupported(d, "manage functions")),
     }
     Ok(())
+}
+
+/// `DROP FUNCTION `name`` or `DROP PROCEDURE `name``.
+fn drop_routine(d: Dialect, f: &super::Function) -> String {
+    format!(
+        "DROP {} {}",
+        if f.procedure { "PROCEDURE" } else { "FUNCTION" },
+        quote(d, &f.name)
+    )
 }
 
 pub(crate) fn unsupported(d: Dialect, what: &str) -> RenderError {
