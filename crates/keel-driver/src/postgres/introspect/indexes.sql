@@ -25,8 +25,11 @@ SELECT i.indrelid AS table_oid,
        pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
        NOT i.indisvalid AND tc.relkind <> 'p' AS invalid,
        -- indnullsnotdistinct exists from PostgreSQL 15 on: read through to_jsonb so that the
-       -- query runs on older servers too (NULL there).
-       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+       -- query runs on older servers too (NULL there); of unique indexes only (it means
+       -- nothing on others, and to_jsonb of every pg_index row costs more than the rest).
+       CASE WHEN i.indisunique
+            THEN coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
+            ELSE false END AS nulls_not_distinct,
        array_to_string(ic.reloptions, ', ') AS storage
 FROM unnest($1::oid[]) AS r(oid)
 JOIN pg_catalog.pg_index i ON i.indrelid = r.oid
@@ -37,7 +40,9 @@ LEFT JOIN pg_catalog.pg_constraint con
        ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype = 'u'
 WHERE NOT i.indisprimary
   -- A partition's index attached to its parent's index is the parent's (created on attach).
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ih WHERE ih.inhrelid = i.indexrelid)
+  -- (Asked of partitions only: as an anti join it costs a scan of pg_inherits per index.)
+  AND (NOT tc.relispartition
+       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ih WHERE ih.inhrelid = i.indexrelid))
   AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_constraint x
         WHERE x.conindid = i.indexrelid AND x.conrelid = i.indrelid AND x.contype = 'x')
