@@ -38,6 +38,17 @@ fn corpora() -> Option<PathBuf> {
     }
 }
 
+/// The `migration.sql` of the migration in `dir` whose folder name ends with `suffix` (empty
+/// when there is none).
+fn written_migration(dir: &Path, suffix: &str) -> String {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .map(|e| std::fs::read_to_string(e.path().join("migration.sql")).unwrap())
+        .unwrap_or_default()
+}
+
 /// `shared/tools/prisma-peer/diff-datamodel.sh`, beside the corpora.
 fn peer_script() -> Option<PathBuf> {
     let root = std::env::var("KEEL_CORPORA").ok().filter(|p| !p.is_empty());
@@ -526,12 +537,7 @@ async fn a_prisma_project_plans_and_checks_without_prisma() {
         "{text}"
     );
     assert!(text.contains("user_example_email"), "{text}");
-    let written = std::fs::read_dir(p.join("prisma/migrations"))
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().ends_with("_add_name"))
-        .map(|e| std::fs::read_to_string(e.path().join("migration.sql")).unwrap())
-        .unwrap_or_default();
+    let written = written_migration(&p.join("prisma/migrations"), "_add_name");
     assert!(written.contains("\"name\""), "{written}");
     assert!(!written.contains("DROP INDEX"), "{written}");
     // The CI gate: the history (with the new migration) reproduces the schema.
@@ -728,12 +734,7 @@ async fn external_tables_of_prisma_config_are_left_to_their_owner() {
         text.contains("not compared: external in prisma.config.ts"),
         "{text}"
     );
-    let written = std::fs::read_dir(p.join("prisma/migrations"))
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().ends_with("_init"))
-        .map(|e| std::fs::read_to_string(e.path().join("migration.sql")).unwrap())
-        .unwrap_or_default();
+    let written = written_migration(&p.join("prisma/migrations"), "_init");
     // Post and its foreign key to the owner's table; nothing of the owner's objects.
     assert!(written.contains("CREATE TABLE \"Post\""), "{written}");
     assert!(written.contains("REFERENCES \"users\""), "{written}");

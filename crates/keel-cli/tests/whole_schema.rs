@@ -10,6 +10,28 @@ fn run(dir: &std::path::Path, url: &str, args: &[&str]) -> (i32, String) {
     (o.status.code().unwrap_or(-1), output_text(&o))
 }
 
+/// `name` with `sql` written and deployed, and no drift after it.
+fn deployed_clean(dir: &std::path::Path, url: &str, name: &str, sql: &str) {
+    write_migration(&dir.join("migrations"), name, sql);
+    let (rc, out) = run(dir, url, &["deploy"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, url, &["drift"]);
+    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
+}
+
+/// Drift naming each of `expected`; `drift --revert --yes` removes it.
+fn drift_reverted(dir: &std::path::Path, url: &str, expected: &[&str]) {
+    let (rc, out) = run(dir, url, &["drift"]);
+    assert_eq!(rc, 2, "{out}");
+    for e in expected {
+        assert!(out.contains(e), "{e} not in {out}");
+    }
+    let (rc, out) = run(dir, url, &["drift", "--revert", "--yes"]);
+    assert_eq!(rc, 0, "{out}");
+    let (rc, out) = run(dir, url, &["drift"]);
+    assert_eq!(rc, 0, "{out}");
+}
+
 const PG_HISTORY: &str = r#"CREATE TABLE item (id serial PRIMARY KEY, updated timestamptz);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -104,24 +126,15 @@ async fn sqlite_trigger_drift_is_seen_and_reverted() {
     let db = TestDb::new(Backend::Sqlite).await;
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    write_migration(
-        &dir.join("migrations"),
+    deployed_clean(
+        dir,
+        &db.url,
         "1_item",
         "CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER, seen TEXT);\nCREATE TRIGGER item_seen AFTER UPDATE OF n ON item\nBEGIN\n  UPDATE item SET seen = 'yes' WHERE id = NEW.id;\nEND;\n",
     );
-    let (rc, out) = run(dir, &db.url, &["deploy"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "{out}");
     db.execute("CREATE TRIGGER by_hand AFTER INSERT ON item BEGIN SELECT 1; END")
         .await;
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 2, "{out}");
-    assert!(out.contains("added trigger `by_hand` on `item`"), "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "{out}");
+    drift_reverted(dir, &db.url, &["added trigger `by_hand` on `item`"]);
 }
 
 #[tokio::test]
@@ -129,29 +142,23 @@ async fn mysql_trigger_drift_is_seen_and_reverted() {
     let db = TestDb::new(Backend::Mysql).await;
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    write_migration(
-        &dir.join("migrations"),
+    deployed_clean(
+        dir,
+        &db.url,
         "1_item",
         "CREATE TABLE item (id INT PRIMARY KEY, n INT);\nCREATE TRIGGER item_floor BEFORE UPDATE ON item FOR EACH ROW\nBEGIN\n  IF NEW.n < 0 THEN\n    SET NEW.n = 0;\n  END IF;\nEND;\n",
     );
-    let (rc, out) = run(dir, &db.url, &["deploy"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
     db.execute("CREATE TRIGGER by_hand BEFORE INSERT ON item FOR EACH ROW SET NEW.n = 1")
         .await;
     db.execute("DROP TRIGGER item_floor").await;
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 2, "{out}");
-    assert!(out.contains("added trigger `by_hand` on `item`"), "{out}");
-    assert!(
-        out.contains("dropped trigger `item_floor` on `item`"),
-        "{out}"
+    drift_reverted(
+        dir,
+        &db.url,
+        &[
+            "added trigger `by_hand` on `item`",
+            "dropped trigger `item_floor` on `item`",
+        ],
     );
-    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "{out}");
 }
 
 #[tokio::test]
@@ -159,15 +166,12 @@ async fn postgres_partition_drift_is_seen_and_reverted() {
     let db = TestDb::new(Backend::Postgres).await;
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    write_migration(
-        &dir.join("migrations"),
+    deployed_clean(
+        dir,
+        &db.url,
         "1_events",
         "CREATE TABLE events (id bigserial, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\nCREATE INDEX events_at ON events (at);\nCREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\nINSERT INTO events (at) VALUES ('2026-03-01');\n",
     );
-    let (rc, out) = run(dir, &db.url, &["deploy"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
     let (rc, out) = run(dir, &db.url, &["inspect"]);
     assert_eq!(rc, 0, "{out}");
     assert!(out.contains(") PARTITION BY RANGE (at)"), "{out}");
@@ -181,27 +185,16 @@ async fn postgres_partition_drift_is_seen_and_reverted() {
     // rows.
     db.execute("ALTER TABLE events DETACH PARTITION events_2026")
         .await;
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 2, "{out}");
-    assert!(
-        out.contains("detached partition `events_2026` from `events`"),
-        "{out}"
+    drift_reverted(
+        dir,
+        &db.url,
+        &["detached partition `events_2026` from `events`"],
     );
-    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "{out}");
     assert_eq!(db.scalar("SELECT count(*) FROM events").await, 1);
     // A partition added by hand is drift too; the revert drops it (its rows counted first).
     db.execute("CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')")
         .await;
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 2, "{out}");
-    assert!(out.contains("events_2027"), "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "{out}");
+    drift_reverted(dir, &db.url, &["events_2027"]);
 }
 
 #[tokio::test]
@@ -235,26 +228,16 @@ async fn mysql_routine_drift_is_seen_and_reverted() {
     let db = TestDb::new(Backend::Mysql).await;
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    write_migration(
-        &dir.join("migrations"),
+    deployed_clean(
+        dir,
+        &db.url,
         "1_codes",
         "CREATE TABLE codes (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0);\nCREATE FUNCTION next_n(x INT) RETURNS INT DETERMINISTIC RETURN x + 1;\nCREATE PROCEDURE bump() BEGIN UPDATE codes SET n = next_n(n); END;\n",
     );
-    let (rc, out) = run(dir, &db.url, &["deploy"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "a clean deploy shows no drift: {out}");
     // Replaced and added by hand.
     db.execute("DROP FUNCTION next_n; CREATE FUNCTION next_n(x INT) RETURNS INT DETERMINISTIC RETURN x + 100; CREATE PROCEDURE extra() SELECT 1;")
         .await;
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 2, "{out}");
-    assert!(out.contains("next_n"), "{out}");
-    assert!(out.contains("extra"), "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift", "--revert", "--yes"]);
-    assert_eq!(rc, 0, "{out}");
-    let (rc, out) = run(dir, &db.url, &["drift"]);
-    assert_eq!(rc, 0, "{out}");
+    drift_reverted(dir, &db.url, &["next_n", "extra"]);
     let body: i64 = db
         .scalar("SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = 'next_n' AND ROUTINE_DEFINITION = 'RETURN x + 1'")
         .await;
