@@ -600,8 +600,17 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 } else {
                     ""
                 };
+                // PostgreSQL casts boolean to and from `integer` only: other numbers go through
+                // it (`bigint` → `integer` → `boolean`).
+                let via_integer = matches!(
+                    (family(from, &a.data_type), family(to, &b.data_type)),
+                    ("number", "boolean") | ("boolean", "number")
+                ) && a.data_type != "integer"
+                    && b.data_type != "integer";
                 let using = if via_text {
                     format!("{cname}::text{array}::{}", b.data_type)
+                } else if via_integer {
+                    format!("{cname}::integer::{}", b.data_type)
                 } else {
                     format!("{cname}::{}", b.data_type)
                 };
