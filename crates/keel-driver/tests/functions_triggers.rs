@@ -544,3 +544,33 @@ async fn mysql_stored_routines_are_read_and_recreated() {
     assert_eq!(kinds, ["replace_function"]);
     apply_and_compare(&db, Dialect::Mysql, &changed, &s).await;
 }
+
+#[tokio::test]
+async fn postgres_nested_hash_and_cross_schema_partitions_are_recreated() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.execute(
+        "CREATE SCHEMA archive;
+         CREATE TABLE m (id int NOT NULL, at date NOT NULL, k int NOT NULL, CHECK (k >= 0)) PARTITION BY RANGE (at);
+         CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY HASH (k);
+         CREATE TABLE m_2026_h0 PARTITION OF m_2026 FOR VALUES WITH (modulus 2, remainder 0);
+         CREATE TABLE m_2026_h1 PARTITION OF m_2026 FOR VALUES WITH (modulus 2, remainder 1);
+         CREATE TABLE archive.m_2020 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
+    )
+    .await;
+    let s = introspect(&db).await;
+    let t = |ns: Option<&str>, name: &str| s.table(s.table_id(ns, name).unwrap()).clone();
+    assert_eq!(t(None, "m_2026").partition_by.as_deref(), Some("HASH (k)"));
+    assert_eq!(
+        t(None, "m_2026_h1").partition_of.unwrap().bound,
+        "FOR VALUES WITH (modulus 2, remainder 1)"
+    );
+    assert_eq!(
+        t(Some("archive"), "m_2020").partition_of.unwrap().table,
+        "m"
+    );
+    let empty = TestDb::new(Backend::Postgres).await;
+    let base = introspect(&empty).await;
+    apply_and_compare(&empty, Dialect::Postgres, &base, &s).await;
+    // And all of it dropped again: the deepest partitions first.
+    apply_and_compare(&empty, Dialect::Postgres, &s, &base).await;
+}

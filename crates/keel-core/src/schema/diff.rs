@@ -118,22 +118,8 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
 
     // Tables: partitions after their parents (a partition's defaults may use its parent's
     // sequence), in schema order otherwise.
-    let depth = |t: &super::Table| {
-        let mut depth = 0u8;
-        let mut at = t;
-        while let Some(p) = &at.partition_of {
-            match to.table_id(p.namespace.as_deref(), &p.table) {
-                Some(parent) if depth < 32 => {
-                    depth += 1;
-                    at = to.table(parent);
-                }
-                _ => break,
-            }
-        }
-        depth
-    };
     let mut order: Vec<usize> = (0..to.tables.len()).collect();
-    order.sort_by_key(|&i| depth(&to.tables[i]));
+    order.sort_by_key(|&i| partition_depth(to, &to.tables[i]));
     for ti in order {
         let t = &to.tables[ti];
         let to_id = TableId(ti as u32);
@@ -384,8 +370,9 @@ fn drop_order(dialect: Dialect, from: &Schema, to: &Schema) -> Vec<TableId> {
         .map(|(i, _)| TableId(i as u32))
         .collect();
     if dialect != Dialect::Sqlite {
-        // Partitions before their parents (dropping a parent drops its partitions).
-        left.sort_by_key(|t| from.table(*t).partition_of.is_none());
+        // Partitions before their parents, the deepest first (dropping a parent drops its
+        // partitions).
+        left.sort_by_key(|t| std::cmp::Reverse(partition_depth(from, from.table(*t))));
         return left;
     }
     let mut out = Vec::with_capacity(left.len());
@@ -400,6 +387,22 @@ fn drop_order(dialect: Dialect, from: &Schema, to: &Schema) -> Vec<TableId> {
         out.push(left.remove(free.unwrap_or(0)));
     }
     out
+}
+
+/// How many partitioned parents `t` has above it in `s` (0 for a table that is no partition).
+fn partition_depth(s: &Schema, t: &super::Table) -> u8 {
+    let mut depth = 0u8;
+    let mut at = t;
+    while let Some(p) = &at.partition_of {
+        match s.table_id(p.namespace.as_deref(), &p.table) {
+            Some(parent) if depth < 32 => {
+                depth += 1;
+                at = s.table(parent);
+            }
+            _ => break,
+        }
+    }
+    depth
 }
 
 /// Whether `c` creates, on a partition being detached from `parent` (of `from`), a key or an
