@@ -25,6 +25,31 @@ impl External {
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty() && self.enums.is_empty()
     }
+
+    /// Whether `tables.external` names the table `name` of `namespace` (`None`: the current
+    /// schema, `current`); a name with a `.` is `schema.name`, one without a bare name.
+    pub fn names_table(&self, namespace: Option<&str>, name: &str, current: &str) -> bool {
+        self.tables
+            .iter()
+            .filter_map(|n| split(n, n.contains('.')))
+            .any(|entry| names(&entry, namespace, name, current))
+    }
+}
+
+/// Whether the parsed external name `entry` is the object `name` of `namespace` (`None`: the
+/// current schema, `current`).
+fn names(
+    entry: &(Option<String>, String),
+    namespace: Option<&str>,
+    name: &str,
+    current: &str,
+) -> bool {
+    let (schema, n) = entry;
+    n == name
+        && match schema {
+            None => namespace.is_none(),
+            Some(s) => namespace.unwrap_or(current) == s,
+        }
 }
 
 /// Leaves the external tables and enums out of the comparison of `desired` with `other`:
@@ -101,13 +126,8 @@ fn leave_to_owner(
     current: &str,
 ) -> Vec<String> {
     let is_named = |list: &[(Option<String>, String)], namespace: &Option<String>, name: &str| {
-        list.iter().any(|(s, n)| {
-            n == name
-                && match s {
-                    None => namespace.is_none(),
-                    Some(s) => namespace.as_deref().unwrap_or(current) == s,
-                }
-        })
+        list.iter()
+            .any(|entry| names(entry, namespace.as_deref(), name, current))
     };
     let is_external = |t: &Table| is_named(tables, &t.namespace, &t.name);
     let mut lines = Vec::new();

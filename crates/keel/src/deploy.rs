@@ -117,18 +117,8 @@ async fn deploy_locked(
         if let crate::prisma_config::ExternalLists::Literal(e) =
             crate::prisma_config::external_lists(&settings.project)
         {
-            let current = settings
-                .url()
-                .ok()
-                .and_then(|u| u.schema())
-                .unwrap_or_else(|| "public".into());
-            tables.retain(|t| {
-                !e.tables.iter().any(|x| {
-                    x == t
-                        || x.split_once('.')
-                            .is_some_and(|(s, n)| s == current && n == t)
-                })
-            });
+            let current = crate::diff::current_schema(settings);
+            tables.retain(|t| !e.names_table(None, t, &current));
         }
         if !tables.is_empty() {
             return Err(Error::NonEmptyWithoutLedger {

@@ -222,12 +222,22 @@ pub(crate) fn leave_external(
     if lists.is_empty() {
         return Ok(Vec::new());
     }
-    let current = settings
+    Ok(keel_prisma::leave_external(
+        history,
+        live,
+        &lists,
+        &current_schema(settings),
+    ))
+}
+
+/// The target's PostgreSQL schema as the URL names it (`?schema=`), else `public`: the
+/// schema whose objects the model holds with no namespace, for matching Prisma's names.
+pub(crate) fn current_schema(settings: &Settings) -> String {
+    settings
         .url()
         .ok()
         .and_then(|u| u.schema())
-        .unwrap_or_else(|| "public".into());
-    Ok(keel_prisma::leave_external(history, live, &lists, &current))
+        .unwrap_or_else(|| "public".into())
 }
 
 /// Two schemas read for a comparison ([`read_pair`]).

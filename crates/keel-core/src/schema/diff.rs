@@ -406,21 +406,9 @@ fn partition_depth(s: &Schema, t: &super::Table) -> u8 {
 }
 
 /// Whether `c` creates, on a partition being detached from `parent` (of `from`), a key or an
-/// index the parent has (same columns by name, uniqueness, method and predicate): PostgreSQL
-/// leaves those on the detached table.
+/// index the parent has (the same definition, by [`index_key`]): PostgreSQL leaves those on
+/// the detached table.
 fn kept_on_detach(c: &Change, from: &Schema, to: &Schema, parent: TableId) -> bool {
-    let names = |s: &Schema, cols: &[ColumnId]| -> Vec<String> {
-        cols.iter().map(|c| s.column(*c).name.clone()).collect()
-    };
-    let parts = |s: &Schema, ix: &super::Index| -> Option<Vec<String>> {
-        ix.columns
-            .iter()
-            .map(|p| match &p.part {
-                super::IndexPart::Column(c) => Some(s.column(*c).name.clone()),
-                super::IndexPart::Expression(_) => None,
-            })
-            .collect()
-    };
     match c {
         Change::AddPrimaryKey { table } => {
             let (Some(mine), Some(theirs)) = (
@@ -429,20 +417,16 @@ fn kept_on_detach(c: &Change, from: &Schema, to: &Schema, parent: TableId) -> bo
             ) else {
                 return false;
             };
+            let names = |s: &Schema, cols: &[ColumnId]| -> Vec<String> {
+                cols.iter().map(|c| s.column(*c).name.clone()).collect()
+            };
             names(to, &mine.columns) == names(from, &theirs.columns)
         }
         Change::CreateIndex { to: i } => {
-            let ix = &to.indexes[*i];
-            let Some(cols) = parts(to, ix) else {
-                return false;
-            };
-            from.indexes.iter().any(|p| {
-                p.table == parent
-                    && p.unique == ix.unique
-                    && p.method == ix.method
-                    && p.predicate == ix.predicate
-                    && parts(from, p).as_ref() == Some(&cols)
-            })
+            let key = index_key(to, &to.indexes[*i]);
+            from.indexes
+                .iter()
+                .any(|p| p.table == parent && index_key(from, p) == key)
         }
         _ => false,
     }
