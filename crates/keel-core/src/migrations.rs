@@ -71,6 +71,27 @@ impl Migration {
         })
     }
 
+    /// Its `down.sql`, read now as a migration named `NAME/down.sql`; `None` when it has none.
+    ///
+    /// # Errors
+    /// [`MigrationsError::Io`] when the file cannot be read, and as [`Migration::from_bytes`].
+    pub fn read_down(&self) -> Result<Option<Migration>, MigrationsError> {
+        let Some(path) = &self.down_path else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(path).map_err(|source| MigrationsError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Migration::from_bytes(
+            &format!("{}/down.sql", self.name),
+            path.clone(),
+            None,
+            bytes,
+        )
+        .map(Some)
+    }
+
     /// Whether `recorded` (a ledger checksum) matches this file, in either line-ending form
     /// (the swapped form is hashed only when the file's own checksum does not match).
     pub fn checksum_matches(&self, recorded: &str) -> bool {

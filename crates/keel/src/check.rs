@@ -124,25 +124,11 @@ pub async fn check(
     }
     // The downs, read before the shadow opens: a temporary-schema shadow is allowed only when
     // every script replayed in it is fit for one.
-    let mut down_scripts = Vec::new();
-    for m in &dir.migrations {
-        let Some(path) = &m.down_path else {
-            down_scripts.push(None);
-            continue;
-        };
-        let bytes = std::fs::read(path).map_err(|source| {
-            Error::Migrations(keel_core::migrations::MigrationsError::Io {
-                path: path.clone(),
-                source,
-            })
-        })?;
-        down_scripts.push(Some(Migration::from_bytes(
-            &format!("{}/down.sql", m.name),
-            path.clone(),
-            None,
-            bytes,
-        )?));
-    }
+    let down_scripts = dir
+        .migrations
+        .iter()
+        .map(Migration::read_down)
+        .collect::<Result<Vec<_>, _>>()?;
     let replayed: Vec<&Migration> = dir
         .migrations
         .iter()
