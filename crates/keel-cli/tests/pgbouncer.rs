@@ -7,97 +7,18 @@
 //! it the tests say so and skip.
 #![allow(clippy::unwrap_used)]
 
+use keel_test_support::pgbouncer::PgBouncer;
 use keel_test_support::{Backend, TestDb};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BINARY: &str = "/usr/sbin/pgbouncer";
-
-struct PgBouncer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for PgBouncer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts PgBouncer in `pool_mode` in front of the local PostgreSQL, or `None` (printing why)
-/// when it is not installed.
 fn pgbouncer(pool_mode: &str) -> Option<PgBouncer> {
-    pgbouncer_sized(pool_mode, 20)
-}
-
-/// [`pgbouncer`] with `default_pool_size = pool_size`.
-fn pgbouncer_sized(pool_mode: &str, pool_size: u32) -> Option<PgBouncer> {
-    if !Path::new(BINARY).exists() {
-        println!("skipped: {BINARY} not found (apt-get install pgbouncer)");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").unwrap();
-    std::fs::write(
-        dir.path().join("pgbouncer.ini"),
-        format!(
-            "[databases]\n* = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 200\ndefault_pool_size = {pool_size}\nignore_startup_parameters = extra_float_digits,options\n",
-            dir.path().join("users.txt").display()
-        ),
-    )
-    .unwrap();
-    // PgBouncer refuses to run as root: drop to `postgres` then.
-    let mut cmd = Command::new(BINARY);
-    // The owner of /proc/self is the effective user.
-    let root = std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    if root {
-        use std::os::unix::fs::PermissionsExt;
-        for p in [
-            dir.path().to_path_buf(),
-            dir.path().join("users.txt"),
-            dir.path().join("pgbouncer.ini"),
-        ] {
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        cmd.args(["-u", "postgres"]);
-    }
-    let child = cmd
-        .arg(dir.path().join("pgbouncer.ini"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "pgbouncer did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(PgBouncer {
-        child,
-        port,
-        _dir: dir,
-    })
+    PgBouncer::start(pool_mode, 20)
 }
 
 fn through(db: &TestDb, bouncer: &PgBouncer) -> String {
-    db.url.replace(":5432/", &format!(":{}/", bouncer.port))
+    bouncer.url_for(&db.url)
 }
 
 fn project() -> (tempfile::TempDir, PathBuf) {
@@ -264,7 +185,7 @@ async fn statement_mode_is_refused_with_k1020() {
 /// item 17).
 #[tokio::test]
 async fn session_mode_with_one_server_connection_does_not_stall() {
-    let Some(b) = pgbouncer_sized("session", 1) else {
+    let Some(b) = PgBouncer::start("session", 1) else {
         return;
     };
     let db = TestDb::new(Backend::Postgres).await;

@@ -9,6 +9,7 @@
 //! An unreachable server fails the test loudly with how to start it; it never passes silently.
 #![allow(clippy::unwrap_used)]
 
+pub mod pgbouncer;
 pub mod proxy;
 
 use rand::Rng;

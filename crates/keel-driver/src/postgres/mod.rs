@@ -1,6 +1,8 @@
 //! PostgreSQL driver.
 
 mod introspect;
+#[cfg(test)]
+mod session_tests;
 
 use crate::ledger_sql::{self, COLUMNS};
 use crate::{DatabaseUrl, Driver, DriverError, PG_LOCK_KEY};
@@ -40,6 +42,19 @@ fn holds_lock_expr() -> String {
 
 /// How long the session check's second connection may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many connections [`PgDriver::release_on_backend`] may open to reach the backend that
+/// holds the deploy lock (a pooler's pool is rarely larger).
+const RELEASE_CONNECTIONS: usize = 64;
+
+/// One statement that releases the deploy lock and clears the session marker only on backend
+/// `pid` marked `mark`: its one column is NULL on any other backend.
+fn release_sql(pid: i32, mark: &str) -> String {
+    format!(
+        "SELECT CASE WHEN pg_backend_pid() = {pid} AND current_setting('{SESSION_MARK}', true) = '{mark}' \
+         THEN num_nonnulls(pg_advisory_unlock({PG_LOCK_KEY}), set_config('{SESSION_MARK}', '', false)) = 2 END"
+    )
+}
 
 /// The session setting keel marks its locking session with.
 const SESSION_MARK: &str = "keel.session";
@@ -209,6 +224,77 @@ impl PgDriver {
         }
     }
 
+    /// Releases the deploy lock that backend `pid` (marked `mark`) holds, when this
+    /// connection no longer reaches it: through the pooler, connections that each keep a
+    /// transaction open take distinct backends, until one lands on `pid` (poolers hand out
+    /// an idle server before opening one). At most [`RELEASE_CONNECTIONS`] connections and
+    /// [`PROBE_TIMEOUT`] are spent; nothing is done when `pid` holds no keel lock.
+    ///
+    /// # Errors
+    /// [`DriverError::PooledSession`] when the backend could not be reached in time; a
+    /// server or connection error.
+    async fn release_on_backend(&mut self, pid: i32, mark: &str) -> Result<(), DriverError> {
+        let held_sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND pid = {pid} AND classid = {} AND objid = {} AND objsubid = 1)",
+            PG_LOCK_KEY >> 32,
+            PG_LOCK_KEY & 0xffff_ffff
+        );
+        let row = sqlx::Executor::fetch_one(&mut self.conn, held_sql.as_str())
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        if !row.try_get::<bool, _>(0).map_err(DriverError::from_sqlx)? {
+            return Ok(());
+        }
+        let sql = release_sql(pid, mark);
+        let mut open = Vec::new();
+        let released = tokio::time::timeout(PROBE_TIMEOUT, async {
+            for _ in 0..RELEASE_CONNECTIONS {
+                let mut c = self
+                    .opts
+                    .clone()
+                    .connect()
+                    .await
+                    .map_err(DriverError::from_sqlx)?;
+                sqlx::Executor::execute(&mut c, "BEGIN")
+                    .await
+                    .map_err(DriverError::from_sqlx)?;
+                let row = sqlx::Executor::fetch_one(&mut c, sql.as_str())
+                    .await
+                    .map_err(DriverError::from_sqlx)?;
+                let hit = row
+                    .try_get::<Option<bool>, _>(0)
+                    .map_err(DriverError::from_sqlx)?
+                    .is_some();
+                open.push(c);
+                if hit {
+                    // COMMIT keeps the cleared marker (a session setting made in a
+                    // transaction is undone by its ROLLBACK); the unlock is immediate.
+                    if let Some(c) = open.last_mut() {
+                        sqlx::Executor::execute(&mut *c, "COMMIT")
+                            .await
+                            .map_err(DriverError::from_sqlx)?;
+                    }
+                    return Ok(true);
+                }
+            }
+            Ok::<bool, DriverError>(false)
+        })
+        .await;
+        for mut c in open {
+            let _ = tokio::time::timeout(PROBE_TIMEOUT, async {
+                let _ = sqlx::Executor::execute(&mut c, "ROLLBACK").await;
+                let _ = c.close().await;
+            })
+            .await;
+        }
+        match released {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            _ => Err(DriverError::PooledSession),
+        }
+    }
+
     async fn lock_holder(&mut self) -> Option<String> {
         // An advisory lock on a bigint key shows in pg_locks as classid = high 32 bits,
         // objid = low 32 bits, objsubid = 1.
@@ -300,17 +386,26 @@ impl Driver for PgDriver {
         if !self.lock_attempted {
             return Ok(());
         }
-        sqlx::Executor::execute(
-            &mut self.conn,
-            format!(
-                "SELECT pg_advisory_unlock({PG_LOCK_KEY}), set_config('{SESSION_MARK}', '', false)"
-            )
-            .as_str(),
-        )
-        .await
-        .map_err(DriverError::from_sqlx)?;
-        self.session = None;
-        Ok(())
+        // The lock is held only while `session` is set (every path that refuses before or
+        // instead of locking clears it); nothing else is released, so that a statement that
+        // lands on another pooled backend cannot release or unmark someone else's session.
+        let Some((pid, mark)) = self.session.take() else {
+            return Ok(());
+        };
+        let row = sqlx::Executor::fetch_one(&mut self.conn, release_sql(pid, &mark).as_str())
+            .await
+            .map_err(DriverError::from_sqlx)?;
+        if row
+            .try_get::<Option<bool>, _>(0)
+            .map_err(DriverError::from_sqlx)?
+            .is_some()
+        {
+            return Ok(());
+        }
+        // This connection has moved to another backend (a pooler in transaction mode that a
+        // lucky session check did not catch): the lock is still held by backend `pid`, in a
+        // server session the pooler keeps, where it would block every later deploy.
+        self.release_on_backend(pid, &mark).await
     }
 
     async fn table_exists(&mut self, name: &str) -> Result<bool, DriverError> {
