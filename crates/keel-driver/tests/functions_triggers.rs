@@ -10,29 +10,8 @@ use keel_core::schema::{Schema, TriggerState};
 use keel_core::Dialect;
 use keel_test_support::{Backend, TestDb};
 
-async fn introspect(db: &TestDb) -> Schema {
-    let mut driver = keel_driver::connect(&db.url).await.unwrap();
-    let schema = driver.introspect().await.unwrap();
-    driver.close().await;
-    schema
-}
-
-/// Runs each statement of `plan` from `from` to `to` on `db`, then requires `to`.
-async fn apply_and_compare(db: &TestDb, dialect: Dialect, from: &Schema, to: &Schema) {
-    let plan = diff(dialect, from, to);
-    // One script, one session (as keel runs a migration): session settings hold across it.
-    let script = render(&plan).unwrap().join(";\n");
-    if !script.is_empty() {
-        db.execute(&script).await;
-    }
-    let live = introspect(db).await;
-    let left = diff(dialect, &live, to);
-    assert!(
-        left.is_empty(),
-        "after applying the plan: {:?}",
-        keel_core::schema::summary::summarize(&left)
-    );
-}
+mod common;
+use common::{apply_and_compare, introspect};
 
 const PG: &str = r#"
 CREATE EXTENSION IF NOT EXISTS citext;

@@ -539,6 +539,8 @@ mod tests {
             options: None,
             partition_by: None,
             partition_of: None,
+            engine: None,
+            collation: None,
         };
         let column = Column {
             nullable: false,
@@ -585,6 +587,7 @@ mod tests {
             name: "v".into(),
             definition: "SELECT 1".into(),
             materialized: false,
+            indexes: Vec::new(),
         });
         let d = Desired {
             dialect: Dialect::Postgres,

@@ -11,14 +11,14 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
         Dialect::Postgres => &[
             "domains and composite types",
             "exclusion constraints",
-            "materialized-view indexes",
             "event triggers",
             "grants, ownership and settings",
         ],
         Dialect::Mysql => &[
             "events",
-            "fulltext and spatial indexes",
-            "table options (engine, charset, collation), partitioning",
+            "fulltext parsers (WITH PARSER)",
+            "partitioning",
+            "table options other than engine and collation (ROW_FORMAT, AUTO_INCREMENT start)",
             "grants and settings",
         ],
         Dialect::Sqlite => &["DEFERRABLE foreign keys, virtual tables"],

@@ -93,17 +93,22 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
         }
     }
     for (i, v) in to.views.iter().enumerate() {
+        let created = (0..v.indexes.len()).map(|index| Change::CreateViewIndex { view: i, index });
         match from
             .views
             .iter()
             .position(|f| f.namespace == v.namespace && f.name == v.name)
         {
-            None => changes.push(Change::CreateView { to: i }),
-            Some(fi) if from.views[fi] != *v => {
+            None => {
+                changes.push(Change::CreateView { to: i });
+                changes.extend(created);
+            }
+            Some(fi) if !same_view(&from.views[fi], v) => {
                 changes.push(Change::DropView { from: fi });
                 changes.push(Change::CreateView { to: i });
+                changes.extend(created);
             }
-            Some(_) => {}
+            Some(fi) => diff_view_indexes(fi, &from.views[fi], i, v, &mut changes),
         }
     }
     for (i, v) in from.views.iter().enumerate() {
@@ -232,6 +237,33 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
         from: from.clone(),
         to: to.clone(),
         changes,
+    }
+}
+
+/// Whether two views of the same name have the same definition and kind (their indexes
+/// are compared apart: a changed index is not a reason to rebuild a materialized view).
+fn same_view(a: &super::View, b: &super::View) -> bool {
+    a.definition == b.definition && a.materialized == b.materialized
+}
+
+/// The indexes of materialized view `fi` of `from` (`a`) and `ti` of `to` (`b`), matched by
+/// name: a changed one is dropped and created again.
+fn diff_view_indexes(
+    fi: usize,
+    a: &super::View,
+    ti: usize,
+    b: &super::View,
+    changes: &mut Vec<Change>,
+) {
+    for (index, ix) in a.indexes.iter().enumerate() {
+        if !b.indexes.contains(ix) {
+            changes.push(Change::DropViewIndex { view: fi, index });
+        }
+    }
+    for (index, ix) in b.indexes.iter().enumerate() {
+        if !a.indexes.contains(ix) {
+            changes.push(Change::CreateViewIndex { view: ti, index });
+        }
     }
 }
 
@@ -451,7 +483,7 @@ fn sqlite_needs_redefinition(c: &Change, from: &Schema, to: &Schema) -> bool {
         // A UNIQUE constraint only exists inside CREATE TABLE.
         Change::CreateIndex { to: i } => to.indexes[*i].constraint,
         Change::DropIndex { from: i } => from.indexes[*i].constraint,
-        Change::AlterTableComment { .. } => false,
+        Change::AlterTableComment { .. } | Change::AlterTableOptions { .. } => false,
         _ => true,
     }
 }
@@ -653,6 +685,14 @@ fn diff_table(
     }
     if from.table(from_id).comment != to.table(to_id).comment {
         changes.push(Change::AlterTableComment {
+            from: from_id,
+            to: to_id,
+        });
+    }
+    if dialect == Dialect::Mysql
+        && super::table_options::differs(from, from.table(from_id), to, to.table(to_id)).any()
+    {
+        changes.push(Change::AlterTableOptions {
             from: from_id,
             to: to_id,
         });

@@ -68,6 +68,14 @@ pub struct Schema {
     /// PostgreSQL row-level security policies, by (table, name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
+    /// MySQL/MariaDB: the server's default storage engine (`@@default_storage_engine`), as
+    /// introspection read it; `None` where unknown (a model read from `schema.prisma`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_engine: Option<String>,
+    /// MySQL/MariaDB: the database's default collation, as introspection read it; `None`
+    /// where unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_collation: Option<String>,
 }
 
 /// A table.
@@ -92,6 +100,15 @@ pub struct Table {
     /// PostgreSQL: the partitioned table this table is a partition of, and its bound.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition_of: Option<PartitionOf>,
+    /// MySQL/MariaDB: the storage engine (`MyISAM`) when it is not the server's default
+    /// ([`Schema::default_engine`]); `None` for the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// MySQL/MariaDB: the table's default collation (`utf8mb4_bin`, which names its
+    /// character set) when it is not its database's ([`Schema::default_collation`]); `None`
+    /// for the database's. The columns' own collations are relative to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
 }
 
 /// Where a PostgreSQL partition belongs: its parent and its bound. The partition's columns
@@ -434,6 +451,22 @@ pub struct View {
     pub definition: String,
     /// Materialized (PostgreSQL).
     pub materialized: bool,
+    /// PostgreSQL: the indexes of a materialized view, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub indexes: Vec<ViewIndex>,
+}
+
+/// An index on a PostgreSQL materialized view (a unique one is what `REFRESH MATERIALIZED
+/// VIEW CONCURRENTLY` needs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewIndex {
+    /// Name (in the view's namespace).
+    pub name: String,
+    /// `CREATE UNIQUE INDEX`.
+    pub unique: bool,
+    /// The rest of the definition as `pg_get_indexdef` prints it after the view's name:
+    /// `USING btree (lower(v)) WHERE (id > 0)`.
+    pub definition: String,
 }
 
 impl Schema {
@@ -481,6 +514,8 @@ impl Schema {
             options: None,
             partition_by: None,
             partition_of: None,
+            engine: None,
+            collation: None,
         });
         TableId((self.tables.len() - 1) as u32)
     }
@@ -543,6 +578,7 @@ pub mod named;
 pub mod plan;
 pub mod render;
 pub mod summary;
+pub mod table_options;
 
 #[cfg(test)]
 mod tests;
@@ -576,6 +612,8 @@ impl Schema {
             views: self.views.clone(),
             extensions: self.extensions.clone(),
             functions: self.functions.clone(),
+            default_engine: self.default_engine.clone(),
+            default_collation: self.default_collation.clone(),
             ..Schema::default()
         };
         let mut table_map: Vec<Option<TableId>> = vec![None; self.tables.len()];

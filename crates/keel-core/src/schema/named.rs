@@ -110,10 +110,21 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
         }
         Change::CreateView { to: i } => object(n, &to.views[*i].namespace, &to.views[*i].name),
         Change::DropView { from: i } => object(n, &from.views[*i].namespace, &from.views[*i].name),
+        Change::CreateViewIndex { view, index } => {
+            let v = &to.views[*view];
+            object(n, &v.namespace, &v.name);
+            n.index = Some(v.indexes[*index].name.clone());
+        }
+        Change::DropViewIndex { view, index } => {
+            let v = &from.views[*view];
+            object(n, &v.namespace, &v.name);
+            n.index = Some(v.indexes[*index].name.clone());
+        }
         Change::DropTable { table: t } => table(n, from, *t),
         Change::CreateTable { table: t }
         | Change::RedefineTable { to: t, .. }
-        | Change::AlterTableComment { to: t, .. } => table(n, to, *t),
+        | Change::AlterTableComment { to: t, .. }
+        | Change::AlterTableOptions { to: t, .. } => table(n, to, *t),
         Change::AddColumn { column } => {
             let col = to.column(*column);
             table(n, to, col.table);
@@ -309,6 +320,7 @@ mod tests {
             Change::AddForeignKey { to: 0 },
             Change::AddCheck { to: 0 },
             Change::AlterTableComment { from: t, to: t },
+            Change::AlterTableOptions { from: t, to: t },
             Change::CreateView { to: 0 },
             Change::DropEnum { from: 0 },
             Change::DropSequence { from: 0 },
@@ -328,6 +340,8 @@ mod tests {
             Change::ValidateCheck { to: 0 },
             Change::CreatePolicy { to: 0 },
             Change::DropPolicy { from: 0 },
+            Change::CreateViewIndex { view: 0, index: 0 },
+            Change::DropViewIndex { view: 0, index: 0 },
         ];
         for c in &all {
             assert_eq!(serde_json::to_value(c).unwrap()["change"], c.kind());

@@ -41,8 +41,9 @@ impl ColumnChanges {
 
 /// One plan item. Ids with `from` refer to [`Plan::from`], with `to` to [`Plan::to`].
 ///
-/// Variants are declared in execution order and [`Change::rank`] follows the declaration:
-/// sorting a plan by rank (stable) gives a valid order.
+/// Variants are declared in execution order, and [`Change::rank`] follows the declaration
+/// except for the partition changes (a detach ranks before the drops, an attach after the
+/// index creations): sorting a plan by rank (stable) gives a valid order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
@@ -76,6 +77,9 @@ pub enum Change {
     DropForeignKey { from: usize },
     /// Indexes before their columns.
     DropIndex { from: usize },
+    /// PostgreSQL: index `index` of materialized view `view` of [`Plan::from`] (a view
+    /// that stays; a dropped view takes its indexes with it).
+    DropViewIndex { view: usize, index: usize },
     /// Checks before their columns.
     DropCheck { from: usize },
     /// The primary key before its columns change.
@@ -120,11 +124,18 @@ pub enum Change {
     ValidateCheck { to: usize },
     /// Comments on tables.
     AlterTableComment { from: TableId, to: TableId },
+    /// MySQL/MariaDB: a table's storage engine or default collation changed (see
+    /// [`crate::schema::table_options`]); after its columns, whose collations a conversion
+    /// rewrites.
+    AlterTableOptions { from: TableId, to: TableId },
     /// Row-level security of a table of [`Plan::to`] set to what it has there (enabled or
     /// not, forced or not).
     AlterRowSecurity { table: TableId },
     /// Views after the tables they read.
     CreateView { to: usize },
+    /// PostgreSQL: index `index` of materialized view `view` of [`Plan::to`], once the
+    /// view exists.
+    CreateViewIndex { view: usize, index: usize },
     /// Triggers after their tables and functions.
     CreateTrigger { to: usize },
     /// A trigger enabled or disabled.
@@ -160,34 +171,37 @@ impl Change {
             Change::DropView { .. } => 8,
             Change::DropForeignKey { .. } => 9,
             Change::DropIndex { .. } => 10,
-            Change::DropCheck { .. } => 11,
-            Change::DropPrimaryKey { .. } => 12,
-            Change::DetachPartition { .. } => 13,
-            Change::DropTable { .. } => 14,
-            Change::Repartition { .. } => 15,
-            Change::CreateTable { .. } => 16,
-            Change::RedefineTable { .. } => 17,
-            Change::AddColumn { .. } => 18,
-            Change::AlterColumn { .. } => 19,
-            Change::DropColumn { .. } => 20,
-            Change::AddPrimaryKey { .. } => 21,
-            Change::CreateIndex { .. } => 22,
-            Change::AttachPartition { .. } => 23,
-            Change::AddForeignKey { .. } => 24,
-            Change::AddCheck { .. } => 25,
-            Change::ValidateForeignKey { .. } => 26,
-            Change::ValidateCheck { .. } => 27,
-            Change::AlterTableComment { .. } => 28,
-            Change::AlterRowSecurity { .. } => 29,
-            Change::CreateView { .. } => 30,
-            Change::CreateTrigger { .. } => 31,
-            Change::AlterTrigger { .. } => 32,
-            Change::CreatePolicy { .. } => 33,
-            Change::DropFunction { .. } => 34,
-            Change::DropEnum { .. } => 35,
-            Change::DropSequence { .. } => 36,
-            Change::DropExtension { .. } => 37,
-            Change::DropNamespace { .. } => 38,
+            Change::DropViewIndex { .. } => 11,
+            Change::DropCheck { .. } => 12,
+            Change::DropPrimaryKey { .. } => 13,
+            Change::DetachPartition { .. } => 14,
+            Change::DropTable { .. } => 15,
+            Change::Repartition { .. } => 16,
+            Change::CreateTable { .. } => 17,
+            Change::RedefineTable { .. } => 18,
+            Change::AddColumn { .. } => 19,
+            Change::AlterColumn { .. } => 20,
+            Change::DropColumn { .. } => 21,
+            Change::AddPrimaryKey { .. } => 22,
+            Change::CreateIndex { .. } => 23,
+            Change::AttachPartition { .. } => 24,
+            Change::AddForeignKey { .. } => 25,
+            Change::AddCheck { .. } => 26,
+            Change::ValidateForeignKey { .. } => 27,
+            Change::ValidateCheck { .. } => 28,
+            Change::AlterTableComment { .. } => 29,
+            Change::AlterTableOptions { .. } => 30,
+            Change::AlterRowSecurity { .. } => 31,
+            Change::CreateView { .. } => 32,
+            Change::CreateViewIndex { .. } => 33,
+            Change::CreateTrigger { .. } => 34,
+            Change::AlterTrigger { .. } => 35,
+            Change::CreatePolicy { .. } => 36,
+            Change::DropFunction { .. } => 37,
+            Change::DropEnum { .. } => 38,
+            Change::DropSequence { .. } => 39,
+            Change::DropExtension { .. } => 40,
+            Change::DropNamespace { .. } => 41,
         }
     }
 
@@ -206,6 +220,7 @@ impl Change {
             Change::DropView { .. } => "drop_view",
             Change::DropForeignKey { .. } => "drop_foreign_key",
             Change::DropIndex { .. } => "drop_index",
+            Change::DropViewIndex { .. } => "drop_view_index",
             Change::DropCheck { .. } => "drop_check",
             Change::DropPrimaryKey { .. } => "drop_primary_key",
             Change::DropTable { .. } => "drop_table",
@@ -224,8 +239,10 @@ impl Change {
             Change::ValidateForeignKey { .. } => "validate_foreign_key",
             Change::ValidateCheck { .. } => "validate_check",
             Change::AlterTableComment { .. } => "alter_table_comment",
+            Change::AlterTableOptions { .. } => "alter_table_options",
             Change::AlterRowSecurity { .. } => "alter_row_security",
             Change::CreateView { .. } => "create_view",
+            Change::CreateViewIndex { .. } => "create_view_index",
             Change::CreateTrigger { .. } => "create_trigger",
             Change::AlterTrigger { .. } => "alter_trigger",
             Change::CreatePolicy { .. } => "create_policy",

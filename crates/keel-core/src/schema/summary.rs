@@ -2,7 +2,7 @@
 //! (text, nullable)".
 
 use super::plan::{Change, Plan};
-use super::{Column, Schema};
+use super::{table_options, Column, Schema};
 
 fn describe_column(c: &Column) -> String {
     let mut parts = vec![c.data_type.clone()];
@@ -93,6 +93,14 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             }
             Change::CreateView { to: i } => format!("added view `{}`", to.views[*i].name),
             Change::DropView { from: i } => format!("dropped view `{}`", from.views[*i].name),
+            Change::CreateViewIndex { view, index } => format!(
+                "added index `{}` on materialized view `{}`",
+                to.views[*view].indexes[*index].name, to.views[*view].name
+            ),
+            Change::DropViewIndex { view, index } => format!(
+                "dropped index `{}` on materialized view `{}`",
+                from.views[*view].indexes[*index].name, from.views[*view].name
+            ),
             Change::CreateTable { table } => format!(
                 "added table `{}` ({} columns)",
                 to.table_name(*table),
@@ -232,6 +240,31 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             ),
             Change::AlterTableComment { to: t, .. } => {
                 format!("changed the comment of `{}`", to.table_name(*t))
+            }
+            Change::AlterTableOptions { from: f, to: t } => {
+                let (was, now) = (from.table(*f), to.table(*t));
+                let d = table_options::differs(from, was, to, now);
+                let show = |v: Option<&str>| v.unwrap_or("the default").to_string();
+                let mut parts = Vec::new();
+                if d.engine {
+                    parts.push(format!(
+                        "engine {} -> {}",
+                        show(table_options::engine(from, to, was)),
+                        show(table_options::engine(to, from, now))
+                    ));
+                }
+                if d.collation {
+                    parts.push(format!(
+                        "collation {} -> {}",
+                        show(table_options::collation(from, to, was)),
+                        show(table_options::collation(to, from, now))
+                    ));
+                }
+                format!(
+                    "changed the table options of `{}`: {}",
+                    to.table_name(*t),
+                    parts.join(", ")
+                )
             }
             Change::ValidateForeignKey { to: i } => {
                 let fk = &to.foreign_keys[*i];

@@ -51,6 +51,10 @@ struct Server {
     index_expressions: bool,
     checks: bool,
     checks_have_table: bool,
+    /// `@@default_storage_engine`.
+    default_engine: Option<String>,
+    /// The database's default collation.
+    default_collation: Option<String>,
 }
 
 /// Reads the schema of the current database (8 queries, and one multi-statement `SHOW CREATE
@@ -71,10 +75,24 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
         let name: String = get(&r, 0)?;
         let comment: Option<String> = get(&r, 1)?;
         let collation: Option<String> = get(&r, 2)?;
+        let engine: Option<String> = get(&r, 3)?;
         let id = b.schema.push_table(None, name.clone());
-        b.schema.tables[id.idx()].comment = comment.filter(|c| !c.is_empty());
+        let t = &mut b.schema.tables[id.idx()];
+        t.comment = comment.filter(|c| !c.is_empty());
+        // Held relative to the defaults (see keel_core::schema::table_options).
+        t.engine = engine.filter(|e| {
+            !server
+                .default_engine
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(e))
+        });
+        t.collation = collation
+            .clone()
+            .filter(|c| server.default_collation.as_ref() != Some(c));
         b.tables.insert(name, (id, collation));
     }
+    b.schema.default_engine = server.default_engine.clone();
+    b.schema.default_collation = server.default_collation.clone();
 
     for r in fetch(conn, sqlx::query(COLUMNS)).await? {
         let table: String = get(&r, 0)?;
@@ -153,10 +171,15 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
             (None, Some(e)) => IndexPart::Expression(strip_parens(&e).to_string()),
             (None, None) => continue,
         };
+        // MariaDB reports a SUB_PART of 32 (bytes) for a SPATIAL key that no definition
+        // can state (`spot(32)` is refused): a prefix is a B-tree key's only.
+        let whole = index_type.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case("SPATIAL") || t.eq_ignore_ascii_case("FULLTEXT")
+        });
         let key_part = IndexColumn {
             part,
             descending: collation.as_deref() == Some("D"),
-            option: sub_part.map(|n| n.to_string()),
+            option: sub_part.filter(|_| !whole).map(|n| n.to_string()),
         };
         match &mut current {
             Some((t, n, index)) if *t == table_id && *n == name => index.columns.push(key_part),
@@ -275,6 +298,7 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
             name,
             definition: definition.unwrap_or_default().replace(&qualifier, ""),
             materialized: false,
+            indexes: Vec::new(),
         });
     }
 
@@ -474,6 +498,8 @@ async fn server(conn: &mut MySqlConnection) -> Result<Server, DriverError> {
         index_expressions: get::<i64>(&r, 2)? > 0,
         checks: get::<i64>(&r, 3)? > 0,
         checks_have_table: get::<i64>(&r, 4)? > 0,
+        default_engine: get(&r, 5)?,
+        default_collation: get(&r, 6)?,
     })
 }
 

@@ -20,7 +20,7 @@ use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Extension, ForeignKey,
     Function, Generated, Index, IndexColumn, IndexPart, PartitionOf, Policy, PrimaryKey,
-    RowSecurity, Schema, Sequence, TableId, Trigger, TriggerState, View,
+    RowSecurity, Schema, Sequence, TableId, Trigger, TriggerState, View, ViewIndex,
 };
 use keel_core::Dialect;
 use sqlx::postgres::types::Oid;
@@ -565,15 +565,40 @@ async fn read_views(
         .bind(namespaces.oids())
         .bind(ledger_tables());
     let rows = fetch(conn, VIEWS, query).await?;
-    let [namespace, name, definition, materialized] =
-        positions(&rows, ["namespace", "name", "definition", "materialized"])?;
+    let [namespace, name, definition, materialized, index_names, index_unique, index_definitions] =
+        positions(
+            &rows,
+            [
+                "namespace",
+                "name",
+                "definition",
+                "materialized",
+                "index_names",
+                "index_unique",
+                "index_definitions",
+            ],
+        )?;
     for row in &rows {
         let definition: String = at(row, definition)?;
+        let names: Vec<String> = at(row, index_names)?;
+        let unique: Vec<bool> = at(row, index_unique)?;
+        let definitions: Vec<String> = at(row, index_definitions)?;
+        let indexes = names
+            .into_iter()
+            .zip(unique)
+            .zip(definitions)
+            .map(|((name, unique), definition)| ViewIndex {
+                name,
+                unique,
+                definition,
+            })
+            .collect();
         schema.views.push(View {
             namespace: namespaces.of(at(row, namespace)?),
             name: at(row, name)?,
             definition: definition.trim().to_string(),
             materialized: at(row, materialized)?,
+            indexes,
         });
     }
     schema

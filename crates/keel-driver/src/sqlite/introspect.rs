@@ -295,6 +295,7 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
             name,
             definition: sql.as_deref().map(view_definition).unwrap_or_default(),
             materialized: false,
+            indexes: Vec::new(),
         });
     }
 

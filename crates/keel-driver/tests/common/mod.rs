@@ -1,7 +1,10 @@
 //! Helpers shared by the introspection tests: read a test database, find objects by name.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use keel_core::schema::diff::diff;
+use keel_core::schema::render::render;
 use keel_core::schema::{Column, Index, IndexPart, Schema, TableId};
+use keel_core::Dialect;
 use keel_test_support::TestDb;
 
 /// The schema of `db`, introspected.
@@ -44,4 +47,21 @@ pub fn parts(s: &Schema, i: &Index) -> Vec<String> {
             IndexPart::Expression(e) => format!("[{e}]"),
         })
         .collect()
+}
+
+/// Runs each statement of `plan` from `from` to `to` on `db`, then requires `to`.
+pub async fn apply_and_compare(db: &TestDb, dialect: Dialect, from: &Schema, to: &Schema) {
+    let plan = diff(dialect, from, to);
+    // One script, one session (as keel runs a migration): session settings hold across it.
+    let script = render(&plan).unwrap().join(";\n");
+    if !script.is_empty() {
+        db.execute(&script).await;
+    }
+    let live = introspect(db).await;
+    let left = diff(dialect, &live, to);
+    assert!(
+        left.is_empty(),
+        "after applying the plan: {:?}",
+        keel_core::schema::summary::summarize(&left)
+    );
 }

@@ -177,6 +177,10 @@ pub fn build(ast: &Ast, current_schema: Option<&str>) -> Result<Desired, PslErro
             options: None,
             partition_by: None,
             partition_of: None,
+            engine: None,
+            // Prisma's MySQL renderer ends every CREATE TABLE (join tables too) with
+            // `DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`.
+            collation: (ctx.dialect == Dialect::Mysql).then(|| "utf8mb4_unicode_ci".to_string()),
         });
         if let Some(m) = m {
             table_of_model[*m] = TableId(i as u32);

@@ -202,6 +202,9 @@ pub(crate) fn triggers_or_postgres_only(
         Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
         | Change::Repartition { .. } => return Err(unsupported(d, "partition a table")),
+        Change::CreateViewIndex { .. } | Change::DropViewIndex { .. } => {
+            return Err(unsupported(d, "index a materialized view"))
+        }
         // MySQL/MariaDB stored routines: created from their statement, replaced by a drop and a
         // create (MySQL has no CREATE OR REPLACE FUNCTION).
         Change::CreateFunction { to: i } if d == Dialect::Mysql => {

@@ -5,7 +5,7 @@ use super::{
     table_ref, unsupported, RenderError,
 };
 use crate::schema::plan::{Change, Plan};
-use crate::schema::{AutoIncrement, Column};
+use crate::schema::{table_options, AutoIncrement, Column, TableId};
 use crate::Dialect;
 
 const D: Dialect = Dialect::Mysql;
@@ -80,7 +80,9 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::ValidateCheck { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
-        | Change::Repartition { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
+        | Change::Repartition { .. }
+        | Change::CreateViewIndex { .. }
+        | Change::DropViewIndex { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];
@@ -143,8 +145,19 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 .as_ref()
                 .map(|c| format!(" COMMENT={}", literal(c)))
                 .unwrap_or_default();
+            let mut options = String::new();
+            if let Some(e) = &t.engine {
+                options.push_str(&format!(" ENGINE={}", option_word(e)?));
+            }
+            if let Some(c) = &t.collation {
+                let c = option_word(c)?;
+                options.push_str(&format!(
+                    " DEFAULT CHARSET={} COLLATE={c}",
+                    table_options::charset(c)
+                ));
+            }
             out.push(format!(
-                "CREATE TABLE {} (\n    {}\n){comment}",
+                "CREATE TABLE {} (\n    {}\n){options}{comment}",
                 table_ref(D, to, *table),
                 lines.join(",\n    ")
             ));
@@ -226,6 +239,64 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 table_ref(D, to, *t),
                 literal(to.table(*t).comment.as_deref().unwrap_or(""))
             ));
+        }
+        Change::AlterTableOptions { from: f, to: t } => {
+            alter_table_options(plan, *f, *t, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// A table option's value (an engine or collation name) as it goes into the statement: a
+/// plain word, which the server's catalog always gives; anything else is refused rather
+/// than interpolated.
+fn option_word(s: &str) -> Result<&str, RenderError> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(s)
+    } else {
+        Err(unsupported(
+            D,
+            "use a table engine or collation whose name is not a plain word",
+        ))
+    }
+}
+
+/// `ALTER TABLE … ENGINE = …` and `CONVERT TO CHARACTER SET … COLLATE …` for the options
+/// that differ. The conversion rewrites every text column to the table's collation, so the
+/// columns of [`Plan::to`] with a collation of their own are modified back to it after.
+fn alter_table_options(
+    plan: &Plan,
+    f: TableId,
+    t: TableId,
+    out: &mut Vec<String>,
+) -> Result<(), RenderError> {
+    let (from, to) = (&plan.from, &plan.to);
+    let (was, now) = (from.table(f), to.table(t));
+    let differs = table_options::differs(from, was, to, now);
+    if differs.engine {
+        if let Some(e) = table_options::engine(to, from, now) {
+            out.push(format!(
+                "ALTER TABLE {} ENGINE = {}",
+                table_ref(D, to, t),
+                option_word(e)?
+            ));
+        }
+    }
+    if differs.collation {
+        if let Some(c) = table_options::collation(to, from, now) {
+            let c = option_word(c)?;
+            out.push(format!(
+                "ALTER TABLE {} CONVERT TO CHARACTER SET {} COLLATE {c}",
+                table_ref(D, to, t),
+                table_options::charset(c)
+            ));
+            for (_, column) in to.table_columns(t).filter(|(_, c)| c.collation.is_some()) {
+                out.push(format!(
+                    "ALTER TABLE {} MODIFY COLUMN {}",
+                    table_ref(D, to, t),
+                    column_def(column)
+                ));
+            }
         }
     }
     Ok(())

@@ -316,6 +316,8 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 table_ref(D, from, tr.table)
             ));
         }
+        // Engines and table collations are MySQL's; the differ makes none here.
+        Change::AlterTableOptions { .. } => {}
         Change::AlterRowSecurity { table } => {
             let (enabled, forced) = to.row_security_of(*table);
             let t = table_ref(D, to, *table);
@@ -368,6 +370,24 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
             out.push(format!(
                 "DROP {kind} {}",
                 qualified(D, &v.namespace, &v.name)
+            ));
+        }
+        Change::CreateViewIndex { view, index } => {
+            let v = &to.views[*view];
+            let ix = &v.indexes[*index];
+            out.push(format!(
+                "CREATE {}INDEX {} ON {} {}",
+                if ix.unique { "UNIQUE " } else { "" },
+                q(&ix.name),
+                qualified(D, &v.namespace, &v.name),
+                ix.definition
+            ));
+        }
+        Change::DropViewIndex { view, index } => {
+            let v = &from.views[*view];
+            out.push(format!(
+                "DROP INDEX {}",
+                qualified(D, &v.namespace, &v.indexes[*index].name)
             ));
         }
         Change::CreateView { to: i } => {

@@ -117,7 +117,9 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::ValidateCheck { .. }
         | Change::AttachPartition { .. }
         | Change::DetachPartition { .. }
-        | Change::Repartition { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
+        | Change::Repartition { .. }
+        | Change::CreateViewIndex { .. }
+        | Change::DropViewIndex { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];
@@ -185,8 +187,8 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
             out.push("PRAGMA foreign_keys=ON".into());
             out.push("PRAGMA defer_foreign_keys=OFF".into());
         }
-        // Comments do not exist in SQLite.
-        Change::AlterTableComment { .. } => {}
+        // Comments do not exist in SQLite, nor do engines and table collations.
+        Change::AlterTableComment { .. } | Change::AlterTableOptions { .. } => {}
         Change::AlterColumn { .. }
         | Change::DropColumn { .. }
         | Change::DropPrimaryKey { .. }
