@@ -187,3 +187,59 @@ async fn postgres_materialized_view_indexes_are_read_and_recreated() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn postgres_exclusion_constraints_are_read_and_recreated() {
+    let (db, s) = recreated(
+        Backend::Postgres,
+        Dialect::Postgres,
+        "CREATE TABLE booking (id int PRIMARY KEY, room int NOT NULL, during tsrange NOT NULL, cancelled boolean NOT NULL DEFAULT false,
+           CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&) WHERE (NOT cancelled) DEFERRABLE INITIALLY DEFERRED,
+           CHECK (room > 0));",
+    )
+    .await;
+    let x = s.checks.iter().find(|c| c.is_exclusion()).unwrap();
+    assert_eq!(x.name.as_deref(), Some("no_overlap"));
+    assert_eq!(
+        x.expression,
+        "EXCLUDE USING gist (during WITH &&) WHERE (NOT cancelled) DEFERRABLE INITIALLY DEFERRED"
+    );
+    assert_eq!(s.checks.iter().filter(|c| !c.is_exclusion()).count(), 1);
+    assert!(
+        s.indexes.is_empty(),
+        "the constraint's index is the constraint's"
+    );
+    drift_reverted(
+        &db,
+        Dialect::Postgres,
+        &s,
+        "ALTER TABLE booking DROP CONSTRAINT no_overlap",
+        &["add_check"],
+    )
+    .await;
+    drift_reverted(
+        &db,
+        Dialect::Postgres,
+        &s,
+        "ALTER TABLE booking DROP CONSTRAINT no_overlap, ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)",
+        &["drop_check", "add_check"],
+    )
+    .await;
+    let summary = keel_core::schema::summary::summarize(&diff(
+        Dialect::Postgres,
+        &s,
+        &Schema {
+            checks: s
+                .checks
+                .iter()
+                .filter(|c| !c.is_exclusion())
+                .cloned()
+                .collect(),
+            ..s.clone()
+        },
+    ));
+    assert!(
+        summary[0].starts_with("dropped exclusion constraint `no_overlap` on `booking`"),
+        "{summary:?}"
+    );
+}

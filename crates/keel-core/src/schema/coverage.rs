@@ -10,7 +10,6 @@ pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
     match dialect {
         Dialect::Postgres => &[
             "domains and composite types",
-            "exclusion constraints",
             "event triggers",
             "grants, ownership and settings",
         ],

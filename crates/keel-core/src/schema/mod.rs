@@ -311,11 +311,21 @@ pub struct Check {
     pub table: TableId,
     /// Name.
     pub name: Option<String>,
-    /// Expression.
+    /// Expression; for a PostgreSQL exclusion constraint its whole definition as
+    /// `pg_get_constraintdef` prints it (`EXCLUDE USING gist (room WITH =, during WITH &&)`).
     pub expression: String,
     /// PostgreSQL `NOT VALID`: added without checking the rows there, not validated since.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_valid: bool,
+}
+
+impl Check {
+    /// Whether this is a PostgreSQL exclusion constraint: its expression is the definition
+    /// `EXCLUDE USING …`, which no check expression can print as (an unquoted identifier is
+    /// printed in lower case, and `USING` is no operator).
+    pub fn is_exclusion(&self) -> bool {
+        self.expression.starts_with("EXCLUDE USING ")
+    }
 }
 
 /// A PostgreSQL enum type.

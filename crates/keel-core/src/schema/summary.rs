@@ -229,12 +229,14 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
                 )
             }
             Change::AddCheck { to: i } => format!(
-                "added check on `{}`: {}",
+                "added {} on `{}`: {}",
+                check_kind(&to.checks[*i]),
                 to.table_name(to.checks[*i].table),
                 to.checks[*i].expression
             ),
             Change::DropCheck { from: i } => format!(
-                "dropped check on `{}`: {}",
+                "dropped {} on `{}`: {}",
+                check_kind(&from.checks[*i]),
                 from.table_name(from.checks[*i].table),
                 from.checks[*i].expression
             ),
@@ -397,5 +399,14 @@ fn partition_parent(p: &super::PartitionOf) -> String {
     match &p.namespace {
         Some(ns) => format!("{ns}.{}", p.table),
         None => p.table.clone(),
+    }
+}
+
+/// What a summary calls a check: `check`, or `exclusion constraint \`name\``.
+fn check_kind(c: &super::Check) -> String {
+    if c.is_exclusion() {
+        format!("exclusion constraint `{}`", c.name.as_deref().unwrap_or(""))
+    } else {
+        "check".into()
     }
 }

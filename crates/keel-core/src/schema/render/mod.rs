@@ -270,7 +270,7 @@ pub(crate) fn foreign_key_clause(d: Dialect, s: &Schema, fk: &ForeignKey, target
 /// `[CONSTRAINT n ]CHECK (expr)`, whether the model holds the bare expression or the clause.
 pub(crate) fn check_clause(d: Dialect, ck: &Check) -> String {
     let e = ck.expression.trim();
-    let body = if e.len() >= 5 && e[..5].eq_ignore_ascii_case("check") {
+    let body = if ck.is_exclusion() || (e.len() >= 5 && e[..5].eq_ignore_ascii_case("check")) {
         e.to_string()
     } else {
         format!("CHECK ({e})")
