@@ -4,8 +4,8 @@
 //! #29263 for hand-written indexes).
 //!
 //! Kept, when the other side has them and `schema.prisma` has nothing of that name:
-//! PostgreSQL schemas the datasource does not list (with everything in them); views,
-//! functions, triggers, free-standing sequences, row-level security and policies; extensions
+//! PostgreSQL schemas the datasource does not list (with everything in them); domains and
+//! composite types, views (with a materialized view's indexes), functions, triggers, free-standing sequences, row-level security and policies; extensions
 //! when the datasource declares none; check constraints; indexes with a `WHERE` clause, an
 //! expression or `INCLUDE` columns, and MySQL `SPATIAL` indexes; table and column comments,
 //! column collations and generation expressions; PostgreSQL partitioning (a table's partition
@@ -268,6 +268,21 @@ pub fn keep_undescribed(desired: &mut Desired, other: &Schema) -> Vec<String> {
         }
     }
     // Objects of their own.
+    for t in &other.types {
+        if !s
+            .types
+            .iter()
+            .any(|d| d.namespace == t.namespace && d.name == t.name)
+        {
+            s.types.push(t.clone());
+            let kind = if t.composite {
+                "composite type"
+            } else {
+                "domain"
+            };
+            kept.push(format!("{kind} \"{}\"", t.name));
+        }
+    }
     for v in &other.views {
         if !s
             .views

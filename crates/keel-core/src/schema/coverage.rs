@@ -9,7 +9,7 @@ use crate::Dialect;
 pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
     match dialect {
         Dialect::Postgres => &[
-            "domains and composite types",
+            "range and base types",
             "event triggers",
             "grants, ownership and settings",
         ],

@@ -68,6 +68,7 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
             changes.push(Change::DropEnum { from: i });
         }
     }
+    diff_types(from, to, &mut changes);
     for (i, s) in to.sequences.iter().enumerate() {
         match from
             .sequences
@@ -237,6 +238,29 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
         from: from.clone(),
         to: to.clone(),
         changes,
+    }
+}
+
+/// Domains and composite types, matched by (namespace, name): one that changes kind is
+/// dropped and created again, a changed definition is [`Change::AlterType`]. Dropped in the
+/// reverse of their creation order (a type may be built on one before it).
+fn diff_types(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
+    let same = |a: &super::UserType, b: &super::UserType| {
+        a.namespace == b.namespace && a.name == b.name && a.composite == b.composite
+    };
+    for (i, t) in to.types.iter().enumerate() {
+        match from.types.iter().position(|f| same(f, t)) {
+            None => changes.push(Change::CreateType { to: i }),
+            Some(fi) if from.types[fi].definition != t.definition => {
+                changes.push(Change::AlterType { from: fi, to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, f) in from.types.iter().enumerate().rev() {
+        if !to.types.iter().any(|t| same(f, t)) {
+            changes.push(Change::DropType { from: i });
+        }
     }
 }
 

@@ -50,6 +50,10 @@ pub struct Schema {
     pub checks: Vec<Check>,
     /// PostgreSQL enum types (MySQL enums live in the column type).
     pub enums: Vec<Enum>,
+    /// PostgreSQL domains and composite types, in creation order (a type may use one made
+    /// before it).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub types: Vec<UserType>,
     /// PostgreSQL sequences not owned by an identity/serial column.
     pub sequences: Vec<Sequence>,
     /// PostgreSQL extensions.
@@ -328,6 +332,21 @@ impl Check {
     }
 }
 
+/// A PostgreSQL domain or stand-alone composite type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserType {
+    /// Namespace, `None` for the current one.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// `CREATE DOMAIN` or `CREATE TYPE … AS (…)`.
+    pub composite: bool,
+    /// What follows the name, rebuilt from the catalog: a domain's `AS base [COLLATE c]
+    /// [DEFAULT e] [NOT NULL] [CONSTRAINT n CHECK (…)]…` (constraints by name), a composite
+    /// type's `AS (a text, b integer)`; types as `format_type` prints them.
+    pub definition: String,
+}
+
 /// A PostgreSQL enum type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Enum {
@@ -602,6 +621,7 @@ impl Schema {
         let mut out = self.retain_tables(|t| t.namespace.is_none());
         out.namespaces.clear();
         out.enums.retain(|e| e.namespace.is_none());
+        out.types.retain(|e| e.namespace.is_none());
         out.sequences.retain(|e| e.namespace.is_none());
         out.views.retain(|e| e.namespace.is_none());
         out.extensions.retain(|e| e.namespace.is_none());
@@ -612,12 +632,13 @@ impl Schema {
     /// This schema with only the tables `keep` accepts, and of the objects bound to tables
     /// (columns, keys, indexes, checks, foreign keys, triggers, row security, policies) only
     /// those whose tables are all kept; table ids are renumbered. The objects bound to no
-    /// table (namespaces, enums, sequences, views, extensions, functions) are kept as they
+    /// table (namespaces, enums, types, sequences, views, extensions, functions) are kept as they
     /// are.
     pub fn retain_tables(&self, keep: impl Fn(&Table) -> bool) -> Schema {
         let mut out = Schema {
             namespaces: self.namespaces.clone(),
             enums: self.enums.clone(),
+            types: self.types.clone(),
             sequences: self.sequences.clone(),
             views: self.views.clone(),
             extensions: self.extensions.clone(),

@@ -102,6 +102,10 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
             object(n, &to.enums[*i].namespace, &to.enums[*i].name)
         }
         Change::DropEnum { from: i } => object(n, &from.enums[*i].namespace, &from.enums[*i].name),
+        Change::CreateType { to: i } | Change::AlterType { to: i, .. } => {
+            object(n, &to.types[*i].namespace, &to.types[*i].name)
+        }
+        Change::DropType { from: i } => object(n, &from.types[*i].namespace, &from.types[*i].name),
         Change::CreateSequence { to: i } => {
             object(n, &to.sequences[*i].namespace, &to.sequences[*i].name)
         }
@@ -342,6 +346,9 @@ mod tests {
             Change::DropPolicy { from: 0 },
             Change::CreateViewIndex { view: 0, index: 0 },
             Change::DropViewIndex { view: 0, index: 0 },
+            Change::CreateType { to: 0 },
+            Change::AlterType { from: 0, to: 0 },
+            Change::DropType { from: 0 },
         ];
         for c in &all {
             assert_eq!(serde_json::to_value(c).unwrap()["change"], c.kind());

@@ -93,6 +93,24 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             }
             Change::CreateView { to: i } => format!("added view `{}`", to.views[*i].name),
             Change::DropView { from: i } => format!("dropped view `{}`", from.views[*i].name),
+            Change::CreateType { to: i } => format!(
+                "added {} `{}` {}",
+                type_kind(&to.types[*i]),
+                to.types[*i].name,
+                to.types[*i].definition
+            ),
+            Change::AlterType { from: f, to: i } => format!(
+                "changed {} `{}`: {} -> {}",
+                type_kind(&to.types[*i]),
+                to.types[*i].name,
+                from.types[*f].definition,
+                to.types[*i].definition
+            ),
+            Change::DropType { from: i } => format!(
+                "dropped {} `{}`",
+                type_kind(&from.types[*i]),
+                from.types[*i].name
+            ),
             Change::CreateViewIndex { view, index } => format!(
                 "added index `{}` on materialized view `{}`",
                 to.views[*view].indexes[*index].name, to.views[*view].name
@@ -408,5 +426,14 @@ fn check_kind(c: &super::Check) -> String {
         format!("exclusion constraint `{}`", c.name.as_deref().unwrap_or(""))
     } else {
         "check".into()
+    }
+}
+
+/// What a summary calls a user type: `domain` or `composite type`.
+fn type_kind(t: &super::UserType) -> &'static str {
+    if t.composite {
+        "composite type"
+    } else {
+        "domain"
     }
 }

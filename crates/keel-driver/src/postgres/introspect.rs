@@ -20,7 +20,7 @@ use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
     normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Extension, ForeignKey,
     Function, Generated, Index, IndexColumn, IndexPart, PartitionOf, Policy, PrimaryKey,
-    RowSecurity, Schema, Sequence, TableId, Trigger, TriggerState, View, ViewIndex,
+    RowSecurity, Schema, Sequence, TableId, Trigger, TriggerState, UserType, View, ViewIndex,
 };
 use keel_core::Dialect;
 use sqlx::postgres::types::Oid;
@@ -37,6 +37,7 @@ const OPCLASSES: &str = include_str!("introspect/opclasses.sql");
 const FOREIGN_KEYS: &str = include_str!("introspect/foreign_keys.sql");
 const CHECKS: &str = include_str!("introspect/checks.sql");
 const ENUMS: &str = include_str!("introspect/enums.sql");
+const TYPES: &str = include_str!("introspect/types.sql");
 const SEQUENCES: &str = include_str!("introspect/sequences.sql");
 const EXTENSIONS: &str = include_str!("introspect/extensions.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
@@ -52,7 +53,7 @@ const INDOPTION_DESC: i16 = 0x0001;
 
 /// Reads the schema of the current database into keel's model.
 ///
-/// Runs fourteen queries on `conn`, whatever the number of tables: twelve catalog queries,
+/// Runs fifteen queries on `conn`, whatever the number of tables: thirteen catalog queries,
 /// and two that turn the session's JIT compilation off and back to its previous value. It
 /// opens no transaction, so it can run inside one the caller holds. Requires PostgreSQL 12
 /// or later (`pg_attribute.attgenerated`).
@@ -102,6 +103,7 @@ async fn read(conn: &mut PgConnection, require_current: bool) -> Result<Schema, 
     read_foreign_keys(conn, &ids, &mut schema).await?;
     read_checks(conn, &ids, &mut schema).await?;
     read_enums(conn, &namespaces, &mut schema).await?;
+    read_types(conn, &namespaces, &mut schema).await?;
     read_sequences(conn, &namespaces, &mut schema).await?;
     read_extensions(conn, &mut schema).await?;
     read_views(conn, &namespaces, &mut schema).await?;
@@ -511,6 +513,26 @@ async fn read_enums(
     schema
         .enums
         .sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Ok(())
+}
+
+/// Domains and composite types, in creation order.
+async fn read_types(
+    conn: &mut PgConnection,
+    namespaces: &Namespaces,
+    schema: &mut Schema,
+) -> Result<(), DriverError> {
+    let rows = fetch(conn, TYPES, sqlx::query(TYPES).bind(namespaces.oids())).await?;
+    let [namespace, name, composite, definition] =
+        positions(&rows, ["namespace", "name", "composite", "definition"])?;
+    for row in &rows {
+        schema.types.push(UserType {
+            namespace: namespaces.of(at(row, namespace)?),
+            name: at(row, name)?,
+            composite: at(row, composite)?,
+            definition: at(row, definition)?,
+        });
+    }
     Ok(())
 }
 

@@ -205,6 +205,9 @@ pub(crate) fn triggers_or_postgres_only(
         Change::CreateViewIndex { .. } | Change::DropViewIndex { .. } => {
             return Err(unsupported(d, "index a materialized view"))
         }
+        Change::CreateType { .. } | Change::AlterType { .. } | Change::DropType { .. } => {
+            return Err(unsupported(d, "manage domains and composite types"))
+        }
         // MySQL/MariaDB stored routines: created from their statement, replaced by a drop and a
         // create (MySQL has no CREATE OR REPLACE FUNCTION).
         Change::CreateFunction { to: i } if d == Dialect::Mysql => {

@@ -82,7 +82,10 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::DetachPartition { .. }
         | Change::Repartition { .. }
         | Change::CreateViewIndex { .. }
-        | Change::DropViewIndex { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
+        | Change::DropViewIndex { .. }
+        | Change::CreateType { .. }
+        | Change::AlterType { .. }
+        | Change::DropType { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];

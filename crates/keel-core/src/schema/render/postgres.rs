@@ -372,6 +372,34 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 qualified(D, &v.namespace, &v.name)
             ));
         }
+        Change::CreateType { to: i } => {
+            let t = &to.types[*i];
+            out.push(format!(
+                "CREATE {} {} {}",
+                if t.composite { "TYPE" } else { "DOMAIN" },
+                qualified(D, &t.namespace, &t.name),
+                t.definition
+            ));
+        }
+        Change::DropType { from: i } => {
+            let t = &from.types[*i];
+            out.push(format!(
+                "DROP {} {}",
+                if t.composite { "TYPE" } else { "DOMAIN" },
+                qualified(D, &t.namespace, &t.name)
+            ));
+        }
+        Change::AlterType { to: i, .. } => {
+            let t = &to.types[*i];
+            return Err(unsupported(
+                D,
+                &format!(
+                    "change {} `{}` in one statement (write the ALTER DOMAIN or ALTER TYPE by hand)",
+                    if t.composite { "composite type" } else { "domain" },
+                    t.name
+                ),
+            ));
+        }
         Change::CreateViewIndex { view, index } => {
             let v = &to.views[*view];
             let ix = &v.indexes[*index];
