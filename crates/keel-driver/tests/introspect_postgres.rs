@@ -1145,7 +1145,8 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
     println!(
         "{id}: {files} files applied in {applied_ms} ms; introspected in {introspect_ms} ms: \
          {} tables, {} columns ({} serial), {} indexes + {pks} primary keys, {} foreign keys, \
-         {} checks, {} enums, {} sequences, {} views, {} extensions, {} functions, {} triggers, \
+         {} checks ({} exclusion), {} enums, {} domains and composite types, {} sequences, \
+         {} views ({} materialized-view indexes), {} extensions, {} functions, {} triggers, \
          {} partitioned; {} mismatches",
         s.tables.len(),
         s.columns.len(),
@@ -1153,9 +1154,12 @@ async fn check_corpus(root: &Path, id: &str) -> Vec<String> {
         s.indexes.len(),
         s.foreign_keys.len(),
         s.checks.len(),
+        s.checks.iter().filter(|c| c.is_exclusion()).count(),
         s.enums.len(),
+        s.types.len(),
         s.sequences.len(),
         s.views.len(),
+        s.views.iter().map(|v| v.indexes.len()).sum::<usize>(),
         s.extensions.len(),
         s.functions.len(),
         s.triggers.len(),

@@ -1,8 +1,9 @@
 //! The round-trip property on generated schemas (proptest): for random schemas A and B built
 //! from one pool of table and column names (so that they overlap and differ in types,
 //! nullability, defaults, indexes, foreign keys and triggers, and on PostgreSQL a partitioned
-//! table with a partition, and the functions the triggers call), applying `diff(A, B)` to a
-//! database holding A and introspecting gives B.
+//! table with a partition, a domain column type and materialized views with a unique index,
+//! on MySQL tables with a collation of their own, and the functions the triggers call),
+//! applying `diff(A, B)` to a database holding A and introspecting gives B.
 #![allow(clippy::unwrap_used)]
 
 use keel_core::schema::diff::diff;
@@ -27,6 +28,9 @@ struct Tbl {
     index: Option<(usize, bool)>,
     fk_to_previous: bool,
     trigger: bool,
+    /// PostgreSQL: a materialized view of the table with a unique index; MySQL: the table's
+    /// collation is `utf8mb4_bin`.
+    option: bool,
 }
 
 fn types(d: Dialect) -> &'static [(&'static str, &'static str)] {
@@ -39,6 +43,7 @@ fn types(d: Dialect) -> &'static [(&'static str, &'static str)] {
             ("boolean", "false"),
             ("timestamp(3)", "CURRENT_TIMESTAMP"),
             ("jsonb", "'{}'"),
+            ("positive", "1"),
         ],
         Dialect::Mysql => &[
             ("int", "0"),
@@ -59,7 +64,7 @@ fn types(d: Dialect) -> &'static [(&'static str, &'static str)] {
 }
 
 fn schema_strategy() -> impl Strategy<Value = Vec<Tbl>> {
-    let col = (0usize..6, 0usize..7, any::<bool>(), any::<bool>()).prop_map(
+    let col = (0usize..6, 0usize..8, any::<bool>(), any::<bool>()).prop_map(
         |(name, ty, nullable, default)| Col {
             name,
             ty,
@@ -73,13 +78,15 @@ fn schema_strategy() -> impl Strategy<Value = Vec<Tbl>> {
         proptest::option::of((0usize..4, any::<bool>())),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(name, cols, index, fk_to_previous, trigger)| Tbl {
+        .prop_map(|(name, cols, index, fk_to_previous, trigger, option)| Tbl {
             name,
             cols,
             index,
             fk_to_previous,
             trigger,
+            option,
         });
     proptest::collection::vec(tbl, 0..4)
 }
@@ -101,6 +108,16 @@ fn ddl(d: Dialect, tables: &[Tbl]) -> String {
             Dialect::Mysql => out.push_str("CREATE FUNCTION f_one() RETURNS INT DETERMINISTIC RETURN 1;\n"),
             Dialect::Sqlite => {}
         }
+    }
+    // The PostgreSQL domain a column type may be.
+    if d == Dialect::Postgres
+        && tables
+            .iter()
+            .any(|t| t.cols.iter().any(|c| tys[c.ty % tys.len()].0 == "positive"))
+    {
+        out.push_str(
+            "CREATE DOMAIN positive AS integer CONSTRAINT positive_check CHECK (VALUE > 0);\n",
+        );
     }
     // On PostgreSQL `t3` is partitioned (by its key, with one partition) in every schema that
     // has it: a change of partitioning has no statement, so A and B agree on it.
@@ -157,15 +174,29 @@ fn ddl(d: Dialect, tables: &[Tbl]) -> String {
             }
         }
         out.push_str(&format!(
-            "CREATE TABLE {} ({}){};\n",
+            "CREATE TABLE {} ({}){}{};\n",
             q(&tname),
             cols.join(", "),
             if partitioned(t.name) {
                 format!(" PARTITION BY LIST ({})", q("id"))
             } else {
                 String::new()
+            },
+            if t.option && d == Dialect::Mysql {
+                " COLLATE=utf8mb4_bin"
+            } else {
+                ""
             }
         ));
+        if t.option && d == Dialect::Postgres {
+            out.push_str(&format!(
+                "CREATE MATERIALIZED VIEW {mv} AS SELECT {id} FROM {t};\nCREATE UNIQUE INDEX {ix} ON {mv} ({id});\n",
+                mv = q(&format!("{tname}_mv")),
+                id = q("id"),
+                t = q(&tname),
+                ix = q(&format!("{tname}_mv_id")),
+            ));
+        }
         if partitioned(t.name) {
             out.push_str(&format!(
                 "CREATE TABLE {} PARTITION OF {} FOR VALUES IN (1);\n",
@@ -319,6 +350,7 @@ fn found_cases_postgres() {
         index: None,
         fk_to_previous: false,
         trigger: false,
+        option: false,
     };
     // types(Postgres): 1 = bigint, 4 = boolean.
     for (a, b) in [(1, 4), (4, 1)] {
