@@ -5,7 +5,8 @@
 //!
 //! Kept, when the other side has them and `schema.prisma` has nothing of that name:
 //! PostgreSQL schemas the datasource does not list (with everything in them); domains and
-//! composite types, views (with a materialized view's indexes), functions, triggers, free-standing sequences, row-level security and policies; extensions
+//! composite types, views (with a materialized view's indexes), functions, triggers, events
+//! and event triggers, free-standing sequences, row-level security and policies; extensions
 //! when the datasource declares none; check constraints; indexes with a `WHERE` clause, an
 //! expression or `INCLUDE` columns, and MySQL `SPATIAL` indexes; table and column comments,
 //! column collations and generation expressions; PostgreSQL partitioning (a table's partition
@@ -281,6 +282,12 @@ pub fn keep_undescribed(desired: &mut Desired, other: &Schema) -> Vec<String> {
                 "domain"
             };
             kept.push(format!("{kind} \"{}\"", t.name));
+        }
+    }
+    for e in &other.events {
+        if !s.events.iter().any(|d| d.name == e.name) {
+            s.events.push(e.clone());
+            kept.push(format!("event \"{}\"", e.name));
         }
     }
     for v in &other.views {

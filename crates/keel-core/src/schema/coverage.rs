@@ -9,18 +9,16 @@ use crate::Dialect;
 pub fn not_compared(dialect: Dialect) -> &'static [&'static str] {
     match dialect {
         Dialect::Postgres => &[
-            "range and base types",
-            "event triggers",
+            "range and base types, casts, operators",
             "grants, ownership and settings",
         ],
         Dialect::Mysql => &[
-            "events",
             "fulltext parsers (WITH PARSER)",
             "partitioning",
             "table options other than engine and collation (ROW_FORMAT, AUTO_INCREMENT start)",
             "grants and settings",
         ],
-        Dialect::Sqlite => &["DEFERRABLE foreign keys, virtual tables"],
+        Dialect::Sqlite => &["virtual tables"],
     }
 }
 

@@ -232,6 +232,7 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
     diff_functions(from, to, &mut changes);
     diff_triggers(from, to, &mut changes);
     diff_row_security(from, to, &mut changes);
+    diff_events(from, to, &mut changes);
     changes.sort_by_key(Change::rank);
     Plan {
         dialect,
@@ -260,6 +261,26 @@ fn diff_types(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
     for (i, f) in from.types.iter().enumerate().rev() {
         if !to.types.iter().any(|t| same(f, t)) {
             changes.push(Change::DropType { from: i });
+        }
+    }
+}
+
+/// Events and event triggers, matched by name: a changed definition or state is a drop and
+/// a create (MySQL's `ALTER EVENT` and PostgreSQL's `ALTER EVENT TRIGGER` change one part).
+fn diff_events(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
+    for (i, e) in to.events.iter().enumerate() {
+        match from.events.iter().position(|f| f.name == e.name) {
+            None => changes.push(Change::CreateEvent { to: i }),
+            Some(fi) if from.events[fi] != *e => {
+                changes.push(Change::DropEvent { from: fi });
+                changes.push(Change::CreateEvent { to: i });
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, f) in from.events.iter().enumerate() {
+        if !to.events.iter().any(|e| e.name == f.name) {
+            changes.push(Change::DropEvent { from: i });
         }
     }
 }

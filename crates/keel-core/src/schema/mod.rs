@@ -66,6 +66,10 @@ pub struct Schema {
     /// Triggers (PostgreSQL, SQLite), by (table, name).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    /// Database-wide objects the server runs by itself: MySQL events and PostgreSQL event
+    /// triggers, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub events: Vec<Event>,
     /// PostgreSQL: the tables with row-level security enabled or forced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub row_security: Vec<RowSecurity>,
@@ -345,6 +349,23 @@ pub struct UserType {
     /// [DEFAULT e] [NOT NULL] [CONSTRAINT n CHECK (…)]…` (constraints by name), a composite
     /// type's `AS (a text, b integer)`; types as `format_type` prints them.
     pub definition: String,
+}
+
+/// A MySQL event (run on a schedule) or a PostgreSQL event trigger (run on DDL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Name.
+    pub name: String,
+    /// The statement that creates it, rebuilt from the catalog: MySQL's `CREATE EVENT …
+    /// ON SCHEDULE … DO …` (the definer and a recurring event's start time left out: a
+    /// replayed history starts its events when it runs), PostgreSQL's `CREATE EVENT TRIGGER
+    /// … ON event [WHEN TAG IN (…)] EXECUTE FUNCTION f()` (tags sorted).
+    pub definition: String,
+    /// PostgreSQL: `DISABLE`, `ENABLE REPLICA` or `ENABLE ALWAYS` (the `ALTER EVENT TRIGGER`
+    /// that follows the creation); `None` when enabled. A MySQL event's state is in its
+    /// definition.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub state: Option<String>,
 }
 
 /// A PostgreSQL enum type.

@@ -105,6 +105,8 @@ fn objects(plan: &Plan, c: &Change, n: &mut NamedChange) {
         Change::CreateType { to: i } | Change::AlterType { to: i, .. } => {
             object(n, &to.types[*i].namespace, &to.types[*i].name)
         }
+        Change::CreateEvent { to: i } => n.object = Some(to.events[*i].name.clone()),
+        Change::DropEvent { from: i } => n.object = Some(from.events[*i].name.clone()),
         Change::DropType { from: i } => object(n, &from.types[*i].namespace, &from.types[*i].name),
         Change::CreateSequence { to: i } => {
             object(n, &to.sequences[*i].namespace, &to.sequences[*i].name)
@@ -349,6 +351,8 @@ mod tests {
             Change::CreateType { to: 0 },
             Change::AlterType { from: 0, to: 0 },
             Change::DropType { from: 0 },
+            Change::CreateEvent { to: 0 },
+            Change::DropEvent { from: 0 },
         ];
         for c in &all {
             assert_eq!(serde_json::to_value(c).unwrap()["change"], c.kind());

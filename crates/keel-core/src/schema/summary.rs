@@ -93,6 +93,16 @@ pub fn summarize(plan: &Plan) -> Vec<String> {
             }
             Change::CreateView { to: i } => format!("added view `{}`", to.views[*i].name),
             Change::DropView { from: i } => format!("dropped view `{}`", from.views[*i].name),
+            Change::CreateEvent { to: i } => format!(
+                "added {} `{}`",
+                event_kind(plan.dialect),
+                to.events[*i].name
+            ),
+            Change::DropEvent { from: i } => format!(
+                "dropped {} `{}`",
+                event_kind(plan.dialect),
+                from.events[*i].name
+            ),
             Change::CreateType { to: i } => format!(
                 "added {} `{}` {}",
                 type_kind(&to.types[*i]),
@@ -435,5 +445,14 @@ fn type_kind(t: &super::UserType) -> &'static str {
         "composite type"
     } else {
         "domain"
+    }
+}
+
+/// What a summary calls an event: `event` (MySQL) or `event trigger` (PostgreSQL).
+fn event_kind(d: crate::Dialect) -> &'static str {
+    if d == crate::Dialect::Postgres {
+        "event trigger"
+    } else {
+        "event"
     }
 }

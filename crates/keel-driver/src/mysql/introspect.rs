@@ -57,7 +57,7 @@ struct Server {
     default_collation: Option<String>,
 }
 
-/// Reads the schema of the current database (8 queries, and one multi-statement `SHOW CREATE
+/// Reads the schema of the current database (9 queries, and one multi-statement `SHOW CREATE
 /// TABLE` request when it has secondary indexes).
 ///
 /// # Errors
@@ -361,6 +361,7 @@ pub(crate) async fn introspect(conn: &mut MySqlConnection) -> Result<Schema, Dri
         });
     }
 
+    b.schema.events = super::events::read_events(conn, &qualifier).await?;
     Ok(b.schema)
 }
 

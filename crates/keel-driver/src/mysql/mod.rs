@@ -1,5 +1,6 @@
 //! MySQL / MariaDB driver.
 
+mod events;
 mod index_method;
 mod introspect;
 

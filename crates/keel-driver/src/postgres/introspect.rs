@@ -18,7 +18,7 @@
 use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
 use keel_core::schema::{
-    normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Extension, ForeignKey,
+    normalize, Action, AutoIncrement, Check, Column, ColumnId, Enum, Event, Extension, ForeignKey,
     Function, Generated, Index, IndexColumn, IndexPart, PartitionOf, Policy, PrimaryKey,
     RowSecurity, Schema, Sequence, TableId, Trigger, TriggerState, UserType, View, ViewIndex,
 };
@@ -38,6 +38,7 @@ const FOREIGN_KEYS: &str = include_str!("introspect/foreign_keys.sql");
 const CHECKS: &str = include_str!("introspect/checks.sql");
 const ENUMS: &str = include_str!("introspect/enums.sql");
 const TYPES: &str = include_str!("introspect/types.sql");
+const EVENT_TRIGGERS: &str = include_str!("introspect/event_triggers.sql");
 const SEQUENCES: &str = include_str!("introspect/sequences.sql");
 const EXTENSIONS: &str = include_str!("introspect/extensions.sql");
 const VIEWS: &str = include_str!("introspect/views.sql");
@@ -53,7 +54,7 @@ const INDOPTION_DESC: i16 = 0x0001;
 
 /// Reads the schema of the current database into keel's model.
 ///
-/// Runs fifteen queries on `conn`, whatever the number of tables: thirteen catalog queries,
+/// Runs sixteen queries on `conn`, whatever the number of tables: fourteen catalog queries,
 /// and two that turn the session's JIT compilation off and back to its previous value. It
 /// opens no transaction, so it can run inside one the caller holds. Requires PostgreSQL 12
 /// or later (`pg_attribute.attgenerated`).
@@ -110,6 +111,7 @@ async fn read(conn: &mut PgConnection, require_current: bool) -> Result<Schema, 
     read_functions(conn, &namespaces, &mut schema).await?;
     read_triggers(conn, &ids, &mut schema).await?;
     read_policies(conn, &ids, &mut schema).await?;
+    read_event_triggers(conn, &mut schema).await?;
     Ok(schema)
 }
 
@@ -707,6 +709,29 @@ async fn read_triggers(
     schema
         .triggers
         .sort_unstable_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
+    Ok(())
+}
+
+/// Event triggers of the database, by name.
+async fn read_event_triggers(
+    conn: &mut PgConnection,
+    schema: &mut Schema,
+) -> Result<(), DriverError> {
+    let rows = fetch(conn, EVENT_TRIGGERS, sqlx::query(EVENT_TRIGGERS)).await?;
+    let [name, definition, enabled] = positions(&rows, ["name", "definition", "enabled"])?;
+    for row in &rows {
+        let state = match at::<String>(row, enabled)?.as_str() {
+            "D" => Some("DISABLE"),
+            "R" => Some("ENABLE REPLICA"),
+            "A" => Some("ENABLE ALWAYS"),
+            _ => None,
+        };
+        schema.events.push(Event {
+            name: at(row, name)?,
+            definition: at(row, definition)?,
+            state: state.map(String::from),
+        });
+    }
     Ok(())
 }
 

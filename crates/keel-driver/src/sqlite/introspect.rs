@@ -7,14 +7,14 @@
 //! What the pragmas do not report is read from the stored `CREATE` statements with a small
 //! tokenizer ([`parse_table`], [`parse_index`]): check constraints, a named primary key
 //! (`CONSTRAINT pk PRIMARY KEY`), column collations, generated column expressions,
-//! `AUTOINCREMENT`, expression key parts and partial index predicates.
+//! `AUTOINCREMENT`, `DEFERRABLE` foreign keys, expression key parts and partial index
+//! predicates.
 //!
 //! Canonical choices: a rowid alias (`id INTEGER PRIMARY KEY` on a rowid table) is NOT NULL
 //! whether or not the statement says so (SQLite never stores NULL there); types are as
 //! declared, uppercased; foreign keys, the primary key and unique constraints are unnamed
 //! (SQLite does not keep their names), unique constraints keep the generated
-//! `sqlite_autoindex_<table>_<n>` name of their index. Not in the model: `WITHOUT ROWID`,
-//! virtual tables, `DEFERRABLE` foreign keys.
+//! `sqlite_autoindex_<table>_<n>` name of their index. Not in the model: virtual tables.
 
 use crate::DriverError;
 use keel_core::ledger::{KEEL_TABLE, PRISMA_TABLE};
@@ -282,6 +282,24 @@ pub(crate) async fn introspect(conn: &mut SqliteConnection) -> Result<Schema, Dr
     if let Some((_, _, Some(done))) = current.take() {
         schema.foreign_keys.push(done);
     }
+    for info in tables.values() {
+        for (cols, deferred) in &info.parsed.deferrable {
+            for fk in schema
+                .foreign_keys
+                .iter_mut()
+                .filter(|f| f.table == info.id)
+            {
+                let names: Vec<String> = fk
+                    .columns
+                    .iter()
+                    .map(|c| schema.columns[c.idx()].name.to_ascii_lowercase())
+                    .collect();
+                if &names == cols {
+                    fk.deferrable = Some(*deferred);
+                }
+            }
+        }
+    }
 
     for r in sqlx::query(VIEWS)
         .fetch_all(&mut *conn)
@@ -530,6 +548,9 @@ struct ParsedTable {
     checks: Vec<(Option<String>, String)>,
     /// Lowercase column name → its collation and generated expression.
     columns: HashMap<String, ParsedColumn>,
+    /// The foreign keys declared `DEFERRABLE` (which `pragma foreign_key_list` does not
+    /// say): their columns, lowercase, and whether `INITIALLY DEFERRED`.
+    deferrable: Vec<(Vec<String>, bool)>,
 }
 
 /// What a column definition says beyond the pragmas.
@@ -609,11 +630,43 @@ fn parse_table(sql: &str) -> ParsedTable {
             }
             i += 1;
         }
+        if let Some(d) = deferrable_key(sql, rest, column.as_deref()) {
+            out.deferrable.push(d);
+        }
         if let Some(column) = column {
             out.columns.insert(column, parsed);
         }
     }
     out
+}
+
+/// The columns (lowercase) and `INITIALLY DEFERRED` of the foreign key that table item
+/// `item` declares `DEFERRABLE`: a column definition's `REFERENCES … DEFERRABLE`, or a table
+/// constraint's `FOREIGN KEY (…) REFERENCES … DEFERRABLE`. `NOT DEFERRABLE` is none.
+fn deferrable_key(sql: &str, item: &[Token], column: Option<&str>) -> Option<(Vec<String>, bool)> {
+    let r = item.iter().position(|t| t.is_word(sql, "REFERENCES"))?;
+    let after = &item[r..];
+    let d = after.iter().position(|t| t.is_word(sql, "DEFERRABLE"))?;
+    if d > 0 && after[d - 1].is_word(sql, "NOT") {
+        return None;
+    }
+    let deferred = after
+        .get(d + 1)
+        .is_some_and(|t| t.is_word(sql, "INITIALLY"))
+        && after.get(d + 2).is_some_and(|t| t.is_word(sql, "DEFERRED"));
+    let columns = match column {
+        Some(c) => vec![c.to_string()],
+        None => {
+            let open = item[..r].iter().position(|t| t.kind == Kind::Punct('('))?;
+            let close = open + matching(&item[open..], 0);
+            item[open + 1..close.min(r)]
+                .iter()
+                .filter(|t| t.kind != Kind::Punct(','))
+                .map(|t| ident(sql, t).to_ascii_lowercase())
+                .collect()
+        }
+    };
+    Some((columns, deferred))
 }
 
 /// What a CREATE INDEX statement says beyond the pragmas.
@@ -686,6 +739,22 @@ fn view_definition(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deferrable_foreign_keys_are_read_from_the_statement() {
+        let p = parse_table(
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, a INT REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED, \
+             b INT REFERENCES p(id) NOT DEFERRABLE, x INT, \"Y\" INT, \
+             CONSTRAINT k FOREIGN KEY (x, \"Y\") REFERENCES q (m, n) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE)",
+        );
+        assert_eq!(
+            p.deferrable,
+            [
+                (vec!["a".to_string()], true),
+                (vec!["x".to_string(), "y".to_string()], false)
+            ]
+        );
+    }
 
     #[test]
     fn table_details() {

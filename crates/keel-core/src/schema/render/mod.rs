@@ -208,6 +208,16 @@ pub(crate) fn triggers_or_postgres_only(
         Change::CreateType { .. } | Change::AlterType { .. } | Change::DropType { .. } => {
             return Err(unsupported(d, "manage domains and composite types"))
         }
+        Change::CreateEvent { to: i } if d == Dialect::Mysql => {
+            out.push(plan.to.events[*i].definition.clone())
+        }
+        Change::DropEvent { from: i } if d == Dialect::Mysql => out.push(format!(
+            "DROP EVENT {}",
+            quote(d, &plan.from.events[*i].name)
+        )),
+        Change::CreateEvent { .. } | Change::DropEvent { .. } => {
+            return Err(unsupported(d, "manage events"))
+        }
         // MySQL/MariaDB stored routines: created from their statement, replaced by a drop and a
         // create (MySQL has no CREATE OR REPLACE FUNCTION).
         Change::CreateFunction { to: i } if d == Dialect::Mysql => {

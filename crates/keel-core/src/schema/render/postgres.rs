@@ -372,6 +372,16 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
                 qualified(D, &v.namespace, &v.name)
             ));
         }
+        Change::CreateEvent { to: i } => {
+            let e = &to.events[*i];
+            out.push(e.definition.clone());
+            if let Some(state) = &e.state {
+                out.push(format!("ALTER EVENT TRIGGER {} {state}", q(&e.name)));
+            }
+        }
+        Change::DropEvent { from: i } => {
+            out.push(format!("DROP EVENT TRIGGER {}", q(&from.events[*i].name)))
+        }
         Change::CreateType { to: i } => {
             let t = &to.types[*i];
             out.push(format!(

@@ -122,7 +122,9 @@ pub(super) fn change(plan: &Plan, c: &Change, out: &mut Vec<String>) -> Result<(
         | Change::DropViewIndex { .. }
         | Change::CreateType { .. }
         | Change::AlterType { .. }
-        | Change::DropType { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
+        | Change::DropType { .. }
+        | Change::CreateEvent { .. }
+        | Change::DropEvent { .. } => super::triggers_or_postgres_only(D, plan, c, out)?,
         Change::DropView { from: i } => out.push(format!("DROP VIEW {}", q(&from.views[*i].name))),
         Change::CreateView { to: i } => {
             let v = &to.views[*i];
