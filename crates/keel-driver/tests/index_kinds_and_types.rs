@@ -293,6 +293,16 @@ async fn postgres_domains_and_composite_types_are_read_and_recreated() {
     assert_eq!(kinds, ["alter_type"]);
     let err = keel_core::schema::render::render(&plan).unwrap_err();
     assert!(err.to_string().contains("domain `positive`"), "{err}");
+    // A domain that became a composite type of the same name is one change too (a create
+    // and a drop of one name would collide).
+    let mut other = s.clone();
+    other.types[0].composite = true;
+    let kinds: Vec<&str> = diff(Dialect::Postgres, &s, &other)
+        .changes
+        .iter()
+        .map(Change::kind)
+        .collect();
+    assert_eq!(kinds, ["alter_type"]);
 }
 
 #[tokio::test]

@@ -242,17 +242,17 @@ pub fn diff(dialect: Dialect, from: &Schema, to: &Schema) -> Plan {
     }
 }
 
-/// Domains and composite types, matched by (namespace, name): one that changes kind is
-/// dropped and created again, a changed definition is [`Change::AlterType`]. Dropped in the
-/// reverse of their creation order (a type may be built on one before it).
+/// Domains and composite types, matched by (namespace, name): a changed definition, or a
+/// domain that became a composite type or the other way, is [`Change::AlterType`] (which
+/// the renderer refuses: the columns using it decide how). Dropped in the reverse of their
+/// creation order (a type may be built on one before it).
 fn diff_types(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
-    let same = |a: &super::UserType, b: &super::UserType| {
-        a.namespace == b.namespace && a.name == b.name && a.composite == b.composite
-    };
+    let same =
+        |a: &super::UserType, b: &super::UserType| a.namespace == b.namespace && a.name == b.name;
     for (i, t) in to.types.iter().enumerate() {
         match from.types.iter().position(|f| same(f, t)) {
             None => changes.push(Change::CreateType { to: i }),
-            Some(fi) if from.types[fi].definition != t.definition => {
+            Some(fi) if from.types[fi] != *t => {
                 changes.push(Change::AlterType { from: fi, to: i });
             }
             Some(_) => {}
