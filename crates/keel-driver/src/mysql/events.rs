@@ -2,6 +2,7 @@
 //! that creates each, every clause spelled out, so that two events compare equal exactly when
 //! they run the same body on the same schedule.
 
+use super::introspect::string_literal as literal;
 use crate::DriverError;
 use keel_core::schema::Event;
 use sqlx::mysql::MySqlConnection;
@@ -24,10 +25,6 @@ pub(super) struct EventParts<'a> {
     pub on_completion: &'a str,
     pub comment: &'a str,
     pub body: &'a str,
-}
-
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// `CREATE EVENT `name` ON SCHEDULE {AT '…' | EVERY '…' FIELD [ENDS '…']} ON COMPLETION

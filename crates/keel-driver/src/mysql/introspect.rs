@@ -390,10 +390,7 @@ fn routine_statement(r: &RoutineParts<'_>) -> String {
     let comment = if r.comment.is_empty() {
         String::new()
     } else {
-        format!(
-            " COMMENT '{}'",
-            r.comment.replace('\\', "\\\\").replace('\'', "''")
-        )
+        format!(" COMMENT {}", string_literal(r.comment))
     };
     format!(
         "CREATE {} {}({}){returns} {}DETERMINISTIC {} SQL SECURITY {}{comment} {}",
@@ -502,6 +499,12 @@ async fn server(conn: &mut MySqlConnection) -> Result<Server, DriverError> {
         default_engine: get(&r, 5)?,
         default_collation: get(&r, 6)?,
     })
+}
+
+/// `s` as a MySQL string literal, for a statement rebuilt from the catalog (backslashes
+/// doubled as well as quotes: the server's default `sql_mode` reads `\` as an escape).
+pub(super) fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 async fn fetch(

@@ -32,11 +32,27 @@ pub(crate) struct PgDriver {
 
 /// Whether this session holds Prisma's advisory lock, as an SQL expression.
 fn holds_lock_expr() -> String {
+    backend_holds_lock_expr("pg_backend_pid()")
+}
+
+/// Whether backend `pid` (an SQL expression: `pg_backend_pid()`, or a number) holds Prisma's
+/// advisory lock. A bigint key shows in pg_locks as classid = high 32 bits, objid = low 32
+/// bits, objsubid = 1.
+fn backend_holds_lock_expr(pid: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-         AND pid = pg_backend_pid() AND classid = {} AND objid = {} AND objsubid = 1)",
+         AND pid = {pid} AND classid = {} AND objid = {} AND objsubid = 1)",
         PG_LOCK_KEY >> 32,
         PG_LOCK_KEY & 0xffff_ffff
+    )
+}
+
+/// `SELECT CASE WHEN <on backend pid, marked mark> THEN expr END`: `expr` runs only on the
+/// checked session, and the one column is NULL on any other backend.
+fn on_session_sql(pid: i32, mark: &str, expr: &str) -> String {
+    format!(
+        "SELECT CASE WHEN pg_backend_pid() = {pid} AND current_setting('{SESSION_MARK}', true) = '{mark}' \
+         THEN {expr} END"
     )
 }
 
@@ -50,9 +66,12 @@ const RELEASE_CONNECTIONS: usize = 64;
 /// One statement that releases the deploy lock and clears the session marker only on backend
 /// `pid` marked `mark`: its one column is NULL on any other backend.
 fn release_sql(pid: i32, mark: &str) -> String {
-    format!(
-        "SELECT CASE WHEN pg_backend_pid() = {pid} AND current_setting('{SESSION_MARK}', true) = '{mark}' \
-         THEN num_nonnulls(pg_advisory_unlock({PG_LOCK_KEY}), set_config('{SESSION_MARK}', '', false)) = 2 END"
+    on_session_sql(
+        pid,
+        mark,
+        &format!(
+            "num_nonnulls(pg_advisory_unlock({PG_LOCK_KEY}), set_config('{SESSION_MARK}', '', false)) = 2"
+        ),
     )
 }
 
@@ -234,12 +253,7 @@ impl PgDriver {
     /// [`DriverError::PooledSession`] when the backend could not be reached in time; a
     /// server or connection error.
     async fn release_on_backend(&mut self, pid: i32, mark: &str) -> Result<(), DriverError> {
-        let held_sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND pid = {pid} AND classid = {} AND objid = {} AND objsubid = 1)",
-            PG_LOCK_KEY >> 32,
-            PG_LOCK_KEY & 0xffff_ffff
-        );
+        let held_sql = format!("SELECT {}", backend_holds_lock_expr(&pid.to_string()));
         let row = sqlx::Executor::fetch_one(&mut self.conn, held_sql.as_str())
             .await
             .map_err(DriverError::from_sqlx)?;
@@ -352,11 +366,8 @@ impl Driver for PgDriver {
             // statement to lose behind a pooler); on any other, nothing is locked.
             let row = sqlx::Executor::fetch_one(
                 &mut self.conn,
-                format!(
-                    "SELECT CASE WHEN pg_backend_pid() = {pid} AND current_setting('{SESSION_MARK}', true) = '{mark}' \
-                     THEN pg_try_advisory_lock({PG_LOCK_KEY}) END"
-                )
-                .as_str(),
+                on_session_sql(pid, &mark, &format!("pg_try_advisory_lock({PG_LOCK_KEY})"))
+                    .as_str(),
             )
             .await
             .map_err(DriverError::from_sqlx)?;

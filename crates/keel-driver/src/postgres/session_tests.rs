@@ -86,9 +86,9 @@ async fn unlock_after_the_connection_moved_releases_the_lock_on_its_backend() {
     );
 }
 
-/// When the lock could not be taken (another deploy holds it) or the session check refused,
-/// the unlock releases nothing: a statement on a pooled backend must not release or unmark
-/// someone else's session.
+/// A lock attempt that timed out (another deploy holds the lock) leaves a session whose
+/// unlock succeeds and releases nothing of the holder's; once the holder is gone, the lock
+/// is taken and given back normally.
 #[tokio::test]
 async fn unlock_without_the_lock_touches_no_other_session() {
     let db = TestDb::new(Backend::Postgres).await;
